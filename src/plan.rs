@@ -1,0 +1,82 @@
+//! Pure planning: a record's desired RRset compared with what ddnsd last published →
+//! [`Action`]. No I/O, no clock, no logging.
+
+use crate::record::{AddrSet, RrSet, Ttl};
+
+/// What ddnsd remembers having published for one (name, type).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remembered<'a> {
+    /// The provider it was published to.
+    pub provider: &'a str,
+    /// The addresses published.
+    pub addrs: &'a AddrSet,
+    /// The TTL published.
+    pub ttl: Ttl,
+}
+
+/// What a pass must do for one RRset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The live set already equals the desired one: no provider call.
+    Unchanged,
+    /// Nothing is known to be published: write the set.
+    Create,
+    /// A different set was published: replace it.
+    Update {
+        /// What was published before.
+        was: AddrSet,
+    },
+}
+
+/// Decides what to do for `desired`, given what was last published through `provider`.
+/// A record moved to another provider counts as never published there.
+pub fn plan(desired: &RrSet, provider: &str, remembered: Option<Remembered<'_>>) -> Action {
+    match remembered {
+        Some(r) if r.provider == provider => {
+            if r.addrs == &desired.addrs && r.ttl == desired.ttl {
+                Action::Unchanged
+            } else {
+                Action::Update { was: r.addrs.clone() }
+            }
+        }
+        _ => Action::Create,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RecordType;
+
+    fn set(a: &[&str]) -> AddrSet {
+        a.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn plan_table() {
+        let desired = RrSet {
+            name: "h.example.test".parse().unwrap(),
+            rtype: RecordType::Aaaa,
+            ttl: Ttl(300),
+            addrs: set(&["2001:db8::1"]),
+        };
+        let same = set(&["2001:db8::1"]);
+        let other = set(&["2001:db8::2"]);
+        let cases: Vec<(Option<Remembered<'_>>, Action)> = vec![
+            (None, Action::Create),
+            (Some(Remembered { provider: "p", addrs: &same, ttl: Ttl(300) }), Action::Unchanged),
+            (
+                Some(Remembered { provider: "p", addrs: &other, ttl: Ttl(300) }),
+                Action::Update { was: other.clone() },
+            ),
+            (
+                Some(Remembered { provider: "p", addrs: &same, ttl: Ttl(60) }),
+                Action::Update { was: same.clone() },
+            ),
+            (Some(Remembered { provider: "q", addrs: &same, ttl: Ttl(300) }), Action::Create),
+        ];
+        for (remembered, want) in cases {
+            assert_eq!(plan(&desired, "p", remembered.clone()), want, "{remembered:?}");
+        }
+    }
+}
