@@ -140,16 +140,45 @@ impl Builder<'_> {
                 clean.remove(key.get_ref().as_ref());
             }
         }
-        let v = Spanned::new(value.span(), DeValue::Table(clean));
-        match T::deserialize(v.into_deserializer()) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.push(Diag {
-                    span: e.span().or(Some(value.span())),
-                    message: format!("{} in {place}", e.message().trim_end()),
-                    hint: None,
-                });
-                None
+        // serde stops at the first bad value; drop the key it was in and try again, so a
+        // wrong type in one key does not hide problems in the others.
+        let mut dropped: Vec<String> = Vec::new();
+        loop {
+            let v = Spanned::new(value.span(), DeValue::Table(clean.clone()));
+            let e = match T::deserialize(v.into_deserializer()) {
+                // With keys dropped the value is incomplete, but the problems are recorded
+                // (so the build fails) and its other fields can still be cross-checked.
+                Ok(t) => return Some(t),
+                Err(e) => e,
+            };
+            let message = e.message().trim_end().to_owned();
+            if dropped.iter().any(|k| message == format!("missing field `{k}`")) {
+                return None;
+            }
+            let culprit = e.span().and_then(|span| {
+                clean
+                    .iter()
+                    .find(|(_, v)| v.span().start <= span.start && span.end <= v.span().end)
+                    .map(|(k, _)| k.get_ref().to_string())
+            });
+            match culprit {
+                Some(key) => {
+                    self.push(Diag {
+                        span: e.span(),
+                        message: format!("{key}: {message} in {place}"),
+                        hint: None,
+                    });
+                    clean.remove(key.as_str());
+                    dropped.push(key);
+                }
+                None => {
+                    self.push(Diag {
+                        span: e.span().or(Some(value.span())),
+                        message: format!("{message} in {place}"),
+                        hint: None,
+                    });
+                    return None;
+                }
             }
         }
     }
