@@ -6,6 +6,8 @@ pub mod default;
 pub mod duration;
 pub mod raw;
 pub mod secret;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
