@@ -107,11 +107,15 @@ mod tests {
 
     #[test]
     fn parses_the_documented_forms() {
-        let c = Cli::try_parse_from(["ddnsd", "run", "-c", "/x.toml", "--once", "--dry-run"]).unwrap();
+        let c =
+            Cli::try_parse_from(["ddnsd", "run", "-c", "/x.toml", "--once", "--dry-run"]).unwrap();
         match c.command {
             Command::Run(r) => {
                 assert!(r.once && r.dry_run);
-                assert_eq!(r.config.config.as_deref(), Some(std::path::Path::new("/x.toml")));
+                assert_eq!(
+                    r.config.config.as_deref(),
+                    Some(std::path::Path::new("/x.toml"))
+                );
             }
             other => panic!("{other:?}"),
         }

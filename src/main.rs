@@ -58,7 +58,11 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
                 out(&r.stdout);
                 eprint!("{}", r.stderr);
             }
-            Ok(if detections.iter().any(Result::is_err) { 1 } else { 0 })
+            Ok(if detections.iter().any(Result::is_err) {
+                1
+            } else {
+                0
+            })
         }
         Command::Run(r) => run(r),
     }
@@ -66,9 +70,14 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 fn run(args: RunArgs) -> Result<i32, Error> {
     let cfg = load(args.config.config.as_deref(), true)?;
-    let sources: BTreeMap<String, Arc<dyn Source>> =
-        cfg.sources.iter().map(|(n, s)| (n.clone(), addr::build(n, s))).collect();
-    let deps = ProviderDeps { clock: Arc::new(SystemClock) };
+    let sources: BTreeMap<String, Arc<dyn Source>> = cfg
+        .sources
+        .iter()
+        .map(|(n, s)| (n.clone(), addr::build(n, s)))
+        .collect();
+    let deps = ProviderDeps {
+        clock: Arc::new(SystemClock),
+    };
     let providers: BTreeMap<String, Arc<dyn Provider>> = cfg
         .providers
         .iter()
@@ -113,7 +122,10 @@ async fn detect_all(cfg: &Config) -> Vec<Result<addr::Detection, SourceFailure>>
     let mut out = Vec::new();
     for (name, settings) in &cfg.sources {
         let src = addr::build(name, settings);
-        out.push(src.detect().await.map_err(|error| SourceFailure { source: name.clone(), error }));
+        out.push(src.detect().await.map_err(|error| SourceFailure {
+            source: name.clone(),
+            error,
+        }));
     }
     out
 }
@@ -149,7 +161,9 @@ fn init_logging(level: LogLevel, format: LogFormat) {
         LogLevel::Debug => tracing::Level::DEBUG,
         LogLevel::Trace => tracing::Level::TRACE,
     };
-    let builder = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_target(false).init(),
         LogFormat::Json => builder.json().init(),

@@ -47,9 +47,10 @@ impl RunReport {
     /// True if some record could not be brought up to date, or state could not be saved.
     pub fn has_failures(&self) -> bool {
         matches!(self.state_error, Some(StateError::Io { .. }))
-            || self.records.iter().any(|r| {
-                matches!(r.status, Status::Failed(_) | Status::SourceFailed { .. })
-            })
+            || self
+                .records
+                .iter()
+                .any(|r| matches!(r.status, Status::Failed(_) | Status::SourceFailed { .. }))
     }
 }
 
@@ -121,13 +122,19 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
         .collect();
 
     // Detect every source the selected records use, concurrently, once each.
-    let wanted: BTreeSet<&str> = records.iter().flat_map(|r| r.sources.iter().map(String::as_str)).collect();
-    let detecting = wanted.iter().filter_map(|name| pass.sources.get(*name)).map(|src| async move {
-        src.detect().await.map_err(|error| SourceFailure {
-            source: src.name().to_owned(),
-            error,
-        })
-    });
+    let wanted: BTreeSet<&str> = records
+        .iter()
+        .flat_map(|r| r.sources.iter().map(String::as_str))
+        .collect();
+    let detecting = wanted
+        .iter()
+        .filter_map(|name| pass.sources.get(*name))
+        .map(|src| async move {
+            src.detect().await.map_err(|error| SourceFailure {
+                source: src.name().to_owned(),
+                error,
+            })
+        });
     report.detections = futures::future::join_all(detecting).await;
     let found: BTreeMap<&str, &Detection> = report
         .detections
@@ -139,14 +146,25 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
     let mut dirty = false;
     for rec in records {
         for family in record_families(rec, pass.sources) {
-            let key = RecordKey { name: rec.name.clone(), rtype: family.record_type() };
+            let key = RecordKey {
+                name: rec.name.clone(),
+                rtype: family.record_type(),
+            };
             let feeding: Vec<String> = rec
                 .sources
                 .iter()
-                .filter(|s| pass.sources.get(*s).is_some_and(|src| src.families().contains(&family)))
+                .filter(|s| {
+                    pass.sources
+                        .get(*s)
+                        .is_some_and(|src| src.families().contains(&family))
+                })
                 .cloned()
                 .collect();
-            let failed: Vec<String> = feeding.iter().filter(|s| !found.contains_key(s.as_str())).cloned().collect();
+            let failed: Vec<String> = feeding
+                .iter()
+                .filter(|s| !found.contains_key(s.as_str()))
+                .cloned()
+                .collect();
             let mut addrs = AddrSet::new();
             for s in &feeding {
                 if let Some(d) = found.get(s.as_str()) {
@@ -164,21 +182,34 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
             // A failed source or an empty selection never empties a record: publishing a
             // partial set would delete the addresses the failed source would have given.
             if !failed.is_empty() {
-                report.records.push(outcome(addrs, Status::SourceFailed { sources: failed }));
+                report
+                    .records
+                    .push(outcome(addrs, Status::SourceFailed { sources: failed }));
                 continue;
             }
             if addrs.is_empty() {
-                report.records.push(outcome(addrs, Status::NoAddress { sources: feeding }));
+                report
+                    .records
+                    .push(outcome(addrs, Status::NoAddress { sources: feeding }));
                 continue;
             }
             let Some(provider) = pass.providers.get(&rec.provider) else {
                 // Config building guarantees every record names a provider that exists.
                 continue;
             };
-            let desired = RrSet { name: rec.name.clone(), rtype: key.rtype, ttl: rec.ttl, addrs };
+            let desired = RrSet {
+                name: rec.name.clone(),
+                rtype: key.rtype,
+                ttl: rec.ttl,
+                addrs,
+            };
             let entry = state.get(&key).cloned();
             let remembered = if state_readable {
-                entry.as_ref().map(|e| Remembered { provider: &e.provider, addrs: &e.addrs, ttl: e.ttl })
+                entry.as_ref().map(|e| Remembered {
+                    provider: &e.provider,
+                    addrs: &e.addrs,
+                    ttl: e.ttl,
+                })
             } else {
                 None
             };
@@ -213,7 +244,9 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
                     }
                     Ok(_) => {}
                     Err(e) => {
-                        report.records.push(outcome(desired.addrs, Status::Failed(e)));
+                        report
+                            .records
+                            .push(outcome(desired.addrs, Status::Failed(e)));
                         continue;
                     }
                 }
@@ -221,7 +254,9 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
             let status = match action {
                 Action::Unchanged => Status::Unchanged,
                 Action::Create if pass.dry_run || provider.is_dry_run() => Status::WouldCreate,
-                Action::Update { was } if pass.dry_run || provider.is_dry_run() => Status::WouldUpdate { was },
+                Action::Update { was } if pass.dry_run || provider.is_dry_run() => {
+                    Status::WouldUpdate { was }
+                }
                 action => match provider.apply_rrset(&desired, &hints).await {
                     Ok(new_hints) => {
                         state.set(
@@ -298,21 +333,50 @@ mod tests {
         fn name(&self) -> &str {
             "p"
         }
-        fn read_rrset<'a>(&'a self, key: &'a RecordKey, _: &'a ProviderHints) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
+        fn read_rrset<'a>(
+            &'a self,
+            key: &'a RecordKey,
+            _: &'a ProviderHints,
+        ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
             self.calls.lock().unwrap().push(format!("read {key}"));
-            let addrs = self.live.lock().unwrap().get(key).cloned().unwrap_or_default();
-            Box::pin(async move { Ok(LiveRrSet { ttl: (!addrs.is_empty()).then_some(Ttl(300)), addrs, hints: ProviderHints::default() }) })
+            let addrs = self
+                .live
+                .lock()
+                .unwrap()
+                .get(key)
+                .cloned()
+                .unwrap_or_default();
+            Box::pin(async move {
+                Ok(LiveRrSet {
+                    ttl: (!addrs.is_empty()).then_some(Ttl(300)),
+                    addrs,
+                    hints: ProviderHints::default(),
+                })
+            })
         }
-        fn apply_rrset<'a>(&'a self, desired: &'a RrSet, _: &'a ProviderHints) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
-            self.calls.lock().unwrap().push(format!("apply {} {}", desired.key(), desired.addrs));
+        fn apply_rrset<'a>(
+            &'a self,
+            desired: &'a RrSet,
+            _: &'a ProviderHints,
+        ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("apply {} {}", desired.key(), desired.addrs));
             let fail = self.fail.lock().unwrap().clone();
             if fail.is_none() {
-                self.live.lock().unwrap().insert(desired.key(), desired.addrs.clone());
+                self.live
+                    .lock()
+                    .unwrap()
+                    .insert(desired.key(), desired.addrs.clone());
             }
             Box::pin(async move {
                 match fail {
                     Some(kind) => Err(ProviderError::new(kind, "boom")),
-                    None => Ok(ProviderHints(BTreeMap::from([("id".to_owned(), "1".to_owned())]))),
+                    None => Ok(ProviderHints(BTreeMap::from([(
+                        "id".to_owned(),
+                        "1".to_owned(),
+                    )]))),
                 }
             })
         }
@@ -361,8 +425,11 @@ mod tests {
             w
         }
         fn set_v6(&mut self, v6: &[&str]) {
-            let s = StaticSettings { addresses: v6.iter().map(|a| a.parse().unwrap()).collect() };
-            self.sources.insert("v6".into(), Arc::new(StaticSource::new("v6".into(), s)));
+            let s = StaticSettings {
+                addresses: v6.iter().map(|a| a.parse().unwrap()).collect(),
+            };
+            self.sources
+                .insert("v6".into(), Arc::new(StaticSource::new("v6".into(), s)));
         }
         async fn pass(&self, dry_run: bool, verify: bool) -> RunReport {
             run_pass(&Pass {
@@ -383,7 +450,10 @@ mod tests {
     }
 
     fn statuses(r: &RunReport) -> Vec<String> {
-        r.records.iter().map(|o| format!("{} {}", o.key, crate::report::status(&o.status))).collect()
+        r.records
+            .iter()
+            .map(|o| format!("{} {}", o.key, crate::report::status(&o.status)))
+            .collect()
     }
 
     #[tokio::test]
@@ -402,13 +472,24 @@ mod tests {
 
         let r = w.pass(false, false).await;
         assert_eq!(statuses(&r)[0], "h.example.test AAAA unchanged");
-        assert!(w.calls().is_empty(), "an unchanged address must cost no provider call");
+        assert!(
+            w.calls().is_empty(),
+            "an unchanged address must cost no provider call"
+        );
 
         w.set_v6(&["2001:db8::2"]);
         let r = w.pass(false, false).await;
-        assert_eq!(statuses(&r)[0], "h.example.test AAAA updated (was 2001:db8::1)");
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA updated (was 2001:db8::1)"
+        );
         let state = w.store.load().unwrap();
-        let e = state.get(&RecordKey { name: "h.example.test".parse().unwrap(), rtype: RecordType::Aaaa }).unwrap();
+        let e = state
+            .get(&RecordKey {
+                name: "h.example.test".parse().unwrap(),
+                rtype: RecordType::Aaaa,
+            })
+            .unwrap();
         assert_eq!(e.addrs.to_string(), "2001:db8::2");
         assert_eq!(e.hints.0["id"], "1");
         assert_eq!(e.published_at, 1_700_000_000);
@@ -430,7 +511,10 @@ mod tests {
     async fn dry_run_calls_no_write_and_writes_no_state() {
         let w = World::new(&["2001:db8::1"]);
         let r = w.pass(true, false).await;
-        assert_eq!(statuses(&r)[0], "h.example.test AAAA would create (dry run)");
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA would create (dry run)"
+        );
         assert!(w.calls().is_empty());
         assert_eq!(w.store.load().unwrap(), State::default());
     }
@@ -477,12 +561,24 @@ mod tests {
         w.calls();
         // someone else changed the live record
         w.provider.live.lock().unwrap().insert(
-            RecordKey { name: "h.example.test".parse().unwrap(), rtype: RecordType::Aaaa },
+            RecordKey {
+                name: "h.example.test".parse().unwrap(),
+                rtype: RecordType::Aaaa,
+            },
             ["2001:db8::99".parse().unwrap()].into_iter().collect(),
         );
         let r = w.pass(false, true).await;
-        assert_eq!(statuses(&r)[0], "h.example.test AAAA updated (was 2001:db8::99)");
-        assert_eq!(w.calls(), ["read h.example.test AAAA", "apply h.example.test AAAA 2001:db8::1"]);
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA updated (was 2001:db8::99)"
+        );
+        assert_eq!(
+            w.calls(),
+            [
+                "read h.example.test AAAA",
+                "apply h.example.test AAAA 2001:db8::1"
+            ]
+        );
         let r = w.pass(false, true).await;
         assert_eq!(statuses(&r)[0], "h.example.test AAAA unchanged");
         assert_eq!(w.calls(), ["read h.example.test AAAA"]);

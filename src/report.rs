@@ -37,7 +37,11 @@ pub fn run(report: &RunReport) -> Rendered {
         if let Status::Failed(e) = &r.status {
             if let Some(h) = e.hint() {
                 if hints.insert(h.clone()) {
-                    let _ = writeln!(stderr, "error: {} {} via {}: {e}\n  hint: {h}", r.key.name, r.key.rtype, r.provider);
+                    let _ = writeln!(
+                        stderr,
+                        "error: {} {} via {}: {e}\n  hint: {h}",
+                        r.key.name, r.key.rtype, r.provider
+                    );
                 }
             }
         }
@@ -50,7 +54,13 @@ pub fn run(report: &RunReport) -> Rendered {
 
 /// `NAME TYPE ADDRS  status`.
 pub fn record_line(r: &RecordOutcome) -> String {
-    format!("{} {} {}  {}", r.key.name, r.key.rtype, r.addrs, status(&r.status))
+    format!(
+        "{} {} {}  {}",
+        r.key.name,
+        r.key.rtype,
+        r.addrs,
+        status(&r.status)
+    )
 }
 
 /// The status part of a record line.
@@ -63,7 +73,10 @@ pub fn status(s: &Status) -> String {
         Status::WouldUpdate { was } => format!("would update (was {was}) (dry run)"),
         Status::Failed(e) => format!("failed: {e}"),
         Status::SourceFailed { sources } => {
-            format!("failed: source {} failed; record left as it is", sources.join(", "))
+            format!(
+                "failed: source {} failed; record left as it is",
+                sources.join(", ")
+            )
         }
         Status::NoAddress { sources } => format!(
             "skipped: no usable address from {}; record left as it is (see `ddnsd detect`)",
@@ -103,13 +116,22 @@ pub fn detect_text(detections: &[Result<Detection, SourceFailure>]) -> Rendered 
                 if d.candidates.is_empty() {
                     let _ = writeln!(stdout, "  (no addresses)");
                 }
-                let width = d.candidates.iter().map(|c| c.addr.to_string().len()).max().unwrap_or(0);
+                let width = d
+                    .candidates
+                    .iter()
+                    .map(|c| c.addr.to_string().len())
+                    .max()
+                    .unwrap_or(0);
                 for c in &d.candidates {
                     let verdict = match c.verdict {
                         Verdict::Selected => "selected".to_owned(),
                         Verdict::Skipped(r) => format!("skipped: {r}"),
                     };
-                    let detail = c.detail.as_deref().map(|d| format!(" [{d}]")).unwrap_or_default();
+                    let detail = c
+                        .detail
+                        .as_deref()
+                        .map(|d| format!(" [{d}]"))
+                        .unwrap_or_default();
                     let _ = writeln!(
                         stdout,
                         "  {:width$}  {}  {verdict}{detail}",
@@ -197,7 +219,10 @@ mod tests {
 
     fn outcome(status: Status) -> RecordOutcome {
         RecordOutcome {
-            key: RecordKey { name: "host.example.test".parse().unwrap(), rtype: RecordType::Aaaa },
+            key: RecordKey {
+                name: "host.example.test".parse().unwrap(),
+                rtype: RecordType::Aaaa,
+            },
             provider: "home".into(),
             addrs: set(&["2001:db8::1"]),
             status,
@@ -233,7 +258,12 @@ mod tests {
         let d = Detection {
             source: "wan6".into(),
             candidates: vec![
-                Candidate { addr: "2001:db8::1".parse().unwrap(), origin: "eth0".into(), verdict: Verdict::Selected, detail: None },
+                Candidate {
+                    addr: "2001:db8::1".parse().unwrap(),
+                    origin: "eth0".into(),
+                    verdict: Verdict::Selected,
+                    detail: None,
+                },
                 Candidate {
                     addr: "fd00::2".parse().unwrap(),
                     origin: "eth0".into(),

@@ -140,7 +140,9 @@ impl SourceSettings {
 /// Builds a source from its settings.
 pub fn build(name: &str, settings: &SourceSettings) -> Arc<dyn Source> {
     match settings {
-        SourceSettings::Interface(s) => Arc::new(netlink::InterfaceSource::new(name.to_owned(), s.clone())),
+        SourceSettings::Interface(s) => {
+            Arc::new(netlink::InterfaceSource::new(name.to_owned(), s.clone()))
+        }
         SourceSettings::Static(s) => Arc::new(fixed::StaticSource::new(name.to_owned(), s.clone())),
     }
 }

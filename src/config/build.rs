@@ -41,7 +41,11 @@ pub struct Diag {
 impl Diag {
     /// A problem at `span`.
     pub fn new(span: Range<usize>, message: impl Into<String>) -> Diag {
-        Diag { span: Some(span), message: message.into(), hint: None }
+        Diag {
+            span: Some(span),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Adds a hint.
@@ -68,7 +72,10 @@ pub fn build(
     origin: Origin,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Vec<Diag>> {
-    let mut b = Builder { env, diags: Vec::new() };
+    let mut b = Builder {
+        env,
+        diags: Vec::new(),
+    };
     let (root, parse_errors) = DeTable::parse_recoverable(text);
     for e in parse_errors {
         b.diags.push(Diag {
@@ -94,8 +101,14 @@ pub fn build(
         (true, Some(daemon)) => Ok(Config {
             origin,
             daemon,
-            sources: sources.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect(),
-            providers: providers.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect(),
+            sources: sources
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect(),
+            providers: providers
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect(),
             records,
         }),
         _ => Err(b.diags),
@@ -116,7 +129,12 @@ impl Builder<'_> {
         self.diags.push(d);
     }
 
-    fn unknown_key(&mut self, key: &Spanned<std::borrow::Cow<'_, str>>, known: &[&str], place: &str) {
+    fn unknown_key(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        known: &[&str],
+        place: &str,
+    ) {
         let k = key.get_ref().as_ref();
         let d = Diag::new(key.span(), format!("unknown key `{k}` {place}"));
         self.push(match did_you_mean(k, known) {
@@ -127,7 +145,11 @@ impl Builder<'_> {
 
     /// Deserializes a table into `T` after reporting (and dropping) every unknown key, so one
     /// typo does not hide the other problems of the same table.
-    fn take<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>, place: &str) -> Option<T> {
+    fn take<T: DeserializeOwned>(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        place: &str,
+    ) -> Option<T> {
         let DeValue::Table(table) = value.get_ref() else {
             self.push(Diag::new(value.span(), format!("{place} must be a table")));
             return None;
@@ -152,7 +174,10 @@ impl Builder<'_> {
                 Err(e) => e,
             };
             let message = e.message().trim_end().to_owned();
-            if dropped.iter().any(|k| message == format!("missing field `{k}`")) {
+            if dropped
+                .iter()
+                .any(|k| message == format!("missing field `{k}`"))
+            {
                 return None;
             }
             let culprit = e.span().and_then(|span| {
@@ -188,7 +213,10 @@ impl Builder<'_> {
             None => default,
             Some(t) => match duration::parse(t.get_ref()) {
                 Ok(d) if d.is_zero() => {
-                    self.push(Diag::new(t.span(), format!("{name} must be longer than zero")));
+                    self.push(Diag::new(
+                        t.span(),
+                        format!("{name} must be longer than zero"),
+                    ));
                     default
                 }
                 Ok(d) => d,
@@ -200,7 +228,11 @@ impl Builder<'_> {
         }
     }
 
-    fn daemon(&mut self, v: Option<&Spanned<DeValue<'_>>>, origin: &Origin) -> Option<DaemonSettings> {
+    fn daemon(
+        &mut self,
+        v: Option<&Spanned<DeValue<'_>>>,
+        origin: &Origin,
+    ) -> Option<DaemonSettings> {
         let raw: raw::RawDaemon = match v {
             Some(v) => self.take(v, "[daemon]")?,
             None => raw::RawDaemon::default(),
@@ -219,10 +251,14 @@ impl Builder<'_> {
             },
             (None, Origin::Embedded) => None,
             // systemd's StateDirectory= sets $STATE_DIRECTORY; use it when the config is silent.
-            (None, Origin::File(_)) => Some(match (self.env)("STATE_DIRECTORY").filter(|s| !s.is_empty()) {
-                Some(dir) => PathBuf::from(dir.split(':').next().unwrap_or(&dir)).join("state.json"),
-                None => PathBuf::from(DEFAULT_STATE_FILE),
-            }),
+            (None, Origin::File(_)) => Some(
+                match (self.env)("STATE_DIRECTORY").filter(|s| !s.is_empty()) {
+                    Some(dir) => {
+                        PathBuf::from(dir.split(':').next().unwrap_or(&dir)).join("state.json")
+                    }
+                    None => PathBuf::from(DEFAULT_STATE_FILE),
+                },
+            ),
         };
         Some(DaemonSettings {
             interval: self.duration(&raw.interval, DEFAULT_INTERVAL, "interval"),
@@ -233,7 +269,12 @@ impl Builder<'_> {
     }
 
     /// Reads `kind` of a `[sources.x]` / `[providers.x]` table and checks it is known.
-    fn kind<'v>(&mut self, v: &'v Spanned<DeValue<'_>>, place: &str, kinds: &[&str]) -> Option<String> {
+    fn kind(
+        &mut self,
+        v: &Spanned<DeValue<'_>>,
+        place: &str,
+        kinds: &[&str],
+    ) -> Option<String> {
         let DeValue::Table(t) = v.get_ref() else {
             self.push(Diag::new(v.span(), format!("{place} must be a table")));
             return None;
@@ -246,7 +287,10 @@ impl Builder<'_> {
             return None;
         };
         let Some(k) = kind.get_ref().as_str() else {
-            self.push(Diag::new(kind.span(), format!("`kind` in {place} must be a string")));
+            self.push(Diag::new(
+                kind.span(),
+                format!("`kind` in {place} must be a string"),
+            ));
             return None;
         };
         if !kinds.contains(&k) {
@@ -264,15 +308,22 @@ impl Builder<'_> {
         let mut out = Named::new();
         let Some(v) = v else { return out };
         let DeValue::Table(t) = v.get_ref() else {
-            self.push(Diag::new(v.span(), "`sources` must be a table of [sources.NAME] tables"));
+            self.push(Diag::new(
+                v.span(),
+                "`sources` must be a table of [sources.NAME] tables",
+            ));
             return out;
         };
         for (name, value) in t.iter() {
             let name = name.get_ref().to_string();
             let place = format!("[sources.{name}]");
             let built = match self.kind(value, &place, SOURCE_KINDS).as_deref() {
-                Some("interface") => self.take::<raw::RawInterfaceSource>(value, &place).and_then(|r| self.interface(r)),
-                Some("static") => self.take::<raw::RawStaticSource>(value, &place).and_then(|r| self.fixed(r, &place)),
+                Some("interface") => self
+                    .take::<raw::RawInterfaceSource>(value, &place)
+                    .and_then(|r| self.interface(r)),
+                Some("static") => self
+                    .take::<raw::RawStaticSource>(value, &place)
+                    .and_then(|r| self.fixed(r, &place)),
                 _ => None,
             };
             out.insert(name, built);
@@ -287,7 +338,10 @@ impl Builder<'_> {
                 "ipv6" => Some(Family::Ipv6),
                 "ipv4" => Some(Family::Ipv4),
                 other => {
-                    self.push(Diag::new(f.span(), format!("unknown family {other:?}")).hint("use \"ipv6\" or \"ipv4\""));
+                    self.push(
+                        Diag::new(f.span(), format!("unknown family {other:?}"))
+                            .hint("use \"ipv6\" or \"ipv4\""),
+                    );
                     None
                 }
             },
@@ -298,14 +352,24 @@ impl Builder<'_> {
                 "best" => Some(Select::Best),
                 "all" => Some(Select::All),
                 other => {
-                    self.push(Diag::new(s.span(), format!("unknown select {other:?}")).hint("use \"best\" (one address) or \"all\""));
+                    self.push(
+                        Diag::new(s.span(), format!("unknown select {other:?}"))
+                            .hint("use \"best\" (one address) or \"all\""),
+                    );
                     None
                 }
             },
         };
         if let Some(i) = &r.interface {
-            if i.get_ref().is_empty() || i.get_ref().len() > 15 || i.get_ref().contains(['/', ' ']) {
-                self.push(Diag::new(i.span(), format!("{:?} is not a valid interface name", i.get_ref())).hint("omit `interface` to use every interface"));
+            if i.get_ref().is_empty() || i.get_ref().len() > 15 || i.get_ref().contains(['/', ' '])
+            {
+                self.push(
+                    Diag::new(
+                        i.span(),
+                        format!("{:?} is not a valid interface name", i.get_ref()),
+                    )
+                    .hint("omit `interface` to use every interface"),
+                );
                 return None;
             }
         }
@@ -328,13 +392,19 @@ impl Builder<'_> {
             match a.get_ref().trim().parse::<IpAddr>() {
                 Ok(ip) => addresses.push(ip),
                 Err(_) => {
-                    self.push(Diag::new(a.span(), format!("{:?} is not an IP address", a.get_ref())));
+                    self.push(Diag::new(
+                        a.span(),
+                        format!("{:?} is not an IP address", a.get_ref()),
+                    ));
                     ok = false;
                 }
             }
         }
         if ok && addresses.is_empty() {
-            self.push(Diag::new(r.addresses.span(), format!("`addresses` in {place} is empty")));
+            self.push(Diag::new(
+                r.addresses.span(),
+                format!("`addresses` in {place} is empty"),
+            ));
             ok = false;
         }
         ok.then_some(SourceSettings::Static(StaticSettings { addresses }))
@@ -344,7 +414,10 @@ impl Builder<'_> {
         let mut out = Named::new();
         let Some(v) = v else { return out };
         let DeValue::Table(t) = v.get_ref() else {
-            self.push(Diag::new(v.span(), "`providers` must be a table of [providers.NAME] tables"));
+            self.push(Diag::new(
+                v.span(),
+                "`providers` must be a table of [providers.NAME] tables",
+            ));
             return out;
         };
         for (name, value) in t.iter() {
@@ -352,12 +425,18 @@ impl Builder<'_> {
             let place = format!("[providers.{name}]");
             let span = value.span();
             let built = match self.kind(value, &place, PROVIDER_KINDS).as_deref() {
-                Some("dry-run") => self.take::<raw::RawDryRun>(value, &place).map(|_| ProviderSettings::DryRun),
-                Some("rfc2136") => self.take::<raw::RawRfc2136>(value, &place).and_then(|r| self.rfc2136(r, span)),
-                Some("tencentcloud") => {
-                    self.take::<raw::RawTencentCloud>(value, &place).and_then(|r| self.tencentcloud(r, span))
-                }
-                Some("dnspod") => self.take::<raw::RawDnspod>(value, &place).and_then(|r| self.dnspod(r, span)),
+                Some("dry-run") => self
+                    .take::<raw::RawDryRun>(value, &place)
+                    .map(|_| ProviderSettings::DryRun),
+                Some("rfc2136") => self
+                    .take::<raw::RawRfc2136>(value, &place)
+                    .and_then(|r| self.rfc2136(r, span)),
+                Some("tencentcloud") => self
+                    .take::<raw::RawTencentCloud>(value, &place)
+                    .and_then(|r| self.tencentcloud(r, span)),
+                Some("dnspod") => self
+                    .take::<raw::RawDnspod>(value, &place)
+                    .and_then(|r| self.dnspod(r, span)),
                 _ => None,
             };
             out.insert(name, built);
@@ -386,7 +465,10 @@ impl Builder<'_> {
                 if s.starts_with("https://") || s.starts_with("http://") {
                     Some(s.to_owned())
                 } else {
-                    self.push(Diag::new(t.span(), format!("endpoint {:?} is not an http(s) URL", t.get_ref())));
+                    self.push(Diag::new(
+                        t.span(),
+                        format!("endpoint {:?} is not an http(s) URL", t.get_ref()),
+                    ));
                     None
                 }
             }
@@ -408,8 +490,11 @@ impl Builder<'_> {
         let tsig = match &r.tsig_name {
             None if secret_fields.given() => {
                 self.push(
-                    Diag::new(span.clone(), "a TSIG secret is given but tsig_name is missing")
-                        .hint("add tsig_name = \"…\" with the key's name as the server knows it"),
+                    Diag::new(
+                        span.clone(),
+                        "a TSIG secret is given but tsig_name is missing",
+                    )
+                    .hint("add tsig_name = \"…\" with the key's name as the server knows it"),
                 );
                 Err(())
             }
@@ -421,8 +506,11 @@ impl Builder<'_> {
                     None => Ok(TsigAlgorithm::HmacSha256),
                     Some(a) => TsigAlgorithm::parse(a.get_ref()).ok_or_else(|| {
                         self.push(
-                            Diag::new(a.span(), format!("unsupported tsig_algorithm {:?}", a.get_ref()))
-                                .hint("use \"hmac-sha256\" or \"hmac-sha512\""),
+                            Diag::new(
+                                a.span(),
+                                format!("unsupported tsig_algorithm {:?}", a.get_ref()),
+                            )
+                            .hint("use \"hmac-sha256\" or \"hmac-sha512\""),
                         )
                     }),
                 };
@@ -444,7 +532,11 @@ impl Builder<'_> {
                     }
                 });
                 match (name, algorithm, secret) {
-                    (Ok(name), Ok(algorithm), Some(secret)) => Ok(Some(TsigKey { name, algorithm, secret })),
+                    (Ok(name), Ok(algorithm), Some(secret)) => Ok(Some(TsigKey {
+                        name,
+                        algorithm,
+                        secret,
+                    })),
                     _ => Err(()),
                 }
             }
@@ -457,13 +549,27 @@ impl Builder<'_> {
         }))
     }
 
-    fn tencentcloud(&mut self, r: raw::RawTencentCloud, span: Range<usize>) -> Option<ProviderSettings> {
+    fn tencentcloud(
+        &mut self,
+        r: raw::RawTencentCloud,
+        span: Range<usize>,
+    ) -> Option<ProviderSettings> {
         let secret_id = self.secret(
-            SecretFields { name: "secret_id", inline: &r.secret_id, file: &r.secret_id_file, env: &r.secret_id_env },
+            SecretFields {
+                name: "secret_id",
+                inline: &r.secret_id,
+                file: &r.secret_id_file,
+                env: &r.secret_id_env,
+            },
             span.clone(),
         );
         let secret_key = self.secret(
-            SecretFields { name: "secret_key", inline: &r.secret_key, file: &r.secret_key_file, env: &r.secret_key_env },
+            SecretFields {
+                name: "secret_key",
+                inline: &r.secret_key,
+                file: &r.secret_key_file,
+                env: &r.secret_key_env,
+            },
             span,
         );
         let zone = self.zone(&r.zone);
@@ -481,10 +587,23 @@ impl Builder<'_> {
 
     fn dnspod(&mut self, r: raw::RawDnspod, span: Range<usize>) -> Option<ProviderSettings> {
         let token_id = self.secret(
-            SecretFields { name: "token_id", inline: &r.token_id, file: &r.token_id_file, env: &r.token_id_env },
+            SecretFields {
+                name: "token_id",
+                inline: &r.token_id,
+                file: &r.token_id_file,
+                env: &r.token_id_env,
+            },
             span.clone(),
         );
-        let token = self.secret(SecretFields { name: "token", inline: &r.token, file: &r.token_file, env: &r.token_env }, span);
+        let token = self.secret(
+            SecretFields {
+                name: "token",
+                inline: &r.token,
+                file: &r.token_file,
+                env: &r.token_env,
+            },
+            span,
+        );
         let zone = self.zone(&r.zone);
         let endpoint = self.endpoint(&r.endpoint, "https://dnsapi.cn");
         Some(ProviderSettings::DnspodLegacy(DnspodLegacySettings {
@@ -505,13 +624,18 @@ impl Builder<'_> {
         let mut out = Vec::new();
         let Some(v) = v else { return out };
         let DeValue::Array(items) = v.get_ref() else {
-            self.push(Diag::new(v.span(), "`records` must be an array of tables ([[records]])"));
+            self.push(Diag::new(
+                v.span(),
+                "`records` must be an array of tables ([[records]])",
+            ));
             return out;
         };
         let mut seen: BTreeMap<(Fqdn, Family), usize> = BTreeMap::new();
         for (i, item) in items.iter().enumerate() {
             let place = format!("[[records]] #{}", i + 1);
-            let Some(r) = self.take::<raw::RawRecord>(item, &place) else { continue };
+            let Some(r) = self.take::<raw::RawRecord>(item, &place) else {
+                continue;
+            };
             let name = match r.name.get_ref().parse::<Fqdn>() {
                 Ok(n) => Some(n),
                 Err(e) => {
@@ -522,16 +646,24 @@ impl Builder<'_> {
             let provider = r.provider.get_ref();
             if !providers.contains_key(provider) {
                 let known: Vec<&str> = providers.keys().map(String::as_str).collect();
-                let d = Diag::new(r.provider.span(), format!("record names provider {provider:?}, which is not defined"));
+                let d = Diag::new(
+                    r.provider.span(),
+                    format!("record names provider {provider:?}, which is not defined"),
+                );
                 self.push(match did_you_mean(provider, &known) {
                     Some(s) => d.hint(format!("did you mean \"{s}\"?")),
-                    None if known.is_empty() => d.hint(format!("add a [providers.{provider}] table")),
+                    None if known.is_empty() => {
+                        d.hint(format!("add a [providers.{provider}] table"))
+                    }
                     None => d.hint(format!("defined providers: {}", known.join(", "))),
                 });
             }
             let known_sources: Vec<&str> = sources.keys().map(String::as_str).collect();
             if r.sources.get_ref().is_empty() {
-                self.push(Diag::new(r.sources.span(), "`sources` is empty").hint("name at least one [sources.NAME]"));
+                self.push(
+                    Diag::new(r.sources.span(), "`sources` is empty")
+                        .hint("name at least one [sources.NAME]"),
+                );
             }
             let mut families = BTreeSet::new();
             for s in r.sources.get_ref() {
@@ -539,11 +671,21 @@ impl Builder<'_> {
                     Some(Some(settings)) => families.extend(settings.families()),
                     Some(None) => {}
                     None => {
-                        let d = Diag::new(s.span(), format!("record names source {:?}, which is not defined", s.get_ref()));
+                        let d = Diag::new(
+                            s.span(),
+                            format!(
+                                "record names source {:?}, which is not defined",
+                                s.get_ref()
+                            ),
+                        );
                         self.push(match did_you_mean(s.get_ref(), &known_sources) {
                             Some(k) => d.hint(format!("did you mean \"{k}\"?")),
-                            None if known_sources.is_empty() => d.hint(format!("add a [sources.{}] table", s.get_ref())),
-                            None => d.hint(format!("defined sources: {}", known_sources.join(", "))),
+                            None if known_sources.is_empty() => {
+                                d.hint(format!("add a [sources.{}] table", s.get_ref()))
+                            }
+                            None => {
+                                d.hint(format!("defined sources: {}", known_sources.join(", ")))
+                            }
                         });
                     }
                 }
@@ -553,7 +695,10 @@ impl Builder<'_> {
                 Some(t) => match u32::try_from(*t.get_ref()) {
                     Ok(v) if v >= 1 => Some(Ttl(v)),
                     _ => {
-                        self.push(Diag::new(t.span(), format!("ttl {} is out of range", t.get_ref())).hint("use seconds, 1 to 2147483647 (e.g. 300)"));
+                        self.push(
+                            Diag::new(t.span(), format!("ttl {} is out of range", t.get_ref()))
+                                .hint("use seconds, 1 to 2147483647 (e.g. 300)"),
+                        );
                         None
                     }
                 },
@@ -562,8 +707,14 @@ impl Builder<'_> {
                 for f in &families {
                     if let Some(first) = seen.insert((n.clone(), *f), i + 1) {
                         self.push(
-                            Diag::new(r.name.span(), format!("{n} {} is also managed by [[records]] #{first}", f.record_type()))
-                                .hint("list every source of one name in a single [[records]] entry"),
+                            Diag::new(
+                                r.name.span(),
+                                format!(
+                                    "{n} {} is also managed by [[records]] #{first}",
+                                    f.record_type()
+                                ),
+                            )
+                            .hint("list every source of one name in a single [[records]] entry"),
                         );
                     }
                 }
@@ -572,7 +723,12 @@ impl Builder<'_> {
                 out.push(RecordSpec {
                     name,
                     provider: provider.to_owned(),
-                    sources: r.sources.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
+                    sources: r
+                        .sources
+                        .get_ref()
+                        .iter()
+                        .map(|s| s.get_ref().clone())
+                        .collect(),
                     ttl,
                 });
             }
@@ -586,10 +742,16 @@ fn parse_server(s: &str) -> Result<SocketAddr, String> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok(sa);
     }
-    if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, 53));
     }
-    Err(format!("server {s:?} is not an IP address with an optional port"))
+    Err(format!(
+        "server {s:?} is not an IP address with an optional port"
+    ))
 }
 
 /// The known word closest to `word`, if it is close enough to be a likely typo.

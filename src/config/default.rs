@@ -38,7 +38,13 @@ pub fn label(name: &str) -> String {
     let first = name.split('.').next().unwrap_or("");
     let mut l: String = first
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .take(63)
         .collect();
     l = l.trim_matches('-').to_owned();

@@ -13,7 +13,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!("invalid duration {text:?}; write e.g. \"30s\", \"5m\" or \"1h\""));
+            return Err(format!(
+                "invalid duration {text:?}; write e.g. \"30s\", \"5m\" or \"1h\""
+            ));
         }
         let n: u64 = rest[..digits]
             .parse()
@@ -84,9 +86,18 @@ mod tests {
         }
         let bad = [
             ("", "empty duration; write e.g. \"30s\", \"5m\" or \"1h\""),
-            ("5", "duration \"5\" has no unit; write e.g. \"5s\" or \"5m\""),
-            ("5x", "unknown unit \"x\" in duration \"5x\"; use ms, s, m, h or d"),
-            ("m5", "invalid duration \"m5\"; write e.g. \"30s\", \"5m\" or \"1h\""),
+            (
+                "5",
+                "duration \"5\" has no unit; write e.g. \"5s\" or \"5m\"",
+            ),
+            (
+                "5x",
+                "unknown unit \"x\" in duration \"5x\"; use ms, s, m, h or d",
+            ),
+            (
+                "m5",
+                "invalid duration \"m5\"; write e.g. \"30s\", \"5m\" or \"1h\"",
+            ),
         ];
         for (text, msg) in bad {
             assert_eq!(parse(text), Err(msg.to_owned()), "{text}");

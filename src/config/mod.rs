@@ -104,7 +104,10 @@ pub fn load(located: &Located, env: &dyn Fn(&str) -> Option<String>) -> Result<C
                 if source.kind() == std::io::ErrorKind::NotFound {
                     Error::NotFound { path: path.clone() }
                 } else {
-                    Error::Read { path: path.clone(), source }
+                    Error::Read {
+                        path: path.clone(),
+                        source,
+                    }
                 }
             })?;
             from_text(&text, path, env)
@@ -142,7 +145,12 @@ fn render_problems(text: &str, diags: Vec<build::Diag>) -> Vec<Problem> {
         .into_iter()
         .map(|d| {
             let (line, col) = line_col(text, d.span.map_or(0, |s| s.start));
-            Problem { line, col, message: d.message, hint: d.hint }
+            Problem {
+                line,
+                col,
+                message: d.message,
+                hint: d.hint,
+            }
         })
         .collect();
     out.sort_by_key(|p| (p.line, p.col));
@@ -189,9 +197,9 @@ impl Error {
     /// What the user can do (for errors that are not already a list of placed problems).
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::NotFound { .. } => Some(
-                "`ddnsd init > FILE` writes a commented example to start from".to_owned(),
-            ),
+            Error::NotFound { .. } => {
+                Some("`ddnsd init > FILE` writes a commented example to start from".to_owned())
+            }
             Error::Read { .. } => Some("check the file's permissions".to_owned()),
             Error::Invalid { .. } => None,
         }
@@ -204,7 +212,13 @@ fn render_invalid(path: &Path, problems: &[Problem]) -> String {
         if i > 0 {
             s.push('\n');
         }
-        s.push_str(&format!("{}:{}:{}: {}", path.display(), p.line, p.col, p.message));
+        s.push_str(&format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            p.line,
+            p.col,
+            p.message
+        ));
         if let Some(h) = &p.hint {
             s.push_str(&format!("\n  hint: {h}"));
         }

@@ -37,13 +37,17 @@ pub fn resolve(
         (format!("{}_file", f.name), f.file),
         (format!("{}_env", f.name), f.env),
     ];
-    let given: Vec<(&String, &Text)> =
-        forms.iter().filter_map(|(n, v)| v.as_ref().map(|v| (n, v))).collect();
+    let given: Vec<(&String, &Text)> = forms
+        .iter()
+        .filter_map(|(n, v)| v.as_ref().map(|v| (n, v)))
+        .collect();
     match given.as_slice() {
-        [] => Err(Diag::new(table, format!("{} is missing", f.name)).hint(format!(
+        [] => Err(
+            Diag::new(table, format!("{} is missing", f.name)).hint(format!(
             "give exactly one of {0}, {0}_file (a path) or {0}_env (an environment variable name)",
             f.name
-        ))),
+        )),
+        ),
         [_] => {
             if let Some(v) = f.inline {
                 return nonempty(v.get_ref().trim().to_owned(), v.span(), f.name);
@@ -58,7 +62,10 @@ pub fn resolve(
                         Some(val) => nonempty(val.trim().to_owned(), v.span(), f.name),
                         None => Err(Diag::new(
                             v.span(),
-                            format!("environment variable {var:?} (named by {}_env) is not set", f.name),
+                            format!(
+                                "environment variable {var:?} (named by {}_env) is not set",
+                                f.name
+                            ),
                         )
                         .hint(format!(
                             "export {var}=… in the service's environment, or use {}_file",
@@ -73,7 +80,12 @@ pub fn resolve(
             let names: Vec<&str> = given.iter().map(|(n, _)| n.as_str()).collect();
             Err(Diag::new(
                 v.span(),
-                format!("{} is given {} ways ({})", f.name, given.len(), names.join(", ")),
+                format!(
+                    "{} is given {} ways ({})",
+                    f.name,
+                    given.len(),
+                    names.join(", ")
+                ),
             )
             .hint(format!("keep exactly one; remove {second}")))
         }
@@ -89,10 +101,7 @@ fn nonempty(v: String, span: Range<usize>, name: &str) -> Result<Secret<String>,
 }
 
 /// Expands `${VAR}` in a path (e.g. `${CREDENTIALS_DIRECTORY}/tsig` under systemd).
-pub fn expand_vars(
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, String> {
+pub fn expand_vars(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -104,7 +113,11 @@ pub fn expand_vars(
         let var = &after[..end];
         match env(var) {
             Some(v) => out.push_str(&v),
-            None => return Err(format!("environment variable {var:?} used in {text:?} is not set")),
+            None => {
+                return Err(format!(
+                    "environment variable {var:?} used in {text:?} is not set"
+                ))
+            }
         }
         rest = &after[end + 1..];
     }
@@ -119,8 +132,11 @@ fn from_file(
 ) -> Result<Secret<String>, Diag> {
     let path = expand_vars(v.get_ref(), env).map_err(|m| Diag::new(v.span(), m))?;
     let meta = std::fs::metadata(&path).map_err(|e| {
-        Diag::new(v.span(), format!("cannot read secret file {path:?} ({name}_file): {e}"))
-            .hint("check the path, and that the user ddnsd runs as can read it")
+        Diag::new(
+            v.span(),
+            format!("cannot read secret file {path:?} ({name}_file): {e}"),
+        )
+        .hint("check the path, and that the user ddnsd runs as can read it")
     })?;
     #[cfg(unix)]
     {
@@ -130,12 +146,17 @@ fn from_file(
                 v.span(),
                 format!("secret file {path:?} ({name}_file) is readable by every user"),
             )
-            .hint(format!("chmod 600 {path} (or 640 with a group ddnsd runs as)")));
+            .hint(format!(
+                "chmod 600 {path} (or 640 with a group ddnsd runs as)"
+            )));
         }
     }
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        Diag::new(v.span(), format!("cannot read secret file {path:?} ({name}_file): {e}"))
-            .hint("check the path, and that the user ddnsd runs as can read it")
+        Diag::new(
+            v.span(),
+            format!("cannot read secret file {path:?} ({name}_file): {e}"),
+        )
+        .hint("check the path, and that the user ddnsd runs as can read it")
     })?;
     nonempty(text.trim().to_owned(), v.span(), name)
 }

@@ -41,22 +41,36 @@ sources = ["wan6"]
 fn good_config_builds_with_defaults() {
     let c = from_text(GOOD, Path::new("t.toml"), &env).unwrap();
     assert_eq!(c.daemon.interval, std::time::Duration::from_secs(300));
-    assert_eq!(c.daemon.verify_interval, std::time::Duration::from_secs(3600));
+    assert_eq!(
+        c.daemon.verify_interval,
+        std::time::Duration::from_secs(3600)
+    );
     assert_eq!(c.daemon.debounce, std::time::Duration::from_millis(500));
-    assert_eq!(c.daemon.state_file.as_deref(), Some(Path::new(DEFAULT_STATE_FILE)));
+    assert_eq!(
+        c.daemon.state_file.as_deref(),
+        Some(Path::new(DEFAULT_STATE_FILE))
+    );
     assert_eq!(c.records[0].ttl.0, 300);
-    let ProviderSettings::Rfc2136(p) = &c.providers["home"] else { panic!() };
+    let ProviderSettings::Rfc2136(p) = &c.providers["home"] else {
+        panic!()
+    };
     assert_eq!(p.server.to_string(), "127.0.0.1:5300");
     let key = p.tsig.as_ref().unwrap();
-    assert_eq!(key.secret.expose().as_slice(), b"secret-key-for-ddnsd-tests-32bytes!");
-    assert_eq!(format!("{p:?}").contains("secret-key"), false, "secret leaked in Debug");
+    assert_eq!(
+        key.secret.expose().as_slice(),
+        b"secret-key-for-ddnsd-tests-32bytes!"
+    );
+    assert!(!format!("{p:?}").contains("secret-key"), "secret leaked in Debug");
 }
 
 #[test]
 fn state_directory_from_systemd_is_the_default() {
     let env = |n: &str| (n == "STATE_DIRECTORY").then(|| "/var/lib/ddnsd".to_owned());
     let c = from_text("", Path::new("t.toml"), &env).unwrap();
-    assert_eq!(c.daemon.state_file.as_deref(), Some(Path::new("/var/lib/ddnsd/state.json")));
+    assert_eq!(
+        c.daemon.state_file.as_deref(),
+        Some(Path::new("/var/lib/ddnsd/state.json"))
+    );
 }
 
 #[test]
@@ -152,7 +166,9 @@ fn secret_files_are_checked() {
     );
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let c = from_text(&text, Path::new("t.toml"), &env).unwrap();
-    let ProviderSettings::Rfc2136(p) = &c.providers["p"] else { panic!() };
+    let ProviderSettings::Rfc2136(p) = &c.providers["p"] else {
+        panic!()
+    };
     assert_eq!(p.tsig.as_ref().unwrap().secret.expose().len(), 35);
 
     let missing = text.replace("tsig.b64", "nope.b64");
@@ -162,8 +178,12 @@ fn secret_files_are_checked() {
         problems(&missing)
     );
     // ${VAR} expansion (systemd LoadCredential=)
-    let cred_env = |n: &str| (n == "CREDENTIALS_DIRECTORY").then(|| dir.path().display().to_string());
-    let via_var = text.replace(&dir.path().display().to_string(), "${CREDENTIALS_DIRECTORY}");
+    let cred_env =
+        |n: &str| (n == "CREDENTIALS_DIRECTORY").then(|| dir.path().display().to_string());
+    let via_var = text.replace(
+        &dir.path().display().to_string(),
+        "${CREDENTIALS_DIRECTORY}",
+    );
     assert!(from_text(&via_var, Path::new("t.toml"), &cred_env).is_ok());
 }
 
@@ -181,7 +201,12 @@ fn embedded_default_builds() {
     assert_eq!(c.records[0].name.as_str(), "vm.example.invalid");
     assert!(matches!(c.providers["preview"], ProviderSettings::DryRun));
     assert_eq!(c.daemon.state_file, None);
-    for (raw, want) in [("My_Host.lan", "my-host"), ("", "host"), ("--", "host"), ("vm", "vm")] {
+    for (raw, want) in [
+        ("My_Host.lan", "my-host"),
+        ("", "host"),
+        ("--", "host"),
+        ("vm", "vm"),
+    ] {
         assert_eq!(default::label(raw), want);
     }
 }
@@ -189,9 +214,15 @@ fn embedded_default_builds() {
 #[test]
 fn locate_order() {
     let none = |_: &str| None;
-    assert_eq!(locate(Some(Path::new("/a.toml")), &none), Located::Named("/a.toml".into()));
+    assert_eq!(
+        locate(Some(Path::new("/a.toml")), &none),
+        Located::Named("/a.toml".into())
+    );
     let env = |n: &str| (n == "DDNSD_CONFIG").then(|| "/b.toml".to_owned());
     assert_eq!(locate(None, &env), Located::Named("/b.toml".into()));
-    assert_eq!(locate(Some(Path::new("/a.toml")), &env), Located::Named("/a.toml".into()));
+    assert_eq!(
+        locate(Some(Path::new("/a.toml")), &env),
+        Located::Named("/a.toml".into())
+    );
     assert_eq!(line_col("ab\ncd", 4), (2, 2));
 }
