@@ -269,12 +269,7 @@ impl Builder<'_> {
     }
 
     /// Reads `kind` of a `[sources.x]` / `[providers.x]` table and checks it is known.
-    fn kind(
-        &mut self,
-        v: &Spanned<DeValue<'_>>,
-        place: &str,
-        kinds: &[&str],
-    ) -> Option<String> {
+    fn kind(&mut self, v: &Spanned<DeValue<'_>>, place: &str, kinds: &[&str]) -> Option<String> {
         let DeValue::Table(t) = v.get_ref() else {
             self.push(Diag::new(v.span(), format!("{place} must be a table")));
             return None;

@@ -60,7 +60,10 @@ fn good_config_builds_with_defaults() {
         key.secret.expose().as_slice(),
         b"secret-key-for-ddnsd-tests-32bytes!"
     );
-    assert!(!format!("{p:?}").contains("secret-key"), "secret leaked in Debug");
+    assert!(
+        !format!("{p:?}").contains("secret-key"),
+        "secret leaked in Debug"
+    );
 }
 
 #[test]

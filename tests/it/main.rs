@@ -1,0 +1,12 @@
+//! The one integration-test binary: real DNS servers, network namespaces and cloud API
+//! emulators, all on loopback or inside namespaces the tests create.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    missing_docs
+)]
+
+mod cli;
+mod harness;
+mod netlink;
