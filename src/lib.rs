@@ -21,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod http;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;

@@ -70,11 +70,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 fn run(args: RunArgs) -> Result<i32, Error> {
     let cfg = load(args.config.config.as_deref(), true)?;
-    let sources: BTreeMap<String, Arc<dyn Source>> = cfg
-        .sources
-        .iter()
-        .map(|(n, s)| (n.clone(), addr::build(n, s)))
-        .collect();
+    let sources: BTreeMap<String, Arc<dyn Source>> = addr::build_all(&cfg.sources);
     let deps = ProviderDeps {
         clock: Arc::new(SystemClock),
     };
@@ -119,15 +115,8 @@ fn run(args: RunArgs) -> Result<i32, Error> {
 }
 
 async fn detect_all(cfg: &Config) -> Vec<Result<addr::Detection, SourceFailure>> {
-    let mut out = Vec::new();
-    for (name, settings) in &cfg.sources {
-        let src = addr::build(name, settings);
-        out.push(src.detect().await.map_err(|error| SourceFailure {
-            source: name.clone(),
-            error,
-        }));
-    }
-    out
+    let sources = addr::build_all(&cfg.sources);
+    addr::detect_many(&sources, &sources.keys().cloned().collect()).await
 }
 
 /// Loads the config; with `embedded_ok`, shows the notice when the embedded default is used.

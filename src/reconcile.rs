@@ -121,21 +121,13 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
         })
         .collect();
 
-    // Detect every source the selected records use, concurrently, once each.
-    let wanted: BTreeSet<&str> = records
+    // Detect every source the selected records use, concurrently, once each (and the sources
+    // they derive from, once however many derive from them).
+    let wanted: BTreeSet<String> = records
         .iter()
-        .flat_map(|r| r.sources.iter().map(String::as_str))
+        .flat_map(|r| r.sources.iter().cloned())
         .collect();
-    let detecting = wanted
-        .iter()
-        .filter_map(|name| pass.sources.get(*name))
-        .map(|src| async move {
-            src.detect().await.map_err(|error| SourceFailure {
-                source: src.name().to_owned(),
-                error,
-            })
-        });
-    report.detections = futures::future::join_all(detecting).await;
+    report.detections = crate::addr::detect_many(pass.sources, &wanted).await;
     let found: BTreeMap<&str, &Detection> = report
         .detections
         .iter()

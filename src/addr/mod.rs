@@ -1,10 +1,15 @@
 //! Address detection: the [`Source`] trait, candidates with verdicts, and one module per source
 //! kind. Knows nothing about providers, records or state.
 
+pub mod command;
+pub mod dns;
 pub mod fixed;
+pub mod http;
 pub mod netlink;
 pub mod policy;
+pub mod prefix;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -63,6 +68,93 @@ pub trait Source: Send + Sync {
     }
     /// Finds the candidate addresses and judges them.
     fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>>;
+    /// The sources this one derives its addresses from (a `prefix` source's `from`). They are
+    /// detected first, once per pass, by [`detect_many`].
+    fn inputs(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Finds the candidates given the detections of [`Source::inputs`] made in this pass (an
+    /// input that failed is absent). The default ignores `inputs` and calls [`Source::detect`].
+    fn detect_with<'a>(
+        &'a self,
+        inputs: &'a BTreeMap<String, Detection>,
+    ) -> BoxFuture<'a, Result<Detection, SourceError>> {
+        let _ = inputs;
+        self.detect()
+    }
+}
+
+/// Detects the sources named in `names` and, before them, every source they derive from,
+/// each exactly once; returns the results in name order (unknown names are ignored).
+///
+/// Why here and not a cache: many `prefix` sources (one per LAN host) share one `from`
+/// source. Resolving the dependencies in one place makes "once per pass" exact and
+/// deterministic — no time window, no stale answer, no reliance on concurrent polling — and
+/// `run` and `detect` share it. Sources without inputs run concurrently in the first round,
+/// derived sources in later rounds (chains are allowed; config rejects cycles).
+pub async fn detect_many(
+    sources: &BTreeMap<String, Arc<dyn Source>>,
+    names: &BTreeSet<String>,
+) -> Vec<Result<Detection, SourceFailure>> {
+    let mut needed = BTreeSet::new();
+    let mut stack: Vec<String> = names.iter().cloned().collect();
+    while let Some(n) = stack.pop() {
+        if let Some(src) = sources.get(&n) {
+            if needed.insert(n) {
+                stack.extend(src.inputs());
+            }
+        }
+    }
+    let mut done: BTreeMap<String, Result<Detection, SourceFailure>> = BTreeMap::new();
+    loop {
+        let ready: Vec<(&String, &Arc<dyn Source>)> = needed
+            .iter()
+            .filter(|n| !done.contains_key(*n))
+            .filter_map(|n| sources.get(n).map(|s| (n, s)))
+            .filter(|(_, s)| {
+                s.inputs()
+                    .iter()
+                    .all(|i| done.contains_key(i) || !sources.contains_key(i))
+            })
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        let ok: BTreeMap<String, Detection> = done
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().ok().map(|d| (k.clone(), d.clone())))
+            .collect();
+        let results = futures::future::join_all(ready.iter().map(|(name, src)| {
+            let ok = &ok;
+            async move {
+                src.detect_with(ok).await.map_err(|error| SourceFailure {
+                    source: (*name).clone(),
+                    error,
+                })
+            }
+        }))
+        .await;
+        for ((name, _), r) in ready.into_iter().zip(results) {
+            done.insert(name.clone(), r);
+        }
+    }
+    // Whatever is left waits on itself (a cycle, which config rejects): report, never hang.
+    for n in &needed {
+        if !done.contains_key(n) {
+            let from = sources
+                .get(n)
+                .map(|s| s.inputs().join(", "))
+                .unwrap_or_default();
+            done.insert(
+                n.clone(),
+                Err(SourceFailure {
+                    source: n.clone(),
+                    error: SourceError::InputFailed { from },
+                }),
+            );
+        }
+    }
+    done.into_values().collect()
 }
 
 /// Why a source could not produce candidates.
@@ -74,6 +166,47 @@ pub enum SourceError {
     /// The named interface does not exist.
     #[error("no interface named {0:?} on this machine")]
     NoSuchInterface(String),
+    /// The HTTP client for echo services could not be set up.
+    #[error("could not set up the http client: {0}")]
+    HttpSetup(crate::http::HttpError),
+    /// Every echo service URL failed (tried in order).
+    #[error("every echo service failed: {}", http::list(.attempts))]
+    EchoFailed {
+        /// Each URL with why it failed, in the order tried.
+        attempts: Vec<http::EchoFailure>,
+    },
+    /// Fewer than `needed` echo services agreed on one address.
+    #[error("no {needed} echo services agreed: {}", http::disagreement(.answers, .failures))]
+    NoConsensus {
+        /// The `consensus` setting.
+        needed: usize,
+        /// Every answer: (URL, address).
+        answers: Vec<(String, IpAddr)>,
+        /// The URLs that gave no answer.
+        failures: Vec<http::EchoFailure>,
+    },
+    /// The DNS query failed.
+    #[error("{origin}: {failure}")]
+    Dns {
+        /// Resolver and query.
+        origin: String,
+        /// What went wrong.
+        failure: dns::DnsFailure,
+    },
+    /// The command failed.
+    #[error("command {command}: {failure}")]
+    Command {
+        /// The command line as configured.
+        command: String,
+        /// What went wrong.
+        failure: command::CommandFailure,
+    },
+    /// The source this one derives from failed (or could not be built).
+    #[error("the source it takes its prefix from ({from}) failed")]
+    InputFailed {
+        /// The `from` source's name.
+        from: String,
+    },
 }
 
 impl SourceError {
@@ -86,6 +219,20 @@ impl SourceError {
             SourceError::NoSuchInterface(_) => {
                 Some("check `interface` in the source; `ip -br link` lists this machine's interfaces")
             }
+            SourceError::HttpSetup(_) => Some("check that the system's CA certificates are installed"),
+            SourceError::EchoFailed { .. } => Some(
+                "each url must answer with just the address over the source's family (try `curl -6 URL` or `curl -4 URL`); `urls` replaces the built-in list",
+            ),
+            SourceError::NoConsensus { .. } => Some(
+                "the services see different addresses (a proxy, or several uplinks?); list services that take the same path, or lower `consensus`",
+            ),
+            SourceError::Dns { .. } => Some(
+                "check that the resolver answers this query over the source's family (e.g. `dig -6 @RESOLVER NAME TYPE`)",
+            ),
+            SourceError::Command { .. } => Some(
+                "run the command by hand as the user ddnsd runs as; it must exit 0 and print one address per line",
+            ),
+            SourceError::InputFailed { .. } => Some("fix the source named in `from` (its own error is shown above)"),
         }
     }
 }
@@ -112,6 +259,14 @@ pub enum SourceSettings {
     Interface(netlink::InterfaceSettings),
     /// `kind = "static"`.
     Static(fixed::StaticSettings),
+    /// `kind = "http"`.
+    Http(http::HttpSourceSettings),
+    /// `kind = "dns"`.
+    Dns(dns::DnsSourceSettings),
+    /// `kind = "command"`.
+    Command(command::CommandSettings),
+    /// `kind = "prefix"`.
+    Prefix(prefix::PrefixSettings),
 }
 
 impl SourceSettings {
@@ -120,6 +275,10 @@ impl SourceSettings {
         match self {
             SourceSettings::Interface(_) => "interface",
             SourceSettings::Static(_) => "static",
+            SourceSettings::Http(_) => "http",
+            SourceSettings::Dns(_) => "dns",
+            SourceSettings::Command(_) => "command",
+            SourceSettings::Prefix(_) => "prefix",
         }
     }
 
@@ -133,16 +292,60 @@ impl SourceSettings {
                 f.dedup();
                 f
             }
+            SourceSettings::Http(s) => vec![s.family],
+            SourceSettings::Dns(s) => vec![s.family],
+            SourceSettings::Command(s) => vec![s.family],
+            SourceSettings::Prefix(_) => vec![Family::Ipv6],
         }
     }
 }
 
-/// Builds a source from its settings.
-pub fn build(name: &str, settings: &SourceSettings) -> Arc<dyn Source> {
-    match settings {
-        SourceSettings::Interface(s) => {
-            Arc::new(netlink::InterfaceSource::new(name.to_owned(), s.clone()))
+/// Builds every source, each `prefix` source after (and holding) the source it derives from.
+pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String, Arc<dyn Source>> {
+    let mut built: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+    loop {
+        let mut progress = false;
+        for (name, s) in settings {
+            if built.contains_key(name) {
+                continue;
+            }
+            let src: Arc<dyn Source> = match s {
+                SourceSettings::Interface(s) => {
+                    Arc::new(netlink::InterfaceSource::new(name.clone(), s.clone()))
+                }
+                SourceSettings::Static(s) => {
+                    Arc::new(fixed::StaticSource::new(name.clone(), s.clone()))
+                }
+                SourceSettings::Http(s) => Arc::new(http::HttpSource::new(name.clone(), s.clone())),
+                SourceSettings::Dns(s) => Arc::new(dns::DnsSource::new(name.clone(), s.clone())),
+                SourceSettings::Command(s) => {
+                    Arc::new(command::CommandSource::new(name.clone(), s.clone()))
+                }
+                SourceSettings::Prefix(p) => match built.get(&p.from) {
+                    Some(from) => Arc::new(prefix::PrefixSource::new(
+                        name.clone(),
+                        p.clone(),
+                        Some(from.clone()),
+                    )),
+                    None if settings.contains_key(&p.from) => continue,
+                    None => Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
+                },
+            };
+            built.insert(name.clone(), src);
+            progress = true;
         }
-        SourceSettings::Static(s) => Arc::new(fixed::StaticSource::new(name.to_owned(), s.clone())),
+        if !progress {
+            break;
+        }
     }
+    // A cycle (rejected by config) leaves prefix sources unbuilt: they fail at detect time.
+    for (name, s) in settings {
+        if let (false, SourceSettings::Prefix(p)) = (built.contains_key(name), s) {
+            built.insert(
+                name.clone(),
+                Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
+            );
+        }
+    }
+    built
 }

@@ -130,6 +130,8 @@ pub enum SkipReason {
     NotBest,
     /// The source asks for the other family.
     WrongFamily,
+    /// Other echo services agreed on another address (`consensus`).
+    Outvoted,
 }
 
 impl SkipReason {
@@ -150,6 +152,7 @@ impl SkipReason {
             SkipReason::NotGlobalScope => "not-global-scope",
             SkipReason::NotBest => "not-best",
             SkipReason::WrongFamily => "wrong-family",
+            SkipReason::Outvoted => "outvoted",
         }
     }
 }
@@ -171,6 +174,7 @@ impl fmt::Display for SkipReason {
             SkipReason::NotGlobalScope => "not global scope",
             SkipReason::NotBest => "another address of this source was preferred (select = \"all\" publishes every one)",
             SkipReason::WrongFamily => "other address family than the source's",
+            SkipReason::Outvoted => "outvoted: enough other services agreed on another address",
         })
     }
 }

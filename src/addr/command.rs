@@ -1,0 +1,287 @@
+//! `kind = "command"`: run a program (no shell unless the user writes `sh -c`) and read the
+//! addresses it prints, one per line (`#` comments and blank lines ignored). A command that
+//! overruns its timeout is killed with its whole process group and reaped (no zombie).
+
+use std::net::IpAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+use super::policy::{select_plain, PolicyOptions, SkipReason, Verdict};
+use super::{Candidate, Detection, Source, SourceError};
+use crate::record::Family;
+
+/// The default time a command may run.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How much of a command's output is quoted in an error.
+const HEAD_CHARS: usize = 200;
+
+/// Settings of a command source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandSettings {
+    /// The family asked for; addresses of the other family are skipped.
+    pub family: Family,
+    /// Program and arguments (never empty: config guarantees it).
+    pub command: Vec<String>,
+    /// Time the command may run.
+    pub timeout: Duration,
+    /// Rules the addresses are judged by.
+    pub policy: PolicyOptions,
+}
+
+/// Why a command gave no addresses.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandFailure {
+    /// The program could not be started.
+    #[error("could not start: {0}")]
+    Spawn(String),
+    /// It exited with a non-zero status.
+    #[error("exited with {status} (stderr: {stderr:?})")]
+    Exit {
+        /// `status 3` or `signal 9`.
+        status: String,
+        /// The start of standard error.
+        stderr: String,
+    },
+    /// It ran longer than the timeout and was killed.
+    #[error("still running after {}s; killed", .0.as_secs_f32())]
+    Timeout(Duration),
+    /// A line of its output is not an address.
+    #[error("line {line} is not an ip address: {text:?}")]
+    Unparsable {
+        /// 1-based line number.
+        line: usize,
+        /// The line (truncated).
+        text: String,
+    },
+    /// It printed no address at all.
+    #[error("printed no address (stdout: {stdout:?}, stderr: {stderr:?})")]
+    NoAddress {
+        /// The start of standard output.
+        stdout: String,
+        /// The start of standard error.
+        stderr: String,
+    },
+    /// Reading its output failed.
+    #[error("could not read its output: {0}")]
+    Io(String),
+}
+
+/// Parses a command's output (pure): one address per line, `#` starts a comment.
+pub fn parse_output(stdout: &str) -> Result<Vec<IpAddr>, CommandFailure> {
+    let mut out = Vec::new();
+    for (i, line) in stdout.lines().enumerate() {
+        let text = line.split('#').next().unwrap_or("").trim();
+        if text.is_empty() {
+            continue;
+        }
+        match text.parse() {
+            Ok(a) => out.push(a),
+            Err(_) => {
+                return Err(CommandFailure::Unparsable {
+                    line: i + 1,
+                    text: truncate(text),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn truncate(s: &str) -> String {
+    let mut t: String = s.chars().take(HEAD_CHARS).collect();
+    if s.chars().count() > HEAD_CHARS {
+        t.push('…');
+    }
+    t
+}
+
+/// Runs a command and reads the addresses it prints.
+#[derive(Debug)]
+pub struct CommandSource {
+    name: String,
+    settings: CommandSettings,
+}
+
+impl CommandSource {
+    /// A command source named `name`.
+    pub fn new(name: String, settings: CommandSettings) -> CommandSource {
+        CommandSource { name, settings }
+    }
+
+    /// The command line as shown in messages (arguments quoted when they need it).
+    pub fn command_line(&self) -> String {
+        self.settings
+            .command
+            .iter()
+            .map(|a| {
+                if !a.is_empty()
+                    && a.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
+                {
+                    a.clone()
+                } else {
+                    format!("{a:?}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    async fn detect_now(&self) -> Result<Detection, SourceError> {
+        let fail = |failure| SourceError::Command {
+            command: self.command_line(),
+            failure,
+        };
+        let stdout = run(&self.settings.command, self.settings.timeout)
+            .await
+            .map_err(fail)?;
+        let addrs = parse_output(&stdout.0).map_err(fail)?;
+        if addrs.is_empty() {
+            return Err(fail(CommandFailure::NoAddress {
+                stdout: truncate(&stdout.0),
+                stderr: truncate(&stdout.1),
+            }));
+        }
+        let family = self.settings.family;
+        let mine: Vec<IpAddr> = addrs
+            .iter()
+            .copied()
+            .filter(|a| Family::of(a) == family)
+            .collect();
+        let mut verdicts = select_plain(&mine, &self.settings.policy).into_iter();
+        let origin = self.command_line();
+        let candidates = addrs
+            .into_iter()
+            .map(|addr| Candidate {
+                addr,
+                origin: origin.clone(),
+                verdict: if Family::of(&addr) == family {
+                    // invariant-free: one verdict per address of `mine`, in the same order.
+                    verdicts
+                        .next()
+                        .unwrap_or(Verdict::Skipped(SkipReason::Unspecified))
+                } else {
+                    Verdict::Skipped(SkipReason::WrongFamily)
+                },
+                detail: None,
+            })
+            .collect();
+        Ok(Detection {
+            source: self.name.clone(),
+            candidates,
+        })
+    }
+}
+
+/// Runs `argv` with a timeout; returns (stdout, stderr) of a successful run.
+async fn run(argv: &[String], timeout: Duration) -> Result<(String, String), CommandFailure> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| CommandFailure::Spawn("empty command".into()))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so a timeout kills what it started too (`sh -c` children).
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| CommandFailure::Spawn(format!("{program}: {e}")))?;
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let reading = async {
+        let mut o = Vec::new();
+        let mut e = Vec::new();
+        let (ro, re) = tokio::join!(
+            async {
+                match out.as_mut() {
+                    Some(p) => p.read_to_end(&mut o).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            },
+            async {
+                match err.as_mut() {
+                    Some(p) => p.read_to_end(&mut e).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            }
+        );
+        ro.and(re).map(|()| (o, e))
+    };
+    let finished = async {
+        let (o, e) = reading.await?;
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, o, e))
+    };
+    let result = tokio::time::timeout(timeout, finished).await;
+    let (status, o, e) = match result {
+        Ok(r) => r.map_err(|e| CommandFailure::Io(e.to_string()))?,
+        Err(_) => {
+            kill_group(&mut child).await;
+            return Err(CommandFailure::Timeout(timeout));
+        }
+    };
+    let stdout = String::from_utf8_lossy(&o).into_owned();
+    let stderr = String::from_utf8_lossy(&e).into_owned();
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = match (status.code(), status.signal()) {
+            (Some(c), _) => format!("status {c}"),
+            (None, Some(s)) => format!("signal {s}"),
+            (None, None) => "an unknown status".to_owned(),
+        };
+        return Err(CommandFailure::Exit {
+            status,
+            stderr: truncate(stderr.trim_end()),
+        });
+    }
+    Ok((stdout, stderr))
+}
+
+/// SIGKILLs the child's process group, then waits for the child so it is reaped.
+async fn kill_group(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    // kill() sends SIGKILL (a no-op if already dead) and waits: the zombie is reaped here.
+    let _ = child.kill().await;
+}
+
+impl Source for CommandSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn families(&self) -> Vec<Family> {
+        vec![self.settings.family]
+    }
+
+    fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+        Box::pin(self.detect_now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_one_address_per_line() {
+        let a = parse_output("# my addresses\n2001:db8::1  # wan\n\n  203.0.113.4\n").unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(
+            parse_output("2001:db8::1\nnope\n").unwrap_err().to_string(),
+            "line 2 is not an ip address: \"nope\""
+        );
+        assert_eq!(parse_output("\n# nothing\n").unwrap(), vec![]);
+    }
+}
