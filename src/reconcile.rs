@@ -575,4 +575,121 @@ mod tests {
         assert_eq!(statuses(&r)[0], "h.example.test AAAA unchanged");
         assert_eq!(w.calls(), ["read h.example.test AAAA"]);
     }
+
+    /// A record fed by an IPv6 and an IPv4 source keeps updating the family that works, and
+    /// the failed family's record is left untouched (no provider call, state kept).
+    #[tokio::test]
+    async fn failed_family_is_left_alone_while_the_other_updates() {
+        let mut w = World::new(&["2001:db8::1"]);
+        let key_a = RecordKey {
+            name: "h.example.test".parse().unwrap(),
+            rtype: RecordType::A,
+        };
+        // The IPv4 record was published earlier, when that source still worked.
+        let mut state = State::default();
+        state.set(
+            &key_a,
+            Entry {
+                provider: "p".into(),
+                addrs: ["203.0.113.1".parse().unwrap()].into_iter().collect(),
+                ttl: Ttl(300),
+                hints: ProviderHints::default(),
+                published_at: 1,
+                verified_at: None,
+            },
+        );
+        w.store.save(&state).unwrap();
+        w.pass(false, false).await;
+        w.set_v6(&["2001:db8::2"]);
+        let r = w.pass(false, false).await;
+        assert_eq!(
+            statuses(&r),
+            [
+                "h.example.test AAAA updated (was 2001:db8::1)",
+                "h.example.test A failed: source broken failed; record left as it is"
+            ]
+        );
+        assert_eq!(
+            w.calls(),
+            [
+                "apply h.example.test AAAA 2001:db8::1",
+                "apply h.example.test AAAA 2001:db8::2"
+            ]
+        );
+        let after = w.store.load().unwrap();
+        assert_eq!(after.get(&key_a), state.get(&key_a));
+    }
+
+    /// A source that counts its detections.
+    struct Counting(std::sync::atomic::AtomicUsize);
+    impl Source for Counting {
+        fn name(&self) -> &str {
+            "wan"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv6]
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async {
+                Ok(Detection {
+                    source: "wan".into(),
+                    candidates: vec![crate::addr::Candidate {
+                        addr: "2001:db8:1::10".parse().unwrap(),
+                        origin: "eth0".into(),
+                        verdict: crate::addr::Verdict::Selected,
+                        detail: None,
+                    }],
+                })
+            })
+        }
+    }
+
+    /// Many prefix sources (LAN hosts) sharing one `from` source: it is detected once per pass.
+    #[tokio::test]
+    async fn shared_prefix_source_is_detected_once_per_pass() {
+        use crate::addr::prefix::{HostPart, PrefixSettings, PrefixSource};
+        let mut w = World::new(&["2001:db8::1"]);
+        let wan = Arc::new(Counting(Default::default()));
+        w.sources.insert("wan".into(), wan.clone());
+        w.records.clear();
+        for (i, host) in ["nas", "printer", "tv"].iter().enumerate() {
+            let settings = PrefixSettings {
+                from: "wan".into(),
+                prefix_length: 64,
+                subnet_id: 0,
+                host: HostPart::Suffix(format!("::{}", i + 1).parse().unwrap()),
+                policy: Default::default(),
+            };
+            let from: Arc<dyn Source> = wan.clone();
+            w.sources.insert(
+                (*host).into(),
+                Arc::new(PrefixSource::new((*host).into(), settings, Some(from))),
+            );
+            w.records.push(RecordSpec {
+                name: format!("{host}.example.test").parse().unwrap(),
+                provider: "p".into(),
+                sources: vec![(*host).into()],
+                ttl: Ttl(300),
+            });
+        }
+        let r = w.pass(false, false).await;
+        assert_eq!(wan.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            statuses(&r),
+            [
+                "nas.example.test AAAA created",
+                "printer.example.test AAAA created",
+                "tv.example.test AAAA created"
+            ]
+        );
+        assert_eq!(
+            w.calls(),
+            [
+                "apply nas.example.test AAAA 2001:db8:1::1",
+                "apply printer.example.test AAAA 2001:db8:1::2",
+                "apply tv.example.test AAAA 2001:db8:1::3"
+            ]
+        );
+    }
 }

@@ -354,7 +354,7 @@ mod tests {
                 64,
                 0,
                 HostPart::Suffix(v6("0:0:0:1::1")),
-                "suffix 0:0:0:1::1 has bits inside the /64 prefix",
+                "suffix ::1:0:0:0:1 has bits inside the /64 prefix",
             ),
             (
                 64,
@@ -372,7 +372,7 @@ mod tests {
                 56,
                 1,
                 HostPart::Suffix(v6("0:0:0:2::1")),
-                "suffix 0:0:0:2::1 has bits in the subnet field, which subnet_id fills",
+                "suffix ::2:0:0:0:1 has bits in the subnet field, which subnet_id fills",
             ),
         ];
         for (len, subnet, host, want) in cases {

@@ -51,6 +51,91 @@ pub struct RawStaticSource {
     pub addresses: Spanned<Vec<Text>>,
 }
 
+/// `[sources.NAME]` with `kind = "http"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSource {
+    /// Always "http".
+    pub kind: Text,
+    /// "ipv6" (default) or "ipv4".
+    pub family: Option<Text>,
+    /// Echo service URLs, in order; omitted = the built-in list for the family.
+    pub urls: Option<Spanned<Vec<Text>>>,
+    /// Ask every URL and require this many to agree.
+    pub consensus: Option<Spanned<i64>>,
+    /// Time allowed per URL.
+    pub timeout: Option<Text>,
+    /// Publish a ULA answer.
+    pub allow_ula: Option<bool>,
+    /// Publish an RFC 1918 / CGNAT answer.
+    pub allow_private: Option<bool>,
+}
+
+/// `[sources.NAME]` with `kind = "dns"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsSource {
+    /// Always "dns".
+    pub kind: Text,
+    /// "ipv6" (default) or "ipv4".
+    pub family: Option<Text>,
+    /// `IP` or `IP:PORT` of the server asked; omitted = the preset's server.
+    pub resolver: Option<Text>,
+    /// "opendns", "cloudflare" (default) or "google".
+    pub query: Option<Text>,
+    /// Explicit query name (instead of `query`).
+    pub name: Option<Text>,
+    /// Explicit query type: "A", "AAAA" or "TXT".
+    #[serde(rename = "type")]
+    pub rtype: Option<Text>,
+    /// Explicit query class: "IN" (default) or "CH".
+    pub class: Option<Text>,
+    /// Time allowed.
+    pub timeout: Option<Text>,
+    /// Publish a ULA answer.
+    pub allow_ula: Option<bool>,
+    /// Publish an RFC 1918 / CGNAT answer.
+    pub allow_private: Option<bool>,
+}
+
+/// `[sources.NAME]` with `kind = "command"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommandSource {
+    /// Always "command".
+    pub kind: Text,
+    /// "ipv6" (default) or "ipv4".
+    pub family: Option<Text>,
+    /// Program and arguments.
+    pub command: Spanned<Vec<Text>>,
+    /// Time the command may run.
+    pub timeout: Option<Text>,
+    /// Publish ULA addresses.
+    pub allow_ula: Option<bool>,
+    /// Publish RFC 1918 / CGNAT addresses.
+    pub allow_private: Option<bool>,
+}
+
+/// `[sources.NAME]` with `kind = "prefix"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrefixSource {
+    /// Always "prefix".
+    pub kind: Text,
+    /// The source giving the prefix.
+    pub from: Text,
+    /// Prefix length, default 64.
+    pub prefix_length: Option<Spanned<i64>>,
+    /// Host part as an IPv6 suffix.
+    pub suffix: Option<Text>,
+    /// Host part as a MAC (modified EUI-64).
+    pub mac: Option<Text>,
+    /// Subnet between the prefix and /64.
+    pub subnet_id: Option<Spanned<i64>>,
+    /// Publish a composed ULA address.
+    pub allow_ula: Option<bool>,
+}
+
 /// `[providers.NAME]` with `kind = "dry-run"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

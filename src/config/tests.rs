@@ -229,3 +229,183 @@ fn locate_order() {
     );
     assert_eq!(line_col("ab\ncd", 4), (2, 2));
 }
+
+const SOURCE_KINDS_GOOD: &str = r#"
+[sources.wan]
+kind = "interface"
+interface = "eth0"
+
+[sources.echo6]
+kind = "http"
+urls = ["http://[::1]:8080/", "https://api6.ipify.org"]
+consensus = 2
+timeout = "2s"
+
+[sources.echo4]
+kind = "http"
+family = "ipv4"
+
+[sources.cf]
+kind = "dns"
+
+[sources.mine]
+kind = "dns"
+family = "ipv4"
+resolver = "127.0.0.1:5353"
+name = "whoami.test"
+type = "txt"
+class = "ch"
+
+[sources.script]
+kind = "command"
+command = ["/usr/local/bin/myip", "-6"]
+
+[sources.nas]
+kind = "prefix"
+from = "wan"
+mac = "06:cd:ba:11:05:35"
+
+[sources.printer]
+kind = "prefix"
+from = "wan"
+prefix_length = 60
+subnet_id = 0x3
+suffix = "::1234:5678:9abc:def0"
+"#;
+
+#[test]
+fn source_kinds_build_with_defaults() {
+    use crate::addr::dns::{QueryClass, QueryType};
+    use crate::addr::prefix::HostPart;
+    use crate::addr::SourceSettings as S;
+    use crate::record::Family;
+    use std::time::Duration;
+
+    let c = from_text(SOURCE_KINDS_GOOD, Path::new("t.toml"), &env).unwrap();
+    let S::Http(h) = &c.sources["echo6"] else {
+        panic!()
+    };
+    assert_eq!(
+        (h.family, h.consensus, h.timeout),
+        (Family::Ipv6, Some(2), Duration::from_secs(2))
+    );
+    let S::Http(h) = &c.sources["echo4"] else {
+        panic!()
+    };
+    assert_eq!(h.urls[0], "https://api.ipify.org");
+    assert_eq!((h.consensus, h.timeout), (None, Duration::from_secs(5)));
+    let S::Dns(d) = &c.sources["cf"] else {
+        panic!()
+    };
+    assert_eq!(d.resolver.to_string(), "[2606:4700:4700::1111]:53");
+    assert_eq!(d.query.to_string(), "whoami.cloudflare. TXT CH");
+    let S::Dns(d) = &c.sources["mine"] else {
+        panic!()
+    };
+    assert_eq!(
+        (d.query.name.as_str(), d.query.rtype, d.query.class),
+        ("whoami.test.", QueryType::Txt, QueryClass::Ch)
+    );
+    let S::Command(cmd) = &c.sources["script"] else {
+        panic!()
+    };
+    assert_eq!(cmd.timeout, Duration::from_secs(10));
+    let S::Prefix(p) = &c.sources["nas"] else {
+        panic!()
+    };
+    assert_eq!((p.prefix_length, p.subnet_id), (64, 0));
+    assert_eq!(p.host, HostPart::Mac([6, 0xcd, 0xba, 0x11, 5, 0x35]));
+    let S::Prefix(p) = &c.sources["printer"] else {
+        panic!()
+    };
+    assert_eq!((p.prefix_length, p.subnet_id), (60, 3));
+}
+
+#[test]
+fn source_kinds_diagnostics() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[sources.e]\nkind = \"http\"\nurls = []\n",
+            "t.toml:3:8: `urls` in [sources.e] is empty\n  hint: omit `urls` to use the built-in echo services",
+        ),
+        (
+            "[sources.e]\nkind = \"http\"\nurls = [\"ftp://x\", \"http://[::1]/\"]\nconsensus = 3\n",
+            "t.toml:3:9: url \"ftp://x\" is not an http(s) URL\nt.toml:4:13: consensus 3 is out of range: there are 2 urls\n  hint: use a number from 1 to the number of urls (2 is a good choice)",
+        ),
+        (
+            "[sources.e]\nkind = \"http\"\nurl = \"http://[::1]/\"\n",
+            "t.toml:3:1: unknown key `url` in [sources.e]\n  hint: did you mean `urls`?",
+        ),
+        (
+            "[sources.d]\nkind = \"dns\"\nquery = \"opendsn\"\n",
+            "t.toml:3:9: unknown query \"opendsn\"\n  hint: did you mean \"opendns\"?",
+        ),
+        (
+            "[sources.d]\nkind = \"dns\"\nquery = \"google\"\nname = \"x.test\"\nresolver = \"127.0.0.1\"\n",
+            "t.toml:4:8: give either `query` or `name`, not both\n  hint: `query` picks a preset; `name`, `type` and `class` spell the question out\nt.toml:5:12: resolver 127.0.0.1:53 is an ipv4 address but family is ipv6\n  hint: the query goes out over the source's family: give a resolver of that family",
+        ),
+        (
+            "[sources.d]\nkind = \"dns\"\nname = \"x.test\"\n",
+            "t.toml:3:8: `name` needs a `resolver` to ask\n  hint: add resolver = \"IP[:PORT]\"",
+        ),
+        (
+            "[sources.d]\nkind = \"dns\"\ntype = \"TXT\"\n",
+            "t.toml:3:8: `type` is only used with `name`",
+        ),
+        (
+            "[sources.d]\nkind = \"dns\"\nresolver = \"127.0.0.1\"\nname = \"x.test\"\ntype = \"A\"\n",
+            "t.toml:3:12: resolver 127.0.0.1:53 is an ipv4 address but family is ipv6\n  hint: the query goes out over the source's family: give a resolver of that family\nt.toml:5:8: type A answers with an address of the other family than ipv6\n  hint: use AAAA for ipv6 and A for ipv4",
+        ),
+        (
+            "[sources.d]\nkind = \"dns\"\nresolver = \"::1\"\nname = \"x.test\"\ntype = \"MX\"\nclass = \"HS\"\n",
+            "t.toml:5:8: unknown type \"MX\"\n  hint: use \"A\", \"AAAA\" or \"TXT\"\nt.toml:6:9: unknown class \"HS\"\n  hint: use \"IN\" or \"CH\"",
+        ),
+        (
+            "[sources.c]\nkind = \"command\"\ncommand = []\n",
+            "t.toml:3:11: `command` in [sources.c] has no program\n  hint: write the program and its arguments, e.g. [\"/usr/local/bin/myip\", \"-6\"] (no shell unless you write \"sh\", \"-c\")",
+        ),
+        (
+            "[sources.c]\nkind = \"command\"\ncommand = [\"x\"]\ntimeout = \"0s\"\nfamily = \"ip6\"\n",
+            "t.toml:4:11: timeout must be longer than zero\nt.toml:5:10: unknown family \"ip6\"\n  hint: use \"ipv6\" or \"ipv4\"",
+        ),
+        (
+            "[sources.p]\nkind = \"prefix\"\nfrom = \"wan\"\n",
+            "t.toml:1:1: [sources.p] needs `suffix` or `mac` (the host part)\n  hint: e.g. suffix = \"::1234:5678:9abc:def0\" or mac = \"aa:bb:cc:dd:ee:ff\"\nt.toml:3:8: [sources.p] takes its prefix from source \"wan\", which is not defined\n  hint: add a [sources.wan] table (usually kind = \"interface\")",
+        ),
+        (
+            "[sources.w]\nkind = \"interface\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"w\"\nsuffix = \"::1\"\nmac = \"06:cd:ba:11:05:35\"\n",
+            "t.toml:7:7: give either `suffix` or `mac` in [sources.p], not both\n  hint: `suffix` is the host part as written; `mac` derives it (modified EUI-64)",
+        ),
+        (
+            "[sources.w]\nkind = \"interface\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"w\"\nsuffix = \"0:0:0:1::1\"\n",
+            "t.toml:6:10: suffix ::1:0:0:0:1 has bits inside the /64 prefix",
+        ),
+        (
+            "[sources.w]\nkind = \"interface\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"w\"\nprefix_length = 60\nsubnet_id = 16\nmac = \"06:cd:ba:11:05\"\n",
+            "t.toml:8:7: mac \"06:cd:ba:11:05\" is not a MAC address\n  hint: write six hex bytes, e.g. \"aa:bb:cc:dd:ee:ff\"",
+        ),
+        (
+            "[sources.w]\nkind = \"interface\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"w\"\nprefix_length = 60\nsubnet_id = 16\nsuffix = \"::1\"\n",
+            "t.toml:7:13: subnet_id 16 does not fit in the 4 bits between the prefix and /64 (at most 15)",
+        ),
+        (
+            "[sources.w]\nkind = \"interface\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"w\"\nprefix_length = 72\nsuffix = \"::1\"\n",
+            "t.toml:6:17: prefix_length 72 is out of range\n  hint: use 1 to 64 (the host part needs the last 64 bits); 64 when the interface has a /64",
+        ),
+        (
+            "[sources.w]\nkind = \"interface\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"x\"\nsuffix = \"::1\"\n",
+            "t.toml:5:8: [sources.p] takes its prefix from source \"x\", which is not defined\n  hint: defined sources: w",
+        ),
+        (
+            "[sources.w4]\nkind = \"interface\"\nfamily = \"ipv4\"\n[sources.p]\nkind = \"prefix\"\nfrom = \"w4\"\nsuffix = \"::1\"\n",
+            "t.toml:6:8: [sources.p] takes its prefix from source \"w4\", which is not an ipv6 source\n  hint: name a source with family = \"ipv6\" (usually an interface)",
+        ),
+        (
+            "[sources.a]\nkind = \"prefix\"\nfrom = \"b\"\nsuffix = \"::1\"\n[sources.b]\nkind = \"prefix\"\nfrom = \"a\"\nsuffix = \"::2\"\n",
+            "t.toml:3:8: prefix sources take their prefix from each other in a cycle: a → b → a\n  hint: one source in the chain must take its prefix from an interface source\nt.toml:7:8: prefix sources take their prefix from each other in a cycle: b → a → b\n  hint: one source in the chain must take its prefix from an interface source",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(problems(text), *want, "config:\n{text}");
+    }
+}
