@@ -10,3 +10,4 @@
 mod cli;
 mod harness;
 mod netlink;
+mod sources;

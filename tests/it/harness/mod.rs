@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod netns;
+pub mod servers;
 
 use std::path::Path;
 use std::process::{Command, Output};

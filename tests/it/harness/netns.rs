@@ -54,6 +54,25 @@ impl Netns {
         c
     }
 
+    /// A TCP listener bound to `addr` inside the namespace (the socket stays in the namespace
+    /// it was created in, so the test can serve it from any thread).
+    pub fn bind_tcp(&self, addr: &str) -> std::net::TcpListener {
+        let path = format!("/run/netns/{}", self.name);
+        let addr = addr.to_owned();
+        std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).unwrap();
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            std::net::TcpListener::bind(addr.as_str()).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// Writes `/etc/netns/NAME/FILE`, which `ip netns exec` bind-mounts over `/etc/FILE`.
+    pub fn etc(&self, file: &str, text: &str) {
+        std::fs::write(format!("/etc/netns/{}/{file}", self.name), text).unwrap();
+    }
+
     /// `ip -6 addr show` output for the namespace (for diagnostics and waiting).
     pub fn addrs(&self) -> String {
         let out = Command::new("ip")
