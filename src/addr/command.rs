@@ -161,7 +161,7 @@ impl CommandSource {
                 addr,
                 origin: origin.clone(),
                 verdict: if Family::of(&addr) == family {
-                    // invariant-free: one verdict per address of `mine`, in the same order.
+                    // select_plain gives one verdict per address of `mine`, in order.
                     verdicts
                         .next()
                         .unwrap_or(Verdict::Skipped(SkipReason::Unspecified))

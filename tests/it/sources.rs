@@ -114,7 +114,7 @@ fn http_falls_back_past_500_html_wrong_family_and_timeout() {
     // A URL whose literal host is of the other family is never asked.
     let v4 = url(echo_on("127.0.0.1", Reply::Body("2001:db8::8")));
     let err = rt()
-        .block_on(http(Family::Ipv6, &[v4.clone()], None).detect())
+        .block_on(http(Family::Ipv6, std::slice::from_ref(&v4), None).detect())
         .unwrap_err();
     assert_eq!(
         err.to_string(),
