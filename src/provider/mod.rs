@@ -112,7 +112,9 @@ impl ProviderErrorKind {
             | ProviderErrorKind::Forbidden
             | ProviderErrorKind::ZoneNotFound
             | ProviderErrorKind::Rejected => RetryPolicy::UntilConfigChange,
-            ProviderErrorKind::RateLimited { retry_after: Some(d) } => RetryPolicy::After(*d),
+            ProviderErrorKind::RateLimited {
+                retry_after: Some(d),
+            } => RetryPolicy::After(*d),
             ProviderErrorKind::ClockSkew { .. }
             | ProviderErrorKind::RateLimited { retry_after: None }
             | ProviderErrorKind::Transient
@@ -167,7 +169,11 @@ impl ProviderError {
 
 /// "this machine's clock is 7m12s behind the provider's; enable NTP…".
 pub fn clock_skew_hint(offset_secs: i64) -> String {
-    let dir = if offset_secs >= 0 { "behind" } else { "ahead of" };
+    let dir = if offset_secs >= 0 {
+        "behind"
+    } else {
+        "ahead of"
+    };
     format!(
         "this machine's clock is {} {dir} the provider's; enable NTP (`timedatectl set-ntp true`, or ntpd/chrony on a router)",
         human_duration(offset_secs.unsigned_abs())
@@ -230,9 +236,11 @@ pub struct ProviderDeps {
 pub fn build(name: &str, settings: &ProviderSettings, deps: &ProviderDeps) -> Arc<dyn Provider> {
     match settings {
         ProviderSettings::DryRun => Arc::new(dry_run::DryRun::new(name.to_owned())),
-        ProviderSettings::Rfc2136(s) => {
-            Arc::new(rfc2136::Rfc2136::new(name.to_owned(), s.clone(), deps.clock.clone()))
-        }
+        ProviderSettings::Rfc2136(s) => Arc::new(rfc2136::Rfc2136::new(
+            name.to_owned(),
+            s.clone(),
+            deps.clock.clone(),
+        )),
         // Being written (issue 4): until then these report what they would do.
         ProviderSettings::TencentCloud(_) | ProviderSettings::DnspodLegacy(_) => {
             Arc::new(dry_run::DryRun::new(name.to_owned()))
@@ -257,7 +265,13 @@ mod tests {
 
     #[test]
     fn auth_is_not_retried() {
-        assert_eq!(ProviderErrorKind::Auth.retry_policy(), RetryPolicy::UntilConfigChange);
-        assert_eq!(ProviderErrorKind::Transient.retry_policy(), RetryPolicy::Backoff);
+        assert_eq!(
+            ProviderErrorKind::Auth.retry_policy(),
+            RetryPolicy::UntilConfigChange
+        );
+        assert_eq!(
+            ProviderErrorKind::Transient.retry_policy(),
+            RetryPolicy::Backoff
+        );
     }
 }

@@ -196,7 +196,11 @@ impl ReplyTsig {
         if self.other.len() != 6 {
             return None;
         }
-        Some(self.other.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Some(
+            self.other
+                .iter()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+        )
     }
 }
 
@@ -217,38 +221,57 @@ pub fn sign_request(
     let key_name = name_wire(key.name.as_str());
     let alg_name = name_wire(key.algorithm.as_str());
     let vars = variables(&key_name, &alg_name, time_signed, fudge, 0, &[]);
-    let mac = key
-        .algorithm
-        .mac(key.secret.expose(), &[unsigned, &vars]);
+    let mac = key.algorithm.mac(key.secret.expose(), &[unsigned, &vars]);
 
-    let mut wire = unsigned.to_vec();
-    let arcount = u16::from_be_bytes([wire[10], wire[11]])
-        .checked_add(1)
-        .ok_or(TsigError::TooManyRecords)?;
-    wire[10..12].copy_from_slice(&arcount.to_be_bytes());
-    let original_id = [unsigned[0], unsigned[1]];
-
-    let mut rdata = Vec::with_capacity(alg_name.len() + 16 + mac.len());
-    rdata.extend_from_slice(&alg_name);
-    rdata.extend_from_slice(&u48(time_signed));
-    rdata.extend_from_slice(&fudge.to_be_bytes());
-    rdata.extend_from_slice(&be16_len(mac.len()));
-    rdata.extend_from_slice(&mac);
-    rdata.extend_from_slice(&original_id);
-    rdata.extend_from_slice(&0u16.to_be_bytes()); // error
-    rdata.extend_from_slice(&0u16.to_be_bytes()); // other len
-
-    wire.extend_from_slice(&key_name);
-    wire.extend_from_slice(&TYPE_TSIG.to_be_bytes());
-    wire.extend_from_slice(&CLASS_ANY.to_be_bytes());
-    wire.extend_from_slice(&0u32.to_be_bytes());
-    wire.extend_from_slice(&be16_len(rdata.len()));
-    wire.extend_from_slice(&rdata);
+    let wire = append_tsig(
+        unsigned,
+        &key_name,
+        &alg_name,
+        time_signed,
+        fudge,
+        &mac,
+        0,
+        &[],
+    )?;
     Ok(SignedRequest {
         wire,
         mac,
         time_signed,
     })
+}
+
+/// Signs a reply the way a server does (RFC 8945 §4.3.3): the MAC covers the request MAC with
+/// its length, `unsigned` (the reply without TSIG) and the TSIG variables with `error` and
+/// `other`. Used by tests and local emulators; ddnsd itself only verifies replies.
+pub fn sign_reply(
+    key: &TsigKey,
+    request_mac: &[u8],
+    unsigned: &[u8],
+    time_signed: u64,
+    fudge: u16,
+    error: u16,
+    other: &[u8],
+) -> Result<Vec<u8>, TsigError> {
+    if unsigned.len() < HEADER_LEN {
+        return Err(TsigError::Malformed("shorter than a header"));
+    }
+    let key_name = name_wire(key.name.as_str());
+    let alg_name = name_wire(key.algorithm.as_str());
+    let vars = variables(&key_name, &alg_name, time_signed, fudge, error, other);
+    let mac = key.algorithm.mac(
+        key.secret.expose(),
+        &[&be16_len(request_mac.len()), request_mac, unsigned, &vars],
+    );
+    Ok(append_tsig(
+        unsigned,
+        &key_name,
+        &alg_name,
+        time_signed,
+        fudge,
+        &mac,
+        error,
+        other,
+    )?)
 }
 
 /// Finds the TSIG record of a reply: the last RR of the additional section (RFC 8945 §5.1).
@@ -286,7 +309,9 @@ pub fn find_tsig(reply: &[u8]) -> Result<Option<ReplyTsig>, TsigError> {
     // RFC 8945 §4.2: the algorithm name "MUST NOT be compressed"; read_name copes either way.
     let (algorithm, p) = read_name(reply, rstart)?;
     let f = slice(reply, p, 10)?;
-    let time_signed = f[..6].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let time_signed = f[..6]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
     let fudge = u16::from_be_bytes([f[6], f[7]]);
     let mac_len = usize::from(u16::from_be_bytes([f[8], f[9]]));
     let mac = slice(reply, p + 10, mac_len)?.to_vec();
@@ -363,6 +388,48 @@ pub fn verify_reply(
     }
 }
 
+/// `unsigned` with a TSIG RR appended and ARCOUNT incremented.
+#[allow(clippy::too_many_arguments)]
+fn append_tsig(
+    unsigned: &[u8],
+    key_name: &[u8],
+    alg_name: &[u8],
+    time_signed: u64,
+    fudge: u16,
+    mac: &[u8],
+    error: u16,
+    other: &[u8],
+) -> Result<Vec<u8>, TsigError> {
+    if unsigned.len() < HEADER_LEN {
+        return Err(TsigError::Malformed("shorter than a header"));
+    }
+    let mut wire = unsigned.to_vec();
+    let arcount = u16::from_be_bytes([wire[10], wire[11]])
+        .checked_add(1)
+        .ok_or(TsigError::TooManyRecords)?;
+    wire[10..12].copy_from_slice(&arcount.to_be_bytes());
+    let original_id = [unsigned[0], unsigned[1]];
+
+    let mut rdata = Vec::with_capacity(alg_name.len() + 16 + mac.len() + other.len());
+    rdata.extend_from_slice(alg_name);
+    rdata.extend_from_slice(&u48(time_signed));
+    rdata.extend_from_slice(&fudge.to_be_bytes());
+    rdata.extend_from_slice(&be16_len(mac.len()));
+    rdata.extend_from_slice(mac);
+    rdata.extend_from_slice(&original_id);
+    rdata.extend_from_slice(&error.to_be_bytes());
+    rdata.extend_from_slice(&be16_len(other.len()));
+    rdata.extend_from_slice(other);
+
+    wire.extend_from_slice(key_name);
+    wire.extend_from_slice(&TYPE_TSIG.to_be_bytes());
+    wire.extend_from_slice(&CLASS_ANY.to_be_bytes());
+    wire.extend_from_slice(&0u32.to_be_bytes());
+    wire.extend_from_slice(&be16_len(rdata.len()));
+    wire.extend_from_slice(&rdata);
+    Ok(wire)
+}
+
 /// The numeric value of a TSIG error.
 fn tsig_error_code(e: TsigRcode) -> u16 {
     match e {
@@ -401,7 +468,11 @@ fn variables(
 /// A name in canonical wire form: lower-case, uncompressed labels, root label last.
 fn name_wire(name: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(name.len() + 2);
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         let bytes = label.as_bytes();
         // Labels longer than 63 bytes cannot come from an `Fqdn`; clamp rather than emit a
         // length byte that would read as a compression pointer.
@@ -434,7 +505,9 @@ fn slice(buf: &[u8], at: usize, len: usize) -> Result<&[u8], TsigError> {
 /// Position after the (possibly compressed) name at `pos`.
 fn skip_name(buf: &[u8], mut pos: usize) -> Result<usize, TsigError> {
     loop {
-        let len = *buf.get(pos).ok_or(TsigError::Malformed("name past the end"))?;
+        let len = *buf
+            .get(pos)
+            .ok_or(TsigError::Malformed("name past the end"))?;
         match len {
             0 => return Ok(pos + 1),
             l if l & 0xc0 == 0xc0 => return Ok(pos + 2),
@@ -463,12 +536,16 @@ fn read_name(buf: &[u8], pos: usize) -> Result<(String, usize), TsigError> {
     let mut p = pos;
     let mut end = None;
     for _ in 0..128 {
-        let len = *buf.get(p).ok_or(TsigError::Malformed("name past the end"))?;
+        let len = *buf
+            .get(p)
+            .ok_or(TsigError::Malformed("name past the end"))?;
         if len == 0 {
             return Ok((labels.join("."), end.unwrap_or(p + 1)));
         }
         if len & 0xc0 == 0xc0 {
-            let lo = *buf.get(p + 1).ok_or(TsigError::Malformed("name past the end"))?;
+            let lo = *buf
+                .get(p + 1)
+                .ok_or(TsigError::Malformed("name past the end"))?;
             end.get_or_insert(p + 2);
             p = (usize::from(len & 0x3f) << 8) | usize::from(lo);
             continue;
@@ -489,6 +566,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -557,25 +635,19 @@ mod tests {
     /// computed here, so the verification path is exercised end to end.
     fn badtime_reply(key: &TsigKey, request_mac: &[u8]) -> Vec<u8> {
         let unsigned = hex("1234a8090001000000000000076578616d706c6504746573740000060001");
-        let other = hex("00006b06145e");
-        let vars = variables(
-            &name_wire("ddnsd-key"),
-            &name_wire("hmac-sha256"),
+        let r = sign_reply(
+            key,
+            request_mac,
+            &unsigned,
             1_700_000_000,
             300,
             18,
-            &other,
-        );
-        let mac = key.algorithm.mac(
-            key.secret.expose(),
-            &[&be16_len(request_mac.len()), request_mac, &unsigned, &vars],
-        );
-        let mut r = unsigned.clone();
-        r[11] = 1;
-        r.extend(hex("0964646e73642d6b657900 00fa 00ff 00000000 0043"));
-        r.extend(hex("0b686d61632d73686132353600 0000 6553f100 012c 0020"));
-        r.extend(&mac);
-        r.extend(hex("1234 0012 0006 00006b06145e"));
+            &hex("00006b06145e"),
+        )
+        .unwrap();
+        // Same layout as BIND's real answer, MAC aside.
+        assert_eq!(r[..r.len() - 44], hex("1234a8090001000000000001076578616d706c6504746573740000060001 0964646e73642d6b657900 00fa 00ff 00000000 0043 0b686d61632d73686132353600 0000 6553f100 012c 0020")[..]);
+        assert_eq!(r[r.len() - 12..], hex("1234 0012 0006 00006b06145e")[..]);
         r
     }
 
@@ -592,19 +664,27 @@ mod tests {
         let mut tampered = reply.clone();
         tampered[14] ^= 1;
         let t2 = find_tsig(&tampered).unwrap().unwrap();
-        assert_eq!(verify_reply(&key, &req.mac, &tampered, &t2), Err(TsigError::BadMac));
+        assert_eq!(
+            verify_reply(&key, &req.mac, &tampered, &t2),
+            Err(TsigError::BadMac)
+        );
         let other_key = TsigKey {
             secret: Secret::new(b"another".to_vec()),
             ..key.clone()
         };
-        assert_eq!(verify_reply(&other_key, &req.mac, &reply, &t), Err(TsigError::BadMac));
+        assert_eq!(
+            verify_reply(&other_key, &req.mac, &reply, &t),
+            Err(TsigError::BadMac)
+        );
     }
 
     #[test]
     fn badkey_reply_is_unsigned() {
         let mut r = hex("1234a8090001000000000001076578616d706c6504746573740000060001");
         r.extend(hex("0964646e73642d6b657900 00fa 00ff 00000000 001d"));
-        r.extend(hex("0b686d61632d73686132353600 0000 6553f100 012c 0000 1234 0011 0000"));
+        r.extend(hex(
+            "0b686d61632d73686132353600 0000 6553f100 012c 0000 1234 0011 0000",
+        ));
         let t = find_tsig(&r).unwrap().unwrap();
         assert_eq!(t.error, TsigRcode::BadKey);
         assert!(t.mac.is_empty());
@@ -641,8 +721,14 @@ mod tests {
 
     #[test]
     fn algorithm_spellings() {
-        assert_eq!(TsigAlgorithm::parse("HMAC-SHA256."), Some(TsigAlgorithm::HmacSha256));
-        assert_eq!(TsigAlgorithm::parse("hmac-sha512"), Some(TsigAlgorithm::HmacSha512));
+        assert_eq!(
+            TsigAlgorithm::parse("HMAC-SHA256."),
+            Some(TsigAlgorithm::HmacSha256)
+        );
+        assert_eq!(
+            TsigAlgorithm::parse("hmac-sha512"),
+            Some(TsigAlgorithm::HmacSha512)
+        );
         assert_eq!(TsigAlgorithm::parse("hmac-md5"), None);
     }
 }
