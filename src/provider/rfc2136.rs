@@ -878,7 +878,8 @@ mod tests {
     #[test]
     fn update_builder_table() {
         // (rrset, expected update section as (class, type, ttl, rdata text))
-        let cases: Vec<(RrSet, Vec<(DNSClass, DnsType, u32, String)>)> = vec![
+        type UpdateRr = (DNSClass, DnsType, u32, String);
+        let cases: Vec<(RrSet, Vec<UpdateRr>)> = vec![
             (
                 rrset(
                     "host.example.test",

@@ -262,7 +262,7 @@ pub fn sign_reply(
         key.secret.expose(),
         &[&be16_len(request_mac.len()), request_mac, unsigned, &vars],
     );
-    Ok(append_tsig(
+    append_tsig(
         unsigned,
         &key_name,
         &alg_name,
@@ -271,7 +271,7 @@ pub fn sign_reply(
         &mac,
         error,
         other,
-    )?)
+    )
 }
 
 /// Finds the TSIG record of a reply: the last RR of the additional section (RFC 8945 §5.1).
