@@ -1,7 +1,13 @@
-//! The one integration-test binary: real servers on loopback, driven in-process or through
-//! the built `ddnsd` binary.
+//! The one integration-test binary: real DNS servers, network namespaces and cloud API
+//! emulators, all on loopback or inside namespaces the tests create.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    missing_docs
+)]
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
+mod cli;
 mod harness;
+mod netlink;
 mod rfc2136;
