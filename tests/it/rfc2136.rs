@@ -478,3 +478,158 @@ async fn rfc2136_silent_server_is_unconfirmed_for_updates() {
     );
     drop(silent);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The built binary against BIND: `ddnsd run --once -c FILE`.
+
+/// A config publishing `addr` at cli.example.test AAAA through rfc2136 at `server`, with the
+/// secret in a 0600 file and the state in `dir/state.json`.
+fn cli_config(dir: &std::path::Path, server: SocketAddr, secret_b64: &str, addr: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let secret = dir.join("tsig.b64");
+    std::fs::write(&secret, format!("{secret_b64}\n")).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let text = format!(
+        r#"[daemon]
+state_file = "{state}"
+
+[sources.fixed]
+kind = "static"
+addresses = ["{addr}"]
+
+[providers.home]
+kind = "rfc2136"
+server = "{server}"
+zone = "example.test"
+tsig_name = "ddnsd-key"
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "{secret}"
+
+[[records]]
+name = "cli.example.test"
+provider = "home"
+sources = ["fixed"]
+ttl = 300
+"#,
+        state = dir.join("state.json").display(),
+        secret = secret.display(),
+    );
+    crate::harness::write(dir, "ddnsd.toml", &text)
+}
+
+fn run_once(config: &str) -> (i32, String, String) {
+    let mut c = crate::harness::ddnsd();
+    c.args(["run", "--once", "-c", config]);
+    crate::harness::output(c)
+}
+
+#[test]
+fn rfc2136_cli_unchanged_address_sends_no_update() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(
+        dir.path(),
+        server.addr(),
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::10",
+    );
+
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(
+        code,
+        0,
+        "first run: {stdout}{stderr}\n{}",
+        server.log_text()
+    );
+    assert!(
+        stdout.contains("cli.example.test AAAA 2001:db8::10") && stdout.contains("created"),
+        "{stdout}"
+    );
+    assert_eq!(
+        server.addresses("cli.example.test", DnsType::AAAA),
+        ips(&["2001:db8::10"])
+    );
+    let serial = server.soa_serial();
+    let updates = server.log_text().matches("updating zone").count();
+    assert!(
+        updates > 0,
+        "bind logs applied updates:\n{}",
+        server.log_text()
+    );
+
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 0, "second run: {stdout}{stderr}");
+    assert!(
+        stdout.contains("cli.example.test AAAA 2001:db8::10") && stdout.contains("unchanged"),
+        "{stdout}"
+    );
+    assert_eq!(
+        server.soa_serial(),
+        serial,
+        "an unchanged address must send no UPDATE"
+    );
+    assert_eq!(
+        server.log_text().matches("updating zone").count(),
+        updates,
+        "no UPDATE reached bind"
+    );
+}
+
+#[test]
+fn rfc2136_cli_wrong_secret_exits_1_with_the_hint() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "bm90LXRoZS1yaWdodC1zZWNyZXQtYXQtYWxsLTMyYnl0ZQ==";
+    let config = cli_config(dir.path(), server.addr(), wrong, "2001:db8::10");
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("failed"), "{stdout}");
+    assert!(stderr.contains("BADSIG"), "{stderr}");
+    assert!(
+        stderr.contains("  hint: wrong secret: tsig_secret"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(wrong) && !stdout.contains(wrong),
+        "the secret leaked"
+    );
+    assert!(server
+        .addresses("cli.example.test", DnsType::AAAA)
+        .is_empty());
+}
+
+#[test]
+fn rfc2136_cli_server_down_keeps_the_state_file() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(
+        dir.path(),
+        server.addr(),
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::10",
+    );
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let state =
+        std::fs::read(dir.path().join("state.json")).expect("state file written after success");
+
+    // The address changes while the server is unreachable.
+    let dead = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let config = cli_config(
+        dir.path(),
+        dead,
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::11",
+    );
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains(&format!("could not reach {dead}")),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("state.json")).unwrap(),
+        state,
+        "a failed update must leave the state file as it was"
+    );
+}
