@@ -243,6 +243,7 @@ pub fn check_reply(ex: &Exchange<'_>, reply: &[u8]) -> Result<CheckedReply, Prov
             "the reply from {server} is shorter than a dns header"
         )));
     }
+    // invariant: `reply.len() >= 12` was checked just above.
     let rcode = reply[3] & 0x0f;
     if let Some(key) = ex.key {
         let found = tsig::find_tsig(reply).map_err(|e| {
@@ -562,6 +563,7 @@ impl Rfc2136 {
     /// Sends over UDP; retries over TCP when the reply is truncated (RFC 1035 §4.2.1).
     async fn send(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
         let reply = self.send_udp(wire, id).await?;
+        // invariant: `send_udp` returns only replies of at least a full 12-byte header.
         if reply[2] & 0x02 != 0 {
             tracing::debug!(provider = %self.name, "reply truncated, retrying over tcp");
             return self.send_tcp(wire, id).await;
@@ -815,7 +817,6 @@ fn fmt_duration(d: Duration) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::provider::tsig::TsigAlgorithm;
