@@ -633,3 +633,60 @@ fn rfc2136_cli_server_down_keeps_the_state_file() {
         "a failed update must leave the state file as it was"
     );
 }
+
+#[test]
+fn rfc2136_cli_against_knot_unchanged_and_wrong_key_name() {
+    use crate::harness::dns::KnotServer;
+    let server = KnotServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(
+        dir.path(),
+        server.addr(),
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::20",
+    );
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "cli.example.test AAAA 2001:db8::20  created\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.addresses("cli.example.test", DnsType::AAAA),
+        ips(&["2001:db8::20"])
+    );
+    let serial = server.soa_serial();
+    let (code, stdout, _) = run_once(&config);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "cli.example.test AAAA 2001:db8::20  unchanged\n")
+    );
+    assert_eq!(
+        server.soa_serial(),
+        serial,
+        "an unchanged address must send no UPDATE"
+    );
+
+    // A key name the server does not know, with a changed address so an UPDATE is attempted.
+    let renamed = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("tsig_name = \"ddnsd-key\"", "tsig_name = \"not-the-key\"")
+        .replace("2001:db8::20", "2001:db8::21");
+    std::fs::write(&config, renamed).unwrap();
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let s = server.addr();
+    assert_eq!(
+        stdout,
+        format!("cli.example.test AAAA 2001:db8::21  failed: {s} does not know tsig key not-the-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)\n")
+    );
+    assert!(
+        stderr.ends_with("  hint: the key name or algorithm do not match the server's: make tsig_name and tsig_algorithm equal the server's key statement\n"),
+        "{stderr}"
+    );
+    assert_eq!(server.soa_serial(), serial);
+    assert_eq!(
+        server.addresses("cli.example.test", DnsType::AAAA),
+        ips(&["2001:db8::20"])
+    );
+}
