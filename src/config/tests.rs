@@ -1,3 +1,4 @@
+//! Compiled only under #[cfg(test)] (declared so in config/mod.rs).
 //! Config building: exact diagnostics (text is part of the contract) and defaults.
 
 use std::path::Path;

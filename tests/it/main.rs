@@ -10,4 +10,5 @@
 mod cli;
 mod harness;
 mod netlink;
+mod rfc2136;
 mod sources;

@@ -234,3 +234,54 @@ fn embedded_default_runs_on_this_hosts_addresses() {
     );
     let _ = ddnsd();
 }
+
+#[test]
+fn run_once_publishes_exactly_the_stable_global_address_to_bind() {
+    use crate::harness::dns::{BindServer, TestKey, TestZone, KEY_SECRET_B64};
+    use hickory_proto::rr::RecordType;
+
+    let ns = namespace_with_every_kind();
+    ns.within(|| {
+        let bind = BindServer::start(&TestZone::example(), &TestKey::default());
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.json");
+        let cfg = write(
+            dir.path(),
+            "ddnsd.toml",
+            &format!(
+                r#"[daemon]
+state_file = "{}"
+
+[sources.v6]
+kind = "interface"
+family = "ipv6"
+
+[providers.home]
+kind = "rfc2136"
+server = "{}"
+tsig_name = "ddnsd-key"
+tsig_secret_env = "TEST_TSIG"
+
+[[records]]
+name = "host.example.test"
+provider = "home"
+sources = ["v6"]
+"#,
+                state.display(),
+                bind.addr()
+            ),
+        );
+        let mut c = ddnsd();
+        c.env("TEST_TSIG", KEY_SECRET_B64)
+            .args(["run", "--once", "-c", &cfg]);
+        let (code, stdout, stderr) = output(c);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(stdout, "host.example.test AAAA 2001:db8:1::10  created\n");
+        assert_eq!(
+            bind.addresses("host.example.test", RecordType::AAAA),
+            vec!["2001:db8:1::10".parse::<std::net::IpAddr>().unwrap()]
+        );
+        // The zone's other contents are untouched.
+        assert_eq!(bind.txt("host.example.test"), vec!["keep me".to_owned()]);
+    });
+}

@@ -1,9 +1,11 @@
 //! Test harness: real servers, namespaces and emulators, each cleaned up on Drop.
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod netns;
 pub mod servers;
 
+use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -33,4 +35,16 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
+}
+
+/// A port on 127.0.0.1 that is free for both UDP and TCP right now (bound, read, closed).
+pub fn free_port() -> u16 {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind a udp socket on 127.0.0.1:0");
+        let port = udp.local_addr().expect("udp local addr").port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("could not find a port free for both udp and tcp on 127.0.0.1");
 }

@@ -118,3 +118,21 @@ fn run_ok(c: &mut Command) -> Output {
     );
     out
 }
+
+impl Netns {
+    /// Runs `f` on a thread that has entered the namespace: sockets it opens and processes it
+    /// spawns (servers, ddnsd) live in the namespace, so a whole scenario can run there.
+    pub fn within<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        let path = format!("/var/run/netns/{}", self.name);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let fd = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+                nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .unwrap_or_else(|e| panic!("setns into {path}: {e}"));
+                f()
+            })
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+}
