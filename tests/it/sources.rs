@@ -565,3 +565,107 @@ sources = ["printer"]
     ]);
     assert_eq!(composed(&ns, &cfg), want(2));
 }
+
+/// Renumbering the interface updates every composed LAN-host record on a real BIND in the
+/// same `run --once` pass, and the record of the router itself too.
+#[test]
+fn prefix_renumbering_updates_every_lan_host_on_bind_in_one_pass() {
+    use crate::harness::dns::{BindServer, TestKey, TestZone, KEY_SECRET_B64};
+    use hickory_proto::rr::RecordType;
+
+    let ns = Netns::new();
+    ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:1::10/64",
+        "dev",
+        "vt0",
+        "nodad",
+    ]);
+    ns.within(|| {
+        let bind = BindServer::start(&TestZone::example(), &TestKey::default());
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = write(
+            dir.path(),
+            "c.toml",
+            &format!(
+                r#"[daemon]
+state_file = "{state}"
+
+[sources.wan]
+kind = "interface"
+interface = "vt0"
+
+[sources.nas]
+kind = "prefix"
+from = "wan"
+mac = "06:cd:ba:11:05:35"
+
+[sources.printer]
+kind = "prefix"
+from = "wan"
+suffix = "::1234:5678:9abc:def0"
+
+[providers.home]
+kind = "rfc2136"
+server = "{server}"
+tsig_name = "ddnsd-key"
+tsig_secret_env = "TEST_TSIG"
+
+[[records]]
+name = "router.example.test"
+provider = "home"
+sources = ["wan"]
+
+[[records]]
+name = "nas.example.test"
+provider = "home"
+sources = ["nas"]
+
+[[records]]
+name = "printer.example.test"
+provider = "home"
+sources = ["printer"]
+"#,
+                state = dir.path().join("state.json").display(),
+                server = bind.addr()
+            ),
+        );
+        let run = || {
+            let mut c = crate::harness::ddnsd();
+            c.env("TEST_TSIG", KEY_SECRET_B64).args(["run", "--once", "-c", &cfg]);
+            output(c)
+        };
+        let served = |name: &str| -> Vec<String> {
+            bind.addresses(name, RecordType::AAAA).iter().map(|a| a.to_string()).collect()
+        };
+        let (code, stdout, stderr) = run();
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(served("nas.example.test"), ["2001:db8:1:0:4cd:baff:fe11:535"]);
+        assert_eq!(served("printer.example.test"), ["2001:db8:1:0:1234:5678:9abc:def0"]);
+
+        // The ISP hands out a new prefix.
+        ns.ip(&["-6", "addr", "del", "2001:db8:1::10/64", "dev", "vt0"]);
+        ns.ip(&["-6", "addr", "add", "2001:db8:2::10/64", "dev", "vt0", "nodad"]);
+        let (code, stdout, stderr) = run();
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(
+            stdout,
+            "router.example.test AAAA 2001:db8:2::10  updated (was 2001:db8:1::10)\n\
+             nas.example.test AAAA 2001:db8:2:0:4cd:baff:fe11:535  updated (was 2001:db8:1:0:4cd:baff:fe11:535)\n\
+             printer.example.test AAAA 2001:db8:2:0:1234:5678:9abc:def0  updated (was 2001:db8:1:0:1234:5678:9abc:def0)\n"
+        );
+        assert_eq!(served("router.example.test"), ["2001:db8:2::10"]);
+        assert_eq!(served("nas.example.test"), ["2001:db8:2:0:4cd:baff:fe11:535"]);
+        assert_eq!(served("printer.example.test"), ["2001:db8:2:0:1234:5678:9abc:def0"]);
+
+        // The interface source fails (the interface is gone): every record it feeds stays.
+        ns.ip(&["link", "del", "vt0"]);
+        let (code, stdout, _) = run();
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stdout.lines().all(|l| l.contains("record left as it is")), "{stdout}");
+        assert_eq!(served("nas.example.test"), ["2001:db8:2:0:4cd:baff:fe11:535"]);
+        assert_eq!(served("router.example.test"), ["2001:db8:2::10"]);
+    });
+}
