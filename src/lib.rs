@@ -1,6 +1,7 @@
 //! ddnsd keeps DNS records pointing at this machine's current addresses.
 pub mod addr;
 pub mod clock;
+pub mod http;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;

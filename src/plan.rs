@@ -36,7 +36,9 @@ pub fn plan(desired: &RrSet, provider: &str, remembered: Option<Remembered<'_>>)
             if r.addrs == &desired.addrs && r.ttl == desired.ttl {
                 Action::Unchanged
             } else {
-                Action::Update { was: r.addrs.clone() }
+                Action::Update {
+                    was: r.addrs.clone(),
+                }
             }
         }
         _ => Action::Create,
@@ -64,19 +66,45 @@ mod tests {
         let other = set(&["2001:db8::2"]);
         let cases: Vec<(Option<Remembered<'_>>, Action)> = vec![
             (None, Action::Create),
-            (Some(Remembered { provider: "p", addrs: &same, ttl: Ttl(300) }), Action::Unchanged),
             (
-                Some(Remembered { provider: "p", addrs: &other, ttl: Ttl(300) }),
+                Some(Remembered {
+                    provider: "p",
+                    addrs: &same,
+                    ttl: Ttl(300),
+                }),
+                Action::Unchanged,
+            ),
+            (
+                Some(Remembered {
+                    provider: "p",
+                    addrs: &other,
+                    ttl: Ttl(300),
+                }),
                 Action::Update { was: other.clone() },
             ),
             (
-                Some(Remembered { provider: "p", addrs: &same, ttl: Ttl(60) }),
+                Some(Remembered {
+                    provider: "p",
+                    addrs: &same,
+                    ttl: Ttl(60),
+                }),
                 Action::Update { was: same.clone() },
             ),
-            (Some(Remembered { provider: "q", addrs: &same, ttl: Ttl(300) }), Action::Create),
+            (
+                Some(Remembered {
+                    provider: "q",
+                    addrs: &same,
+                    ttl: Ttl(300),
+                }),
+                Action::Create,
+            ),
         ];
         for (remembered, want) in cases {
-            assert_eq!(plan(&desired, "p", remembered.clone()), want, "{remembered:?}");
+            assert_eq!(
+                plan(&desired, "p", remembered.clone()),
+                want,
+                "{remembered:?}"
+            );
         }
     }
 }

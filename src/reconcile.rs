@@ -47,9 +47,10 @@ impl RunReport {
     /// True if some record could not be brought up to date, or state could not be saved.
     pub fn has_failures(&self) -> bool {
         matches!(self.state_error, Some(StateError::Io { .. }))
-            || self.records.iter().any(|r| {
-                matches!(r.status, Status::Failed(_) | Status::SourceFailed { .. })
-            })
+            || self
+                .records
+                .iter()
+                .any(|r| matches!(r.status, Status::Failed(_) | Status::SourceFailed { .. }))
     }
 }
 
@@ -121,13 +122,19 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
         .collect();
 
     // Detect every source the selected records use, concurrently, once each.
-    let wanted: BTreeSet<&str> = records.iter().flat_map(|r| r.sources.iter().map(String::as_str)).collect();
-    let detecting = wanted.iter().filter_map(|name| pass.sources.get(*name)).map(|src| async move {
-        src.detect().await.map_err(|error| SourceFailure {
-            source: src.name().to_owned(),
-            error,
-        })
-    });
+    let wanted: BTreeSet<&str> = records
+        .iter()
+        .flat_map(|r| r.sources.iter().map(String::as_str))
+        .collect();
+    let detecting = wanted
+        .iter()
+        .filter_map(|name| pass.sources.get(*name))
+        .map(|src| async move {
+            src.detect().await.map_err(|error| SourceFailure {
+                source: src.name().to_owned(),
+                error,
+            })
+        });
     report.detections = futures::future::join_all(detecting).await;
     let found: BTreeMap<&str, &Detection> = report
         .detections
@@ -139,14 +146,25 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
     let mut dirty = false;
     for rec in records {
         for family in record_families(rec, pass.sources) {
-            let key = RecordKey { name: rec.name.clone(), rtype: family.record_type() };
+            let key = RecordKey {
+                name: rec.name.clone(),
+                rtype: family.record_type(),
+            };
             let feeding: Vec<String> = rec
                 .sources
                 .iter()
-                .filter(|s| pass.sources.get(*s).is_some_and(|src| src.families().contains(&family)))
+                .filter(|s| {
+                    pass.sources
+                        .get(*s)
+                        .is_some_and(|src| src.families().contains(&family))
+                })
                 .cloned()
                 .collect();
-            let failed: Vec<String> = feeding.iter().filter(|s| !found.contains_key(s.as_str())).cloned().collect();
+            let failed: Vec<String> = feeding
+                .iter()
+                .filter(|s| !found.contains_key(s.as_str()))
+                .cloned()
+                .collect();
             let mut addrs = AddrSet::new();
             for s in &feeding {
                 if let Some(d) = found.get(s.as_str()) {
@@ -164,21 +182,34 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
             // A failed source or an empty selection never empties a record: publishing a
             // partial set would delete the addresses the failed source would have given.
             if !failed.is_empty() {
-                report.records.push(outcome(addrs, Status::SourceFailed { sources: failed }));
+                report
+                    .records
+                    .push(outcome(addrs, Status::SourceFailed { sources: failed }));
                 continue;
             }
             if addrs.is_empty() {
-                report.records.push(outcome(addrs, Status::NoAddress { sources: feeding }));
+                report
+                    .records
+                    .push(outcome(addrs, Status::NoAddress { sources: feeding }));
                 continue;
             }
             let Some(provider) = pass.providers.get(&rec.provider) else {
                 // Config building guarantees every record names a provider that exists.
                 continue;
             };
-            let desired = RrSet { name: rec.name.clone(), rtype: key.rtype, ttl: rec.ttl, addrs };
+            let desired = RrSet {
+                name: rec.name.clone(),
+                rtype: key.rtype,
+                ttl: rec.ttl,
+                addrs,
+            };
             let entry = state.get(&key).cloned();
             let remembered = if state_readable {
-                entry.as_ref().map(|e| Remembered { provider: &e.provider, addrs: &e.addrs, ttl: e.ttl })
+                entry.as_ref().map(|e| Remembered {
+                    provider: &e.provider,
+                    addrs: &e.addrs,
+                    ttl: e.ttl,
+                })
             } else {
                 None
             };
@@ -213,7 +244,9 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
                     }
                     Ok(_) => {}
                     Err(e) => {
-                        report.records.push(outcome(desired.addrs, Status::Failed(e)));
+                        report
+                            .records
+                            .push(outcome(desired.addrs, Status::Failed(e)));
                         continue;
                     }
                 }
@@ -221,7 +254,9 @@ pub async fn run_pass(pass: &Pass<'_>) -> RunReport {
             let status = match action {
                 Action::Unchanged => Status::Unchanged,
                 Action::Create if pass.dry_run || provider.is_dry_run() => Status::WouldCreate,
-                Action::Update { was } if pass.dry_run || provider.is_dry_run() => Status::WouldUpdate { was },
+                Action::Update { was } if pass.dry_run || provider.is_dry_run() => {
+                    Status::WouldUpdate { was }
+                }
                 action => match provider.apply_rrset(&desired, &hints).await {
                     Ok(new_hints) => {
                         state.set(

@@ -340,7 +340,6 @@ impl RrSet {
     }
 }
 
-
 /// One `[[records]]` entry: a name kept pointing at the addresses of some sources.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordSpec {

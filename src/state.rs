@@ -94,7 +94,9 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// The file is not valid state JSON; it was moved aside.
-    #[error("state file {path} is not valid ({detail}); moved it to {moved_to} and starting afresh")]
+    #[error(
+        "state file {path} is not valid ({detail}); moved it to {moved_to} and starting afresh"
+    )]
     Corrupt {
         /// The state file.
         path: PathBuf,

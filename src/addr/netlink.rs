@@ -48,7 +48,12 @@ impl InterfaceSource {
         let mine: Vec<KernelAddr> = all
             .into_iter()
             .filter(|k| Family::of(&k.addr) == self.settings.family)
-            .filter(|k| self.settings.interface.as_ref().is_none_or(|i| &k.ifname == i))
+            .filter(|k| {
+                self.settings
+                    .interface
+                    .as_ref()
+                    .is_none_or(|i| &k.ifname == i)
+            })
             .collect();
         Ok(judge(&self.name, &mine, &self.settings.policy))
     }
@@ -162,7 +167,8 @@ pub fn kernel_addr(msg: &AddressMessage, names: &HashMap<u32, String>) -> Option
         _ => return None,
     };
     let lifetime = |v: u32| if v == u32::MAX { None } else { Some(v) };
-    let (preferred_lft, valid_lft) = cache.map_or((None, None), |(p, v)| (lifetime(p), lifetime(v)));
+    let (preferred_lft, valid_lft) =
+        cache.map_or((None, None), |(p, v)| (lifetime(p), lifetime(v)));
     Some(KernelAddr {
         addr,
         prefix_len: msg.header.prefix_len,

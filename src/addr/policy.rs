@@ -304,7 +304,14 @@ pub fn select_plain(addrs: &[IpAddr], opts: &PolicyOptions) -> Vec<Verdict> {
 pub fn describe_kernel(k: &KernelAddr) -> String {
     let mut parts = Vec::new();
     for (bit, name) in [
-        (IFA_F_TEMPORARY, if k.addr.is_ipv6() { "temporary" } else { "secondary" }),
+        (
+            IFA_F_TEMPORARY,
+            if k.addr.is_ipv6() {
+                "temporary"
+            } else {
+                "secondary"
+            },
+        ),
         (IFA_F_OPTIMISTIC, "optimistic"),
         (IFA_F_DADFAILED, "dadfailed"),
         (IFA_F_DEPRECATED, "deprecated"),
@@ -327,7 +334,11 @@ pub fn describe_kernel(k: &KernelAddr) -> String {
         "/{} scope {} {}preferred {} valid {}",
         k.prefix_len,
         scope,
-        if parts.is_empty() { String::new() } else { format!("{} ", parts.join(",")) },
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", parts.join(","))
+        },
         lft(k.preferred_lft),
         lft(k.valid_lft)
     )
@@ -362,63 +373,180 @@ mod tests {
         };
         use SkipReason::*;
         let cases: Vec<(KernelAddr, PolicyOptions, Verdict)> = vec![
-            (k("2001:db8::1", IFA_F_PERMANENT, U, None), def, Verdict::Selected),
+            (
+                k("2001:db8::1", IFA_F_PERMANENT, U, None),
+                def,
+                Verdict::Selected,
+            ),
             (k("2001:db8::2", 0, U, Some(3600)), def, Verdict::Selected),
-            (k("2001:db8::3", IFA_F_TEMPORARY, U, Some(3600)), def, Verdict::Skipped(Temporary)),
-            (k("2001:db8::3", IFA_F_TEMPORARY, U, Some(3600)), allow_all, Verdict::Selected),
-            (k("2001:db8::4", IFA_F_DEPRECATED, U, Some(0)), def, Verdict::Skipped(Deprecated)),
-            (k("2001:db8::4", 0, U, Some(0)), allow_all, Verdict::Skipped(Deprecated)),
-            (k("2001:db8::5", IFA_F_TENTATIVE, U, None), def, Verdict::Skipped(Tentative)),
+            (
+                k("2001:db8::3", IFA_F_TEMPORARY, U, Some(3600)),
+                def,
+                Verdict::Skipped(Temporary),
+            ),
+            (
+                k("2001:db8::3", IFA_F_TEMPORARY, U, Some(3600)),
+                allow_all,
+                Verdict::Selected,
+            ),
+            (
+                k("2001:db8::4", IFA_F_DEPRECATED, U, Some(0)),
+                def,
+                Verdict::Skipped(Deprecated),
+            ),
+            (
+                k("2001:db8::4", 0, U, Some(0)),
+                allow_all,
+                Verdict::Skipped(Deprecated),
+            ),
+            (
+                k("2001:db8::5", IFA_F_TENTATIVE, U, None),
+                def,
+                Verdict::Skipped(Tentative),
+            ),
             (
                 k("2001:db8::6", IFA_F_TENTATIVE | IFA_F_DADFAILED, U, None),
                 def,
                 Verdict::Skipped(DadFailed),
             ),
-            (k("fd00::2", IFA_F_PERMANENT, U, None), def, Verdict::Skipped(Ula)),
-            (k("fc12::2", IFA_F_PERMANENT, U, None), def, Verdict::Skipped(Ula)),
-            (k("fd00::2", IFA_F_PERMANENT, U, None), allow_all, Verdict::Selected),
-            (k("fe80::1", IFA_F_PERMANENT, Scope::Link, None), allow_all, Verdict::Skipped(LinkLocal)),
-            (k("::1", IFA_F_PERMANENT, Scope::Host, None), allow_all, Verdict::Skipped(Loopback)),
-            (k("ff02::1", 0, Scope::Link, None), allow_all, Verdict::Skipped(Multicast)),
-            (k("2001:db8::7", 0, Scope::Site, None), def, Verdict::Skipped(NotGlobalScope)),
-            (k("::ffff:192.0.2.1", 0, U, None), def, Verdict::Skipped(Unspecified)),
-            (k("192.0.2.1", IFA_F_PERMANENT, U, None), def, Verdict::Selected),
+            (
+                k("fd00::2", IFA_F_PERMANENT, U, None),
+                def,
+                Verdict::Skipped(Ula),
+            ),
+            (
+                k("fc12::2", IFA_F_PERMANENT, U, None),
+                def,
+                Verdict::Skipped(Ula),
+            ),
+            (
+                k("fd00::2", IFA_F_PERMANENT, U, None),
+                allow_all,
+                Verdict::Selected,
+            ),
+            (
+                k("fe80::1", IFA_F_PERMANENT, Scope::Link, None),
+                allow_all,
+                Verdict::Skipped(LinkLocal),
+            ),
+            (
+                k("::1", IFA_F_PERMANENT, Scope::Host, None),
+                allow_all,
+                Verdict::Skipped(Loopback),
+            ),
+            (
+                k("ff02::1", 0, Scope::Link, None),
+                allow_all,
+                Verdict::Skipped(Multicast),
+            ),
+            (
+                k("2001:db8::7", 0, Scope::Site, None),
+                def,
+                Verdict::Skipped(NotGlobalScope),
+            ),
+            (
+                k("::ffff:192.0.2.1", 0, U, None),
+                def,
+                Verdict::Skipped(Unspecified),
+            ),
+            (
+                k("192.0.2.1", IFA_F_PERMANENT, U, None),
+                def,
+                Verdict::Selected,
+            ),
             (k("203.0.113.9", 0x01, U, None), def, Verdict::Selected), // IPv4 secondary is fine
-            (k("127.0.0.1", 0, Scope::Host, None), allow_all, Verdict::Skipped(Loopback)),
-            (k("169.254.1.1", 0, Scope::Link, None), allow_all, Verdict::Skipped(LinkLocal)),
+            (
+                k("127.0.0.1", 0, Scope::Host, None),
+                allow_all,
+                Verdict::Skipped(Loopback),
+            ),
+            (
+                k("169.254.1.1", 0, Scope::Link, None),
+                allow_all,
+                Verdict::Skipped(LinkLocal),
+            ),
             (k("10.1.2.3", 0, U, None), def, Verdict::Skipped(Private)),
             (k("172.16.0.1", 0, U, None), def, Verdict::Skipped(Private)),
             (k("192.168.1.1", 0, U, None), def, Verdict::Skipped(Private)),
             (k("192.168.1.1", 0, U, None), allow_all, Verdict::Selected),
-            (k("100.64.0.1", 0, U, None), def, Verdict::Skipped(SharedCgnat)),
-            (k("100.127.255.1", 0, U, None), def, Verdict::Skipped(SharedCgnat)),
+            (
+                k("100.64.0.1", 0, U, None),
+                def,
+                Verdict::Skipped(SharedCgnat),
+            ),
+            (
+                k("100.127.255.1", 0, U, None),
+                def,
+                Verdict::Skipped(SharedCgnat),
+            ),
             (k("100.128.0.1", 0, U, None), def, Verdict::Selected),
             (k("100.64.0.1", 0, U, None), allow_all, Verdict::Selected),
-            (k("224.0.0.1", 0, U, None), allow_all, Verdict::Skipped(Multicast)),
-            (k("0.0.0.0", 0, U, None), allow_all, Verdict::Skipped(Unspecified)),
+            (
+                k("224.0.0.1", 0, U, None),
+                allow_all,
+                Verdict::Skipped(Multicast),
+            ),
+            (
+                k("0.0.0.0", 0, U, None),
+                allow_all,
+                Verdict::Skipped(Unspecified),
+            ),
         ];
         for (addr, opts, want) in cases {
-            assert_eq!(judge_kernel(&addr, &opts), want, "{} flags {:#x}", addr.addr, addr.flags);
+            assert_eq!(
+                judge_kernel(&addr, &opts),
+                want,
+                "{} flags {:#x}",
+                addr.addr,
+                addr.flags
+            );
         }
     }
 
     #[test]
     fn best_prefers_non_temporary_then_lifetime_then_lowest() {
-        let opts = PolicyOptions { allow_temporary: true, ..Default::default() };
+        let opts = PolicyOptions {
+            allow_temporary: true,
+            ..Default::default()
+        };
         let cases: Vec<(Vec<KernelAddr>, usize)> = vec![
             // non-temporary beats a temporary with a longer lifetime
             (
-                vec![k("2001:db8::9", IFA_F_TEMPORARY, U, None), k("2001:db8::a", 0, U, Some(10))],
+                vec![
+                    k("2001:db8::9", IFA_F_TEMPORARY, U, None),
+                    k("2001:db8::a", 0, U, Some(10)),
+                ],
                 1,
             ),
             // longer preferred lifetime wins
-            (vec![k("2001:db8::1", 0, U, Some(100)), k("2001:db8::2", 0, U, Some(200))], 1),
+            (
+                vec![
+                    k("2001:db8::1", 0, U, Some(100)),
+                    k("2001:db8::2", 0, U, Some(200)),
+                ],
+                1,
+            ),
             // forever beats any finite lifetime
-            (vec![k("2001:db8::1", 0, U, Some(100)), k("2001:db8::2", IFA_F_PERMANENT, U, None)], 1),
+            (
+                vec![
+                    k("2001:db8::1", 0, U, Some(100)),
+                    k("2001:db8::2", IFA_F_PERMANENT, U, None),
+                ],
+                1,
+            ),
             // equal: lowest address, whatever the order
-            (vec![k("2001:db8::2", 0, U, None), k("2001:db8::1", 0, U, None)], 1),
+            (
+                vec![k("2001:db8::2", 0, U, None), k("2001:db8::1", 0, U, None)],
+                1,
+            ),
             // a skipped address is never chosen
-            (vec![k("2001:db8::1", IFA_F_TENTATIVE, U, None), k("2001:db8::9", 0, U, Some(5))], 1),
+            (
+                vec![
+                    k("2001:db8::1", IFA_F_TENTATIVE, U, None),
+                    k("2001:db8::9", 0, U, Some(5)),
+                ],
+                1,
+            ),
         ];
         for (addrs, want) in cases {
             let v = select_kernel(&addrs, &opts);
@@ -450,13 +578,22 @@ mod tests {
                 Verdict::Skipped(SkipReason::NotBest)
             ]
         );
-        let all = select_kernel(&addrs, &PolicyOptions { select: Select::All, ..Default::default() });
+        let all = select_kernel(
+            &addrs,
+            &PolicyOptions {
+                select: Select::All,
+                ..Default::default()
+            },
+        );
         assert!(all.iter().all(|v| *v == Verdict::Selected));
     }
 
     #[test]
     fn describes_kernel_facts() {
         let a = k("2001:db8::3", IFA_F_TEMPORARY, U, Some(100));
-        assert_eq!(describe_kernel(&a), "/64 scope global temporary preferred 100s valid 100s");
+        assert_eq!(
+            describe_kernel(&a),
+            "/64 scope global temporary preferred 100s valid 100s"
+        );
     }
 }

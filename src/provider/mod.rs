@@ -7,6 +7,8 @@ pub mod dnspod;
 pub mod dnspod_legacy;
 pub mod dry_run;
 pub mod rfc2136;
+pub mod rows;
+pub mod tc3;
 pub mod tsig;
 
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::http::{Backoff, HttpClient, HttpError, HttpSettings};
 use crate::record::{AddrSet, RecordKey, RrSet, Ttl};
 
 /// Provider-specific facts kept in the state file between runs (zone ids, record ids), so a
@@ -112,7 +115,9 @@ impl ProviderErrorKind {
             | ProviderErrorKind::Forbidden
             | ProviderErrorKind::ZoneNotFound
             | ProviderErrorKind::Rejected => RetryPolicy::UntilConfigChange,
-            ProviderErrorKind::RateLimited { retry_after: Some(d) } => RetryPolicy::After(*d),
+            ProviderErrorKind::RateLimited {
+                retry_after: Some(d),
+            } => RetryPolicy::After(*d),
             ProviderErrorKind::ClockSkew { .. }
             | ProviderErrorKind::RateLimited { retry_after: None }
             | ProviderErrorKind::Transient
@@ -167,7 +172,11 @@ impl ProviderError {
 
 /// "this machine's clock is 7m12s behind the provider's; enable NTP…".
 pub fn clock_skew_hint(offset_secs: i64) -> String {
-    let dir = if offset_secs >= 0 { "behind" } else { "ahead of" };
+    let dir = if offset_secs >= 0 {
+        "behind"
+    } else {
+        "ahead of"
+    };
     format!(
         "this machine's clock is {} {dir} the provider's; enable NTP (`timedatectl set-ntp true`, or ntpd/chrony on a router)",
         human_duration(offset_secs.unsigned_abs())
@@ -224,19 +233,45 @@ impl ProviderSettings {
 pub struct ProviderDeps {
     /// The clock used for signatures and skew measurement.
     pub clock: Arc<dyn Clock>,
+    /// The HTTP client shared by every HTTP provider.
+    pub http: HttpClient,
+    /// How HTTP providers retry transient failures and rate limits within one call.
+    pub backoff: Backoff,
+    /// Time allowed for one HTTP request (connect included).
+    pub timeout: Duration,
+}
+
+impl ProviderDeps {
+    /// Production dependencies: `clock`, a client with [`HttpSettings::default`], the default
+    /// [`Backoff`] and a 20 s request timeout.
+    pub fn new(clock: Arc<dyn Clock>) -> Result<ProviderDeps, HttpError> {
+        let settings = HttpSettings::default();
+        Ok(ProviderDeps {
+            clock,
+            http: HttpClient::new(&settings)?,
+            backoff: Backoff::default(),
+            timeout: settings.total_timeout,
+        })
+    }
 }
 
 /// Builds a provider from its settings.
 pub fn build(name: &str, settings: &ProviderSettings, deps: &ProviderDeps) -> Arc<dyn Provider> {
     match settings {
         ProviderSettings::DryRun => Arc::new(dry_run::DryRun::new(name.to_owned())),
-        ProviderSettings::Rfc2136(s) => {
-            Arc::new(rfc2136::Rfc2136::new(name.to_owned(), s.clone(), deps.clock.clone()))
+        ProviderSettings::Rfc2136(s) => Arc::new(rfc2136::Rfc2136::new(
+            name.to_owned(),
+            s.clone(),
+            deps.clock.clone(),
+        )),
+        ProviderSettings::TencentCloud(s) => {
+            Arc::new(dnspod::TencentCloud::new(name.to_owned(), s.clone(), deps))
         }
-        // Being written (issue 4): until then these report what they would do.
-        ProviderSettings::TencentCloud(_) | ProviderSettings::DnspodLegacy(_) => {
-            Arc::new(dry_run::DryRun::new(name.to_owned()))
-        }
+        ProviderSettings::DnspodLegacy(s) => Arc::new(dnspod_legacy::DnspodLegacy::new(
+            name.to_owned(),
+            s.clone(),
+            deps,
+        )),
     }
 }
 
@@ -257,7 +292,13 @@ mod tests {
 
     #[test]
     fn auth_is_not_retried() {
-        assert_eq!(ProviderErrorKind::Auth.retry_policy(), RetryPolicy::UntilConfigChange);
-        assert_eq!(ProviderErrorKind::Transient.retry_policy(), RetryPolicy::Backoff);
+        assert_eq!(
+            ProviderErrorKind::Auth.retry_policy(),
+            RetryPolicy::UntilConfigChange
+        );
+        assert_eq!(
+            ProviderErrorKind::Transient.retry_policy(),
+            RetryPolicy::Backoff
+        );
     }
 }

@@ -34,7 +34,11 @@ pub struct Rfc2136 {
 impl Rfc2136 {
     /// A provider named `name`.
     pub fn new(name: String, settings: Rfc2136Settings, clock: Arc<dyn Clock>) -> Rfc2136 {
-        Rfc2136 { name, settings, clock }
+        Rfc2136 {
+            name,
+            settings,
+            clock,
+        }
     }
 }
 
@@ -49,7 +53,12 @@ impl Provider for Rfc2136 {
         _hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
         let _ = (&self.settings, &self.clock);
-        Box::pin(async { Err(ProviderError::new(ProviderErrorKind::Protocol, "rfc2136 is being written")) })
+        Box::pin(async {
+            Err(ProviderError::new(
+                ProviderErrorKind::Protocol,
+                "rfc2136 is being written",
+            ))
+        })
     }
 
     fn apply_rrset<'a>(
@@ -57,6 +66,11 @@ impl Provider for Rfc2136 {
         _desired: &'a RrSet,
         _hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
-        Box::pin(async { Err(ProviderError::new(ProviderErrorKind::Protocol, "rfc2136 is being written")) })
+        Box::pin(async {
+            Err(ProviderError::new(
+                ProviderErrorKind::Protocol,
+                "rfc2136 is being written",
+            ))
+        })
     }
 }
