@@ -45,6 +45,7 @@ def main():
             req.data = case["body"]
             req.header["Content-Type"] = "application/json"
             req.header["Host"] = case["host"]
+            req.header["X-TC-Timestamp"] = str(case["timestamp"])
             date = datetime.datetime.fromtimestamp(case["timestamp"], datetime.timezone.utc).strftime("%Y-%m-%d")
             signature = client._get_tc3_signature(None, req, date, "dnspod", case["secret_key"])
             print(json.dumps({

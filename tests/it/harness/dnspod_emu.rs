@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -121,7 +121,14 @@ impl State {
     }
 
     /// Adds a record on the default line; returns its id.
-    pub fn add_record(&mut self, domain: &str, name: &str, rtype: &str, value: &str, ttl: u64) -> u64 {
+    pub fn add_record(
+        &mut self,
+        domain: &str,
+        name: &str,
+        rtype: &str,
+        value: &str,
+        ttl: u64,
+    ) -> u64 {
         let id = self.fresh_id();
         let d = self
             .domains
@@ -454,7 +461,11 @@ fn request_id() -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{:08x}-0000-4000-8000-{:012x}", (n >> 48) as u32, n & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        (n >> 48) as u32,
+        n & 0xffff_ffff_ffff
+    )
 }
 
 /// Verifies the TC3 signature of `req` (§2.4), independently of the crate's signer.
@@ -495,8 +506,16 @@ fn verify_tc3(st: &State, req: &Request, now: SystemTime) -> Result<(), Value> {
     let ts: i64 = req
         .header("X-TC-Timestamp")
         .and_then(|t| t.parse().ok())
-        .ok_or_else(|| api_error("MissingParameter", "The request is missing a required parameter `X-TC-Timestamp`."))?;
-    let server = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        .ok_or_else(|| {
+            api_error(
+                "MissingParameter",
+                "The request is missing a required parameter `X-TC-Timestamp`.",
+            )
+        })?;
+    let server = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     if (server - ts).abs() > 300 {
         return Err(api_error(
             "AuthFailure.SignatureExpire",
@@ -595,7 +614,10 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
             let limit = n("Limit").unwrap_or(3000).min(cap) as usize;
             let total = st.domains.len();
             if total == 0 {
-                return api_error("ResourceNotFound.NoDataOfDomain", "The domain list is empty.");
+                return api_error(
+                    "ResourceNotFound.NoDataOfDomain",
+                    "The domain list is empty.",
+                );
             }
             let list: Vec<Value> = st
                 .domains
@@ -607,15 +629,20 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
                            "TTL": 600, "Grade": "DP_FREE", "RecordCount": d.records.len()})
                 })
                 .collect();
-            ok(json!({"DomainCountInfo": {"DomainTotal": total, "AllTotal": total, "MineTotal": total},
-                      "DomainList": list}))
+            ok(
+                json!({"DomainCountInfo": {"DomainTotal": total, "AllTotal": total, "MineTotal": total},
+                      "DomainList": list}),
+            )
         }
         "DescribeRecordList" => {
             let Some(domain) = s("Domain") else {
                 return missing("Domain");
             };
             let Some(d) = st.domains.iter().find(|d| d.name == domain) else {
-                return api_error("InvalidParameterValue.DomainNotExists", "The domain does not exist.");
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
             };
             let limit = n("Limit").unwrap_or(100);
             if limit == 0 || limit > 3000 {
@@ -651,8 +678,10 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
                 .collect();
             let subs: std::collections::BTreeSet<&str> =
                 d.records.iter().map(|r| r.name.as_str()).collect();
-            ok(json!({"RecordCountInfo": {"SubdomainCount": subs.len(), "ListCount": page.len(),
-                      "TotalCount": total}, "RecordList": page}))
+            ok(
+                json!({"RecordCountInfo": {"SubdomainCount": subs.len(), "ListCount": page.len(),
+                      "TotalCount": total}, "RecordList": page}),
+            )
         }
         "CreateRecord" | "ModifyRecord" => {
             let modify = action == "ModifyRecord";
@@ -697,7 +726,10 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
             };
             let fresh = st.fresh_id();
             let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
-                return api_error("InvalidParameterValue.DomainNotExists", "The domain does not exist.");
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
             };
             let dup = d.records.iter().any(|r| {
                 Some(r.id) != record_id
@@ -707,18 +739,35 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
                     && r.value == value
             });
             if dup {
-                return api_error("InvalidParameter.DomainRecordExist", "记录已经存在，无需再次添加。");
+                return api_error(
+                    "InvalidParameter.DomainRecordExist",
+                    "记录已经存在，无需再次添加。",
+                );
             }
             match record_id {
                 Some(id) => {
                     let Some(r) = d.records.iter_mut().find(|r| r.id == id) else {
                         return api_error("InvalidParameter.RecordIdInvalid", "记录编号错误。");
                     };
-                    *r = Rec { id, name: sub, rtype, line, value, ttl };
+                    *r = Rec {
+                        id,
+                        name: sub,
+                        rtype,
+                        line,
+                        value,
+                        ttl,
+                    };
                     ok(json!({"RecordId": id}))
                 }
                 None => {
-                    d.records.push(Rec { id: fresh, name: sub, rtype, line, value, ttl });
+                    d.records.push(Rec {
+                        id: fresh,
+                        name: sub,
+                        rtype,
+                        line,
+                        value,
+                        ttl,
+                    });
                     ok(json!({"RecordId": fresh}))
                 }
             }
@@ -731,7 +780,10 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
                 return missing("RecordId");
             };
             let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
-                return api_error("InvalidParameterValue.DomainNotExists", "The domain does not exist.");
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
             };
             let before = d.records.len();
             d.records.retain(|r| r.id != id);
@@ -813,12 +865,16 @@ fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
                 .iter()
                 .skip(num("offset", 0) as usize)
                 .take(num("length", 3000).min(cap) as usize)
-                .map(|d| json!({"id": d.id, "name": d.name, "punycode": d.name, "status": "enable",
-                                 "ttl": "600", "records": d.records.len().to_string()}))
+                .map(|d| {
+                    json!({"id": d.id, "name": d.name, "punycode": d.name, "status": "enable",
+                                 "ttl": "600", "records": d.records.len().to_string()})
+                })
                 .collect();
             let total = st.domains.len();
-            legacy_ok(json!({"info": {"domain_total": total, "all_total": total, "mine_total": total},
-                             "domains": list}))
+            legacy_ok(
+                json!({"info": {"domain_total": total, "all_total": total, "mine_total": total},
+                             "domains": list}),
+            )
         }
         "Record.List" => {
             let Some(domain) = g("domain") else {
@@ -843,10 +899,12 @@ fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
                 .iter()
                 .skip(num("offset", 0) as usize)
                 .take(num("length", 3000).min(cap) as usize)
-                .map(|r| json!({"id": r.id.to_string(), "name": r.name, "line": r.line,
+                .map(|r| {
+                    json!({"id": r.id.to_string(), "name": r.name, "line": r.line,
                                  "line_id": "0", "type": r.rtype, "ttl": r.ttl.to_string(),
                                  "value": r.value, "mx": "0", "enabled": "1", "status": "enabled",
-                                 "updated_on": "2024-01-02 03:04:05"}))
+                                 "updated_on": "2024-01-02 03:04:05"})
+                })
                 .collect();
             legacy_ok(json!({"domain": {"id": d.id.to_string(), "name": d.name},
                              "info": {"sub_domains": d.records.len().to_string(),
@@ -891,17 +949,38 @@ fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
                     let Some(r) = d.records.iter_mut().find(|r| r.id == id) else {
                         return legacy_status("8", "Record id invalid");
                     };
-                    *r = Rec { id, name: sub.clone(), rtype, line, value: value.clone(), ttl };
-                    legacy_ok(json!({"record": {"id": id, "name": sub, "value": value, "status": "enable"}}))
+                    *r = Rec {
+                        id,
+                        name: sub.clone(),
+                        rtype,
+                        line,
+                        value: value.clone(),
+                        ttl,
+                    };
+                    legacy_ok(
+                        json!({"record": {"id": id, "name": sub, "value": value, "status": "enable"}}),
+                    )
                 }
                 None => {
-                    d.records.push(Rec { id: fresh, name: sub.clone(), rtype, line, value, ttl });
-                    legacy_ok(json!({"record": {"id": fresh.to_string(), "name": sub, "status": "enable"}}))
+                    d.records.push(Rec {
+                        id: fresh,
+                        name: sub.clone(),
+                        rtype,
+                        line,
+                        value,
+                        ttl,
+                    });
+                    legacy_ok(
+                        json!({"record": {"id": fresh.to_string(), "name": sub, "status": "enable"}}),
+                    )
                 }
             }
         }
         "Record.Remove" => {
-            let (Some(domain), Some(id)) = (g("domain"), g("record_id").and_then(|v| v.parse::<u64>().ok())) else {
+            let (Some(domain), Some(id)) = (
+                g("domain"),
+                g("record_id").and_then(|v| v.parse::<u64>().ok()),
+            ) else {
                 return legacy_status("8", "Record id invalid");
             };
             let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
