@@ -1,10 +1,31 @@
 //! ddnsd keeps DNS records pointing at this machine's current addresses.
+//!
+//! ```text
+//!  triggers ──► detect ──► plan ──► apply ──► remember
+//!  (start, netlink   (sources →   (records ×   (provider   (state file:
+//!   event, timer,     addresses,   addresses    calls,      last published
+//!   SIGHUP, --once)   with why)    vs state)    per record) per record)
+//! ```
+//!
+//! # Layout
+//! - [`config`] reads the TOML file and secrets into a checked [`config::Config`].
+//! - [`addr`] detects addresses (sources) and judges them ([`addr::policy`]).
+//! - [`plan`] compares desired and remembered RRsets; [`state`] remembers them.
+//! - [`provider`] publishes; [`reconcile`] runs one pass; [`daemon`] owns time and signals.
+//! - [`report`] renders everything the user reads; [`error`] maps errors to exit codes.
+#![deny(unsafe_code)]
+
 pub mod addr;
+pub mod cli;
 pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod error;
 pub mod http;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;
 pub mod record;
+pub mod report;
 pub mod secret;
 pub mod state;

@@ -306,3 +306,281 @@ fn record_families(rec: &RecordSpec, sources: &BTreeMap<String, Arc<dyn Source>>
     fams.dedup();
     fams
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::addr::fixed::{StaticSettings, StaticSource};
+    use crate::addr::SourceError;
+    use crate::clock::FakeClock;
+    use crate::provider::{LiveRrSet, ProviderErrorKind};
+    use crate::record::{RecordType, Ttl};
+    use crate::state::{MemoryStore, State};
+
+    /// A provider that records every call and fails on demand.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Mutex<Vec<String>>,
+        fail: Mutex<Option<ProviderErrorKind>>,
+        live: Mutex<BTreeMap<RecordKey, AddrSet>>,
+    }
+
+    impl Provider for Recorder {
+        fn name(&self) -> &str {
+            "p"
+        }
+        fn read_rrset<'a>(
+            &'a self,
+            key: &'a RecordKey,
+            _: &'a ProviderHints,
+        ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
+            self.calls.lock().unwrap().push(format!("read {key}"));
+            let addrs = self
+                .live
+                .lock()
+                .unwrap()
+                .get(key)
+                .cloned()
+                .unwrap_or_default();
+            Box::pin(async move {
+                Ok(LiveRrSet {
+                    ttl: (!addrs.is_empty()).then_some(Ttl(300)),
+                    addrs,
+                    hints: ProviderHints::default(),
+                })
+            })
+        }
+        fn apply_rrset<'a>(
+            &'a self,
+            desired: &'a RrSet,
+            _: &'a ProviderHints,
+        ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("apply {} {}", desired.key(), desired.addrs));
+            let fail = self.fail.lock().unwrap().clone();
+            if fail.is_none() {
+                self.live
+                    .lock()
+                    .unwrap()
+                    .insert(desired.key(), desired.addrs.clone());
+            }
+            Box::pin(async move {
+                match fail {
+                    Some(kind) => Err(ProviderError::new(kind, "boom")),
+                    None => Ok(ProviderHints(BTreeMap::from([(
+                        "id".to_owned(),
+                        "1".to_owned(),
+                    )]))),
+                }
+            })
+        }
+    }
+
+    struct Failing;
+    impl Source for Failing {
+        fn name(&self) -> &str {
+            "broken"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv4]
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            Box::pin(async { Err(SourceError::NoSuchInterface("eth9".into())) })
+        }
+    }
+
+    struct World {
+        sources: BTreeMap<String, Arc<dyn Source>>,
+        provider: Arc<Recorder>,
+        providers: BTreeMap<String, Arc<dyn Provider>>,
+        records: Vec<RecordSpec>,
+        store: MemoryStore,
+        clock: FakeClock,
+    }
+
+    impl World {
+        fn new(v6: &[&str]) -> World {
+            let mut w = World {
+                sources: BTreeMap::new(),
+                provider: Arc::new(Recorder::default()),
+                providers: BTreeMap::new(),
+                records: vec![RecordSpec {
+                    name: "h.example.test".parse().unwrap(),
+                    provider: "p".into(),
+                    sources: vec!["v6".into(), "broken".into()],
+                    ttl: Ttl(300),
+                }],
+                store: MemoryStore::default(),
+                clock: FakeClock::at_unix(1_700_000_000),
+            };
+            w.set_v6(v6);
+            w.sources.insert("broken".into(), Arc::new(Failing));
+            w.providers.insert("p".into(), w.provider.clone());
+            w
+        }
+        fn set_v6(&mut self, v6: &[&str]) {
+            let s = StaticSettings {
+                addresses: v6.iter().map(|a| a.parse().unwrap()).collect(),
+            };
+            self.sources
+                .insert("v6".into(), Arc::new(StaticSource::new("v6".into(), s)));
+        }
+        async fn pass(&self, dry_run: bool, verify: bool) -> RunReport {
+            run_pass(&Pass {
+                sources: &self.sources,
+                providers: &self.providers,
+                records: &self.records,
+                store: &self.store,
+                clock: &self.clock,
+                dry_run,
+                verify,
+                only_sources: None,
+            })
+            .await
+        }
+        fn calls(&self) -> Vec<String> {
+            std::mem::take(&mut *self.provider.calls.lock().unwrap())
+        }
+    }
+
+    fn statuses(r: &RunReport) -> Vec<String> {
+        r.records
+            .iter()
+            .map(|o| format!("{} {}", o.key, crate::report::status(&o.status)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn create_then_unchanged_costs_no_call_then_update() {
+        let mut w = World::new(&["2001:db8::1"]);
+        let r = w.pass(false, false).await;
+        assert_eq!(
+            statuses(&r),
+            [
+                "h.example.test AAAA created",
+                "h.example.test A failed: source broken failed; record left as it is"
+            ]
+        );
+        assert_eq!(w.calls(), ["apply h.example.test AAAA 2001:db8::1"]);
+        assert!(r.has_failures());
+
+        let r = w.pass(false, false).await;
+        assert_eq!(statuses(&r)[0], "h.example.test AAAA unchanged");
+        assert!(
+            w.calls().is_empty(),
+            "an unchanged address must cost no provider call"
+        );
+
+        w.set_v6(&["2001:db8::2"]);
+        let r = w.pass(false, false).await;
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA updated (was 2001:db8::1)"
+        );
+        let state = w.store.load().unwrap();
+        let e = state
+            .get(&RecordKey {
+                name: "h.example.test".parse().unwrap(),
+                rtype: RecordType::Aaaa,
+            })
+            .unwrap();
+        assert_eq!(e.addrs.to_string(), "2001:db8::2");
+        assert_eq!(e.hints.0["id"], "1");
+        assert_eq!(e.published_at, 1_700_000_000);
+    }
+
+    #[tokio::test]
+    async fn failed_apply_keeps_previous_state() {
+        let mut w = World::new(&["2001:db8::1"]);
+        w.pass(false, false).await;
+        let before = w.store.load().unwrap();
+        *w.provider.fail.lock().unwrap() = Some(ProviderErrorKind::Transient);
+        w.set_v6(&["2001:db8::2"]);
+        let r = w.pass(false, false).await;
+        assert_eq!(statuses(&r)[0], "h.example.test AAAA failed: boom");
+        assert_eq!(w.store.load().unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn dry_run_calls_no_write_and_writes_no_state() {
+        let w = World::new(&["2001:db8::1"]);
+        let r = w.pass(true, false).await;
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA would create (dry run)"
+        );
+        assert!(w.calls().is_empty());
+        assert_eq!(w.store.load().unwrap(), State::default());
+    }
+
+    struct OnlySkipped;
+    impl Source for OnlySkipped {
+        fn name(&self) -> &str {
+            "v6"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv6]
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            Box::pin(async {
+                Ok(Detection {
+                    source: "v6".into(),
+                    candidates: vec![crate::addr::Candidate {
+                        addr: "fd00::1".parse().unwrap(),
+                        origin: "eth0".into(),
+                        verdict: crate::addr::Verdict::Skipped(crate::addr::SkipReason::Ula),
+                        detail: None,
+                    }],
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn empty_selection_leaves_the_record_alone() {
+        let mut w = World::new(&["2001:db8::1"]);
+        w.sources.insert("v6".into(), Arc::new(OnlySkipped));
+        let r = w.pass(false, false).await;
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA skipped: no usable address from v6; record left as it is (see `ddnsd detect`)"
+        );
+        assert!(w.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn verify_repairs_drift_and_confirms_matches() {
+        let w = World::new(&["2001:db8::1"]);
+        w.pass(false, false).await;
+        w.calls();
+        // someone else changed the live record
+        w.provider.live.lock().unwrap().insert(
+            RecordKey {
+                name: "h.example.test".parse().unwrap(),
+                rtype: RecordType::Aaaa,
+            },
+            ["2001:db8::99".parse().unwrap()].into_iter().collect(),
+        );
+        let r = w.pass(false, true).await;
+        assert_eq!(
+            statuses(&r)[0],
+            "h.example.test AAAA updated (was 2001:db8::99)"
+        );
+        assert_eq!(
+            w.calls(),
+            [
+                "read h.example.test AAAA",
+                "apply h.example.test AAAA 2001:db8::1"
+            ]
+        );
+        let r = w.pass(false, true).await;
+        assert_eq!(statuses(&r)[0], "h.example.test AAAA unchanged");
+        assert_eq!(w.calls(), ["read h.example.test AAAA"]);
+    }
+}

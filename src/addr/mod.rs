@@ -7,6 +7,7 @@ pub mod policy;
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -101,5 +102,47 @@ pub struct SourceFailure {
 impl fmt::Display for SourceFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "source {}: {}", self.source, self.error)
+    }
+}
+
+/// The settings of one source, as built from the config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceSettings {
+    /// `kind = "interface"`.
+    Interface(netlink::InterfaceSettings),
+    /// `kind = "static"`.
+    Static(fixed::StaticSettings),
+}
+
+impl SourceSettings {
+    /// The config spelling of the kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceSettings::Interface(_) => "interface",
+            SourceSettings::Static(_) => "static",
+        }
+    }
+
+    /// The families the source yields.
+    pub fn families(&self) -> Vec<Family> {
+        match self {
+            SourceSettings::Interface(s) => vec![s.family],
+            SourceSettings::Static(s) => {
+                let mut f: Vec<Family> = s.addresses.iter().map(Family::of).collect();
+                f.sort();
+                f.dedup();
+                f
+            }
+        }
+    }
+}
+
+/// Builds a source from its settings.
+pub fn build(name: &str, settings: &SourceSettings) -> Arc<dyn Source> {
+    match settings {
+        SourceSettings::Interface(s) => {
+            Arc::new(netlink::InterfaceSource::new(name.to_owned(), s.clone()))
+        }
+        SourceSettings::Static(s) => Arc::new(fixed::StaticSource::new(name.to_owned(), s.clone())),
     }
 }

@@ -1,7 +1,14 @@
-//! The one integration-test binary.
+//! The one integration-test binary: real DNS servers, network namespaces and cloud API
+//! emulators, all on loopback or inside namespaces the tests create.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    missing_docs
+)]
 
-// Tests may panic on the unexpected; the unwrap policy applies to library code.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+mod cli;
 mod dnspod;
 mod harness;
+mod netlink;
+mod rfc2136;

@@ -1,0 +1,128 @@
+//! Command-line definitions (clap). No I/O and no validation beyond argument syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keeps DNS records pointing at this machine's current addresses.
+#[derive(Debug, Parser)]
+#[command(name = "ddnsd", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log verbosity.
+    #[arg(long, value_enum, default_value_t = LogLevel::Info, global = true)]
+    pub log_level: LogLevel,
+    /// Log line format (logs go to standard error).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Keep the records current (a daemon; --once for a single pass).
+    Run(RunArgs),
+    /// Show every candidate address per source, selected or skipped and why.
+    Detect(DetectArgs),
+    /// Check the config and exit (0 valid, 2 invalid).
+    Check(ConfigArg),
+    /// Print a commented example config.
+    Init,
+}
+
+/// `-c PATH`.
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// Config file [default: $DDNSD_CONFIG, else /etc/ddnsd/ddnsd.toml, else the embedded default].
+    #[arg(short = 'c', long = "config", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// `ddnsd run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Config file.
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// One detect → plan → apply pass, then exit (for cron and timers).
+    #[arg(long)]
+    pub once: bool,
+    /// Plan and print; call no provider write and write no state.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Fork into the background (systemd Type=forking); needs --pid-file.
+    #[arg(long, requires = "pid_file", conflicts_with = "once")]
+    pub daemonize: bool,
+    /// Where --daemonize writes the daemon's PID.
+    #[arg(long, value_name = "PATH", requires = "daemonize")]
+    pub pid_file: Option<PathBuf>,
+}
+
+/// `ddnsd detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Config file.
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--log-level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// What changed (default).
+    Info,
+    /// Every decision.
+    Debug,
+    /// Everything, including protocol details (never secrets).
+    Trace,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let c =
+            Cli::try_parse_from(["ddnsd", "run", "-c", "/x.toml", "--once", "--dry-run"]).unwrap();
+        match c.command {
+            Command::Run(r) => {
+                assert!(r.once && r.dry_run);
+                assert_eq!(
+                    r.config.config.as_deref(),
+                    Some(std::path::Path::new("/x.toml"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["ddnsd", "run", "--daemonize"]).is_err());
+        let c = Cli::try_parse_from(["ddnsd", "--log-level", "trace", "detect", "--json"]).unwrap();
+        assert_eq!(c.log_level, LogLevel::Trace);
+        let c = Cli::try_parse_from(["ddnsd", "detect", "--log-format", "json"]).unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+}

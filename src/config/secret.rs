@@ -1,0 +1,162 @@
+//! Resolves a secret given as `X`, `X_file` or `X_env` — exactly one of the three.
+
+use std::ops::Range;
+
+use super::build::Diag;
+use super::raw::Text;
+use crate::secret::Secret;
+
+/// The three ways a secret field can be given.
+pub struct SecretFields<'a> {
+    /// The field's base name (`tsig_secret`).
+    pub name: &'a str,
+    /// `X = "…"`.
+    pub inline: &'a Option<Text>,
+    /// `X_file = "path"`.
+    pub file: &'a Option<Text>,
+    /// `X_env = "VAR"`.
+    pub env: &'a Option<Text>,
+}
+
+impl SecretFields<'_> {
+    /// True if any of the three forms is present.
+    pub fn given(&self) -> bool {
+        self.inline.is_some() || self.file.is_some() || self.env.is_some()
+    }
+}
+
+/// Resolves the secret, or explains why it cannot. `table` is the span used when no form is
+/// given at all; `env` looks variables up.
+pub fn resolve(
+    f: &SecretFields<'_>,
+    table: Range<usize>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret<String>, Diag> {
+    let forms = [
+        (f.name.to_owned(), f.inline),
+        (format!("{}_file", f.name), f.file),
+        (format!("{}_env", f.name), f.env),
+    ];
+    let given: Vec<(&String, &Text)> = forms
+        .iter()
+        .filter_map(|(n, v)| v.as_ref().map(|v| (n, v)))
+        .collect();
+    match given.as_slice() {
+        [] => Err(
+            Diag::new(table, format!("{} is missing", f.name)).hint(format!(
+            "give exactly one of {0}, {0}_file (a path) or {0}_env (an environment variable name)",
+            f.name
+        )),
+        ),
+        [_] => {
+            if let Some(v) = f.inline {
+                return nonempty(v.get_ref().trim().to_owned(), v.span(), f.name);
+            }
+            if let Some(v) = f.file {
+                return from_file(v, env, f.name);
+            }
+            match f.env {
+                Some(v) => {
+                    let var = v.get_ref();
+                    match env(var) {
+                        Some(val) => nonempty(val.trim().to_owned(), v.span(), f.name),
+                        None => Err(Diag::new(
+                            v.span(),
+                            format!(
+                                "environment variable {var:?} (named by {}_env) is not set",
+                                f.name
+                            ),
+                        )
+                        .hint(format!(
+                            "export {var}=… in the service's environment, or use {}_file",
+                            f.name
+                        ))),
+                    }
+                }
+                None => Err(Diag::new(table, format!("{} is missing", f.name))),
+            }
+        }
+        [_, (second, v), ..] => {
+            let names: Vec<&str> = given.iter().map(|(n, _)| n.as_str()).collect();
+            Err(Diag::new(
+                v.span(),
+                format!(
+                    "{} is given {} ways ({})",
+                    f.name,
+                    given.len(),
+                    names.join(", ")
+                ),
+            )
+            .hint(format!("keep exactly one; remove {second}")))
+        }
+    }
+}
+
+fn nonempty(v: String, span: Range<usize>, name: &str) -> Result<Secret<String>, Diag> {
+    if v.is_empty() {
+        Err(Diag::new(span, format!("{name} is empty")))
+    } else {
+        Ok(Secret::new(v))
+    }
+}
+
+/// Expands `${VAR}` in a path (e.g. `${CREDENTIALS_DIRECTORY}/tsig` under systemd).
+pub fn expand_vars(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("unclosed \"${{\" in {text:?}"));
+        };
+        let var = &after[..end];
+        match env(var) {
+            Some(v) => out.push_str(&v),
+            None => {
+                return Err(format!(
+                    "environment variable {var:?} used in {text:?} is not set"
+                ))
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn from_file(
+    v: &Text,
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Secret<String>, Diag> {
+    let path = expand_vars(v.get_ref(), env).map_err(|m| Diag::new(v.span(), m))?;
+    let meta = std::fs::metadata(&path).map_err(|e| {
+        Diag::new(
+            v.span(),
+            format!("cannot read secret file {path:?} ({name}_file): {e}"),
+        )
+        .hint("check the path, and that the user ddnsd runs as can read it")
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o004 != 0 {
+            return Err(Diag::new(
+                v.span(),
+                format!("secret file {path:?} ({name}_file) is readable by every user"),
+            )
+            .hint(format!(
+                "chmod 600 {path} (or 640 with a group ddnsd runs as)"
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Diag::new(
+            v.span(),
+            format!("cannot read secret file {path:?} ({name}_file): {e}"),
+        )
+        .hint("check the path, and that the user ddnsd runs as can read it")
+    })?;
+    nonempty(text.trim().to_owned(), v.span(), name)
+}

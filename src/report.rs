@@ -1,0 +1,284 @@
+//! Every user-visible sentence about a run: the `--once` lines, `detect` text and JSON, error
+//! and hint rendering. Pure rendering of [`RunReport`], [`Detection`] and [`Error`].
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::addr::{Detection, SourceFailure, Verdict};
+use crate::error::Error;
+use crate::reconcile::{RecordOutcome, RunReport, Status};
+use crate::state::StateError;
+
+/// The `run --once` output: one line per (record, type) for stdout, and the errors and hints
+/// for stderr.
+pub struct Rendered {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub stderr: String,
+}
+
+/// Renders a pass.
+pub fn run(report: &RunReport) -> Rendered {
+    let mut stdout = String::new();
+    for r in &report.records {
+        let _ = writeln!(stdout, "{}", record_line(r));
+    }
+    let mut stderr = String::new();
+    for d in &report.detections {
+        if let Err(f) = d {
+            stderr.push_str(&source_failure(f));
+        }
+    }
+    let mut hints = BTreeSet::new();
+    for r in &report.records {
+        if let Status::Failed(e) = &r.status {
+            if let Some(h) = e.hint() {
+                if hints.insert(h.clone()) {
+                    let _ = writeln!(
+                        stderr,
+                        "error: {} {} via {}: {e}\n  hint: {h}",
+                        r.key.name, r.key.rtype, r.provider
+                    );
+                }
+            }
+        }
+    }
+    if let Some(e) = &report.state_error {
+        stderr.push_str(&state_error(e));
+    }
+    Rendered { stdout, stderr }
+}
+
+/// `NAME TYPE ADDRS  status`.
+pub fn record_line(r: &RecordOutcome) -> String {
+    format!(
+        "{} {} {}  {}",
+        r.key.name,
+        r.key.rtype,
+        r.addrs,
+        status(&r.status)
+    )
+}
+
+/// The status part of a record line.
+pub fn status(s: &Status) -> String {
+    match s {
+        Status::Created => "created".to_owned(),
+        Status::Updated { was } => format!("updated (was {was})"),
+        Status::Unchanged => "unchanged".to_owned(),
+        Status::WouldCreate => "would create (dry run)".to_owned(),
+        Status::WouldUpdate { was } => format!("would update (was {was}) (dry run)"),
+        Status::Failed(e) => format!("failed: {e}"),
+        Status::SourceFailed { sources } => {
+            format!(
+                "failed: source {} failed; record left as it is",
+                sources.join(", ")
+            )
+        }
+        Status::NoAddress { sources } => format!(
+            "skipped: no usable address from {}; record left as it is (see `ddnsd detect`)",
+            sources.join(", ")
+        ),
+    }
+}
+
+fn source_failure(f: &SourceFailure) -> String {
+    let mut s = format!("error: {f}\n");
+    if let Some(h) = f.error.hint() {
+        let _ = writeln!(s, "  hint: {h}");
+    }
+    s
+}
+
+fn state_error(e: &StateError) -> String {
+    let level = match e {
+        StateError::Corrupt { .. } => "warning",
+        StateError::Io { .. } => "error",
+    };
+    let mut s = format!("{level}: {e}\n");
+    if let Some(h) = e.hint() {
+        let _ = writeln!(s, "  hint: {h}");
+    }
+    s
+}
+
+/// `ddnsd detect` as text: per source, every candidate with `selected` or `skipped: reason`.
+pub fn detect_text(detections: &[Result<Detection, SourceFailure>]) -> Rendered {
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    for d in detections {
+        match d {
+            Ok(d) => {
+                let _ = writeln!(stdout, "source {}:", d.source);
+                if d.candidates.is_empty() {
+                    let _ = writeln!(stdout, "  (no addresses)");
+                }
+                let width = d
+                    .candidates
+                    .iter()
+                    .map(|c| c.addr.to_string().len())
+                    .max()
+                    .unwrap_or(0);
+                for c in &d.candidates {
+                    let verdict = match c.verdict {
+                        Verdict::Selected => "selected".to_owned(),
+                        Verdict::Skipped(r) => format!("skipped: {r}"),
+                    };
+                    let detail = c
+                        .detail
+                        .as_deref()
+                        .map(|d| format!(" [{d}]"))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        stdout,
+                        "  {:width$}  {}  {verdict}{detail}",
+                        c.addr.to_string(),
+                        c.origin,
+                    );
+                }
+            }
+            Err(f) => {
+                let _ = writeln!(stdout, "source {}:\n  failed: {}", f.source, f.error);
+                stderr.push_str(&source_failure(f));
+            }
+        }
+    }
+    Rendered { stdout, stderr }
+}
+
+/// `ddnsd detect --json`: the same as [`detect_text`], as one JSON document.
+pub fn detect_json(detections: &[Result<Detection, SourceFailure>]) -> String {
+    let sources: Vec<Value> = detections
+        .iter()
+        .map(|d| match d {
+            Ok(d) => json!({
+                "source": d.source,
+                "candidates": d.candidates.iter().map(|c| {
+                    let (verdict, reason) = match c.verdict {
+                        Verdict::Selected => ("selected", None),
+                        Verdict::Skipped(r) => ("skipped", Some(r)),
+                    };
+                    json!({
+                        "address": c.addr.to_string(),
+                        "origin": c.origin,
+                        "verdict": verdict,
+                        "reason": reason.map(|r| r.code()),
+                        "explanation": reason.map(|r| r.to_string()),
+                        "detail": c.detail,
+                    })
+                }).collect::<Vec<_>>(),
+            }),
+            Err(f) => json!({
+                "source": f.source,
+                "error": f.error.to_string(),
+                "hint": f.error.hint(),
+            }),
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&json!({ "sources": sources })).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// An error that stops a command, with its hint.
+pub fn error(e: &Error) -> String {
+    let mut s = match e {
+        // Placed problems are already one line each (PATH:LINE:COL: message, hint lines).
+        Error::Config(crate::config::Error::Invalid { .. }) => format!("{e}\n"),
+        _ => format!("error: {e}\n"),
+    };
+    if let Some(h) = e.hint() {
+        let _ = writeln!(s, "  hint: {h}");
+    }
+    s
+}
+
+/// The notice shown when the embedded default is used.
+pub fn embedded_notice(default_path: &str) -> String {
+    format!(
+        "notice: no config file given and none at {default_path}; using the embedded default \
+(every interface's addresses, dry run: nothing is published)\n  hint: write a real config with \
+`ddnsd init > ddnsd.toml`, edit it, check it with `ddnsd check -c ddnsd.toml`, then run \
+`ddnsd run -c ddnsd.toml` (or install it at {default_path})\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::{Candidate, SkipReason};
+    use crate::provider::{ProviderError, ProviderErrorKind};
+    use crate::record::{AddrSet, RecordKey, RecordType};
+
+    fn set(a: &[&str]) -> AddrSet {
+        a.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    fn outcome(status: Status) -> RecordOutcome {
+        RecordOutcome {
+            key: RecordKey {
+                name: "host.example.test".parse().unwrap(),
+                rtype: RecordType::Aaaa,
+            },
+            provider: "home".into(),
+            addrs: set(&["2001:db8::1"]),
+            status,
+        }
+    }
+
+    #[test]
+    fn once_lines_table() {
+        let cases = [
+            (Status::Created, "host.example.test AAAA 2001:db8::1  created"),
+            (
+                Status::Updated { was: set(&["2001:db8::2", "2001:db8::3"]) },
+                "host.example.test AAAA 2001:db8::1  updated (was 2001:db8::2,2001:db8::3)",
+            ),
+            (Status::Unchanged, "host.example.test AAAA 2001:db8::1  unchanged"),
+            (Status::WouldCreate, "host.example.test AAAA 2001:db8::1  would create (dry run)"),
+            (
+                Status::Failed(ProviderError::new(ProviderErrorKind::Transient, "could not reach 127.0.0.1:1")),
+                "host.example.test AAAA 2001:db8::1  failed: could not reach 127.0.0.1:1",
+            ),
+            (
+                Status::SourceFailed { sources: vec!["wan6".into()] },
+                "host.example.test AAAA 2001:db8::1  failed: source wan6 failed; record left as it is",
+            ),
+        ];
+        for (status, want) in cases {
+            assert_eq!(record_line(&outcome(status)), want);
+        }
+    }
+
+    #[test]
+    fn detect_text_and_json() {
+        let d = Detection {
+            source: "wan6".into(),
+            candidates: vec![
+                Candidate {
+                    addr: "2001:db8::1".parse().unwrap(),
+                    origin: "eth0".into(),
+                    verdict: Verdict::Selected,
+                    detail: None,
+                },
+                Candidate {
+                    addr: "fd00::2".parse().unwrap(),
+                    origin: "eth0".into(),
+                    verdict: Verdict::Skipped(SkipReason::Ula),
+                    detail: None,
+                },
+            ],
+        };
+        let r = detect_text(&[Ok(d.clone())]);
+        assert_eq!(
+            r.stdout,
+            "source wan6:\n  2001:db8::1  eth0  selected\n  fd00::2      eth0  skipped: unique local address (fc00::/7); allow_ula = true publishes it\n"
+        );
+        let v: Value = serde_json::from_str(&detect_json(&[Ok(d)])).unwrap();
+        assert_eq!(v["sources"][0]["candidates"][1]["reason"], "ula");
+        assert_eq!(v["sources"][0]["candidates"][0]["verdict"], "selected");
+    }
+}

@@ -1,0 +1,94 @@
+//! The command-line contract: exit codes, `init` | `check`, messages.
+
+use crate::harness::{ddnsd, output, write};
+
+#[test]
+fn init_prints_an_example_that_check_accepts() {
+    let (code, example, _) = output({
+        let mut c = ddnsd();
+        c.arg("init");
+        c
+    });
+    assert_eq!(code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "ddnsd.toml", &example);
+    let mut c = ddnsd();
+    c.env("DDNSD_TSIG_SECRET", "c2VjcmV0")
+        .args(["check", "-c", &path]);
+    let (code, stdout, stderr) = output(c);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(
+        stdout,
+        format!("{path}: ok (3 sources, 2 providers, 2 records)\n")
+    );
+}
+
+#[test]
+fn bad_config_exits_2_with_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "bad.toml",
+        "[daemon]\nintervl = \"5m\"\nverify_interval = \"1x\"\n",
+    );
+    for cmd in [&["check"][..], &["run", "--once"], &["detect"]] {
+        let mut c = ddnsd();
+        c.args(cmd).args(["-c", &path]);
+        let (code, stdout, stderr) = output(c);
+        assert_eq!(code, 2, "{cmd:?}");
+        assert_eq!(stdout, "");
+        assert_eq!(
+            stderr,
+            format!(
+                "{path}:2:1: unknown key `intervl` in [daemon]\n  hint: did you mean `interval`?\n{path}:3:19: verify_interval: unknown unit \"x\" in duration \"1x\"; use ms, s, m, h or d\n"
+            )
+        );
+    }
+}
+
+#[test]
+fn named_config_that_is_missing_is_an_error_even_via_env() {
+    let mut c = ddnsd();
+    c.env("DDNSD_CONFIG", "/nonexistent/ddnsd.toml")
+        .arg("check");
+    let (code, _, stderr) = output(c);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: config file /nonexistent/ddnsd.toml does not exist\n  hint: `ddnsd init > FILE` writes a commented example to start from\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_version_works() {
+    let mut c = ddnsd();
+    c.args(["run", "--bogus"]);
+    assert_eq!(output(c).0, 2);
+    let mut c = ddnsd();
+    c.arg("--version");
+    let (code, stdout, _) = output(c);
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, concat!("ddnsd ", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+#[test]
+fn state_dir_unwritable_is_exit_1_with_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the state directory should be: no user (even root) can write there.
+    let blocker = write(dir.path(), "blocker", "");
+    let cfg = format!(
+        "[daemon]\nstate_file = \"{blocker}/state.json\"\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n[providers.p]\nkind = \"rfc2136\"\nserver = \"127.0.0.1:1\"\ntimeout = \"1s\"\n[[records]]\nname = \"h.example.test\"\nprovider = \"p\"\nsources = [\"s\"]\n"
+    );
+    let path = write(dir.path(), "c.toml", &cfg);
+    let mut c = ddnsd();
+    c.args(["run", "--once", "--dry-run", "-c", &path]);
+    let (code, stdout, stderr) = output(c);
+    // A dry run reads state but writes none: the unreadable state is reported, nothing else.
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("hint: make sure the directory of"),
+        "{stderr}"
+    );
+}

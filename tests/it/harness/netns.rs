@@ -1,0 +1,101 @@
+//! Network namespaces made by the tests themselves: a namespace with a veth pair, deleted on
+//! Drop. This kernel has no dummy links, so veth it is.
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A network namespace holding `lo` and a veth pair `vt0` <-> `vt1`, both up.
+pub struct Netns {
+    /// The namespace's name.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates the namespace. Fails (never skips) when namespaces are not available.
+    pub fn new() -> Netns {
+        let name = format!(
+            "ddnsd-t{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        run_ok(Command::new("ip").args(["netns", "add", &name]));
+        let ns = Netns { name };
+        // The namespace is an empty resolver world too: nothing in a test may resolve a
+        // public name (ip netns exec bind-mounts /etc/netns/NAME/resolv.conf).
+        let etc = format!("/etc/netns/{}", ns.name);
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::write(format!("{etc}/resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns.ip(&["link", "add", "vt0", "type", "veth", "peer", "name", "vt1"]);
+        ns.ip(&["link", "set", "vt0", "up"]);
+        ns.ip(&["link", "set", "vt1", "up"]);
+        ns
+    }
+
+    /// `ip -n NS ARGS…`, which must succeed.
+    pub fn ip(&self, args: &[&str]) {
+        let mut c = Command::new("ip");
+        c.args(["-n", &self.name]).args(args);
+        run_ok(&mut c);
+    }
+
+    /// `sysctl -w KEY=VALUE` inside the namespace.
+    pub fn sysctl(&self, kv: &str) {
+        run_ok(Command::new("ip").args(["netns", "exec", &self.name, "sysctl", "-q", "-w", kv]));
+    }
+
+    /// A command that runs `program` inside the namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+
+    /// `ip -6 addr show` output for the namespace (for diagnostics and waiting).
+    pub fn addrs(&self) -> String {
+        let out = Command::new("ip")
+            .args(["-n", &self.name, "-6", "addr", "show"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until `pred(ip -6 addr show)` holds, up to `limit`; returns whether it did.
+    pub fn wait_addrs(&self, limit: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if pred(&self.addrs()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.name));
+    }
+}
+
+fn run_ok(c: &mut Command) -> Output {
+    let out = c.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {c:?}: {e} (run the tests as root with iproute2: scripts/test installs it)"
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{c:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

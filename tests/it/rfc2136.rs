@@ -1,0 +1,635 @@
+//! RFC 2136 provider against real BIND and Knot servers: one scenario battery run with each.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ddnsd::clock::{Clock, FakeClock, SystemClock};
+use ddnsd::provider::rfc2136::{Rfc2136, Rfc2136Settings, HINT_ZONE};
+use ddnsd::provider::tsig::{TsigAlgorithm, TsigKey};
+use ddnsd::provider::{Provider, ProviderError, ProviderErrorKind, ProviderHints};
+use ddnsd::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::secret::Secret;
+use hickory_proto::rr::RecordType as DnsType;
+
+use crate::harness::dns::{
+    BindServer, DnsServer, KnotServer, TestKey, TestZone, KEY_NAME, KEY_SECRET,
+};
+use crate::harness::free_port;
+
+/// The zone every server serves: pre-seeded names and types that must stay untouched, and a
+/// name with two stale AAAA values.
+fn zone() -> TestZone {
+    let mut z = TestZone::example();
+    z.extra.push_str(
+        "host IN A 192.0.2.1\nmulti IN AAAA 2001:db8::dead\nmulti IN AAAA 2001:db8::beef\n",
+    );
+    z
+}
+
+fn fqdn(s: &str) -> Fqdn {
+    Fqdn::parse_relaxed(s).unwrap()
+}
+
+fn good_key() -> TsigKey {
+    TsigKey {
+        name: fqdn(KEY_NAME),
+        algorithm: TsigAlgorithm::HmacSha256,
+        secret: Secret::new(KEY_SECRET.to_vec()),
+    }
+}
+
+fn provider_with(
+    addr: SocketAddr,
+    zone: Option<&str>,
+    key: TsigKey,
+    clock: Arc<dyn Clock>,
+) -> Rfc2136 {
+    Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: addr,
+            zone: zone.map(fqdn),
+            tsig: Some(key),
+            timeout: Duration::from_secs(2),
+        },
+        clock,
+    )
+}
+
+fn provider(server: &DnsServer, zone: Option<&str>, key: TsigKey) -> Rfc2136 {
+    provider_with(server.addr(), zone, key, Arc::new(SystemClock))
+}
+
+fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
+    RrSet {
+        name: fqdn(name),
+        rtype,
+        ttl: Ttl(ttl),
+        addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+    }
+}
+
+fn ips(addrs: &[&str]) -> Vec<IpAddr> {
+    let mut v: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
+    v.sort();
+    v
+}
+
+async fn apply(p: &Rfc2136, set: &RrSet) -> Result<ProviderHints, ProviderError> {
+    p.apply_rrset(set, &ProviderHints::default()).await
+}
+
+/// Everything a provider must do against one server.
+async fn battery(server: &DnsServer) {
+    let k = server.kind();
+    let apex = server.apex().to_owned();
+    let p = provider(server, Some(&apex), good_key());
+    let serial0 = server.soa_serial();
+
+    // Create.
+    let hints = apply(
+        &p,
+        &rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{k}: create: {e:?}\n{}", server.log_text()));
+    assert_eq!(
+        hints,
+        ProviderHints::default(),
+        "{k}: a configured zone needs no hint"
+    );
+    assert_eq!(
+        server.addresses("host.example.test", DnsType::AAAA),
+        ips(&["2001:db8::1"]),
+        "{k}: create"
+    );
+    assert!(
+        server.soa_serial() > serial0,
+        "{k}: the server bumps the serial"
+    );
+
+    // Update to a different set, with another TTL.
+    apply(
+        &p,
+        &rrset(
+            "host.example.test",
+            RecordType::Aaaa,
+            120,
+            &["2001:db8::3", "2001:db8::2"],
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{k}: update: {e:?}"));
+    assert_eq!(
+        server.addresses("host.example.test", DnsType::AAAA),
+        ips(&["2001:db8::2", "2001:db8::3"]),
+        "{k}: update"
+    );
+    assert_eq!(
+        server.ttls("host.example.test", DnsType::AAAA),
+        vec![120, 120],
+        "{k}: ttl"
+    );
+
+    // Stale extra values of the same name and type (not made by ddnsd) are replaced.
+    assert_eq!(
+        server.addresses("multi.example.test", DnsType::AAAA).len(),
+        2
+    );
+    apply(
+        &p,
+        &rrset(
+            "multi.example.test",
+            RecordType::Aaaa,
+            300,
+            &["2001:db8::7"],
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{k}: stale: {e:?}"));
+    assert_eq!(
+        server.addresses("multi.example.test", DnsType::AAAA),
+        ips(&["2001:db8::7"]),
+        "{k}: stale values"
+    );
+
+    // IPv4 works the same way.
+    apply(
+        &p,
+        &rrset(
+            "v4.example.test",
+            RecordType::A,
+            300,
+            &["198.51.100.2", "198.51.100.1"],
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{k}: a record: {e:?}"));
+    assert_eq!(
+        server.addresses("v4.example.test", DnsType::A),
+        ips(&["198.51.100.1", "198.51.100.2"]),
+        "{k}: a record"
+    );
+
+    // Other names and types are untouched.
+    assert_eq!(
+        server.addresses("other.example.test", DnsType::A),
+        ips(&["192.0.2.50"]),
+        "{k}: other name"
+    );
+    assert_eq!(
+        server.addresses("host.example.test", DnsType::A),
+        ips(&["192.0.2.1"]),
+        "{k}: other type"
+    );
+    assert_eq!(
+        server.txt("host.example.test"),
+        vec!["keep me".to_owned()],
+        "{k}: txt untouched"
+    );
+
+    // read_rrset returns what is served.
+    let live = p
+        .read_rrset(
+            &RecordKey {
+                name: fqdn("host.example.test"),
+                rtype: RecordType::Aaaa,
+            },
+            &ProviderHints::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{k}: read: {e:?}"));
+    let want: AddrSet = ips(&["2001:db8::2", "2001:db8::3"]).into_iter().collect();
+    assert_eq!(live.addrs, want, "{k}: read_rrset");
+    assert_eq!(live.ttl, Some(Ttl(120)), "{k}: read_rrset ttl");
+    let none = p
+        .read_rrset(
+            &RecordKey {
+                name: fqdn("nothing.example.test"),
+                rtype: RecordType::A,
+            },
+            &ProviderHints::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{k}: read nxdomain: {e:?}"));
+    assert!(
+        none.addrs.is_empty() && none.ttl.is_none(),
+        "{k}: nxdomain reads as empty"
+    );
+
+    // Zone found by SOA query when not configured (below the apex, and at the apex).
+    let discover = provider(server, None, good_key());
+    let hints = apply(
+        &discover,
+        &rrset(
+            "new.sub.example.test",
+            RecordType::Aaaa,
+            300,
+            &["2001:db8::9"],
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{k}: zone discovery: {e:?}"));
+    assert_eq!(
+        hints.0.get(HINT_ZONE).map(String::as_str),
+        Some("example.test"),
+        "{k}: zone hint"
+    );
+    assert_eq!(
+        server.addresses("new.sub.example.test", DnsType::AAAA),
+        ips(&["2001:db8::9"]),
+        "{k}"
+    );
+    // A second run uses the remembered zone.
+    discover
+        .apply_rrset(
+            &rrset(
+                "new.sub.example.test",
+                RecordType::Aaaa,
+                300,
+                &["2001:db8::a"],
+            ),
+            &hints,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{k}: zone from hint: {e:?}"));
+    assert_eq!(
+        server.addresses("new.sub.example.test", DnsType::AAAA),
+        ips(&["2001:db8::a"]),
+        "{k}"
+    );
+    let hints = apply(
+        &discover,
+        &rrset("example.test", RecordType::Aaaa, 300, &["2001:db8::53"]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{k}: apex discovery: {e:?}"));
+    assert_eq!(
+        hints.0.get(HINT_ZONE).map(String::as_str),
+        Some("example.test"),
+        "{k}: apex"
+    );
+    assert_eq!(
+        server.addresses("example.test", DnsType::AAAA),
+        ips(&["2001:db8::53"]),
+        "{k}: apex"
+    );
+
+    // Failures below must not change the zone.
+    let serial = server.soa_serial();
+    let bad_set = rrset(
+        "host.example.test",
+        RecordType::Aaaa,
+        300,
+        &["2001:db8::bad"],
+    );
+
+    // Wrong secret → Auth, BADSIG hint.
+    let wrong_secret = TsigKey {
+        secret: Secret::new(b"not-the-right-secret-at-all-32byte".to_vec()),
+        ..good_key()
+    };
+    let e = apply(&provider(server, Some(&apex), wrong_secret), &bad_set)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Auth, "{k}: wrong secret: {e:?}");
+    assert!(e.message.contains("BADSIG"), "{k}: {}", e.message);
+    let hint = e.hint().unwrap();
+    assert!(
+        hint.starts_with("wrong secret") && hint.contains("tsig_secret"),
+        "{k}: {hint}"
+    );
+
+    // Wrong key name → Auth, BADKEY hint naming tsig_name and tsig_algorithm.
+    let wrong_name = TsigKey {
+        name: fqdn("no-such-key"),
+        ..good_key()
+    };
+    let e = apply(&provider(server, Some(&apex), wrong_name), &bad_set)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::Auth,
+        "{k}: wrong key name: {e:?}"
+    );
+    assert_eq!(
+        e.message,
+        format!(
+            "{} does not know tsig key no-such-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)",
+            server.addr()
+        )
+    );
+    let hint = e.hint().unwrap();
+    assert!(
+        hint.contains("tsig_name") && hint.contains("tsig_algorithm"),
+        "{k}: {hint}"
+    );
+
+    // Wrong algorithm (same name) → also BADKEY.
+    let wrong_alg = TsigKey {
+        algorithm: TsigAlgorithm::HmacSha512,
+        ..good_key()
+    };
+    let e = apply(&provider(server, Some(&apex), wrong_alg), &bad_set)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::Auth,
+        "{k}: wrong algorithm: {e:?}"
+    );
+
+    // Signing clock one hour behind → ClockSkew with the measured offset.
+    let behind = Arc::new(FakeClock::at_unix(SystemClock.unix_secs() - 3600));
+    let e = apply(
+        &provider_with(server.addr(), Some(&apex), good_key(), behind),
+        &bad_set,
+    )
+    .await
+    .unwrap_err();
+    let ProviderErrorKind::ClockSkew { offset_secs } = e.kind else {
+        panic!("{k}: skew: {e:?}");
+    };
+    assert!(
+        (3595..=3605).contains(&offset_secs),
+        "{k}: offset {offset_secs}"
+    );
+    assert!(
+        e.message
+            .contains(&format!("clocks differ by {offset_secs} s")),
+        "{k}: {}",
+        e.message
+    );
+
+    // Wrong zone: a zone the server does not serve, and a name outside the configured zone.
+    let e = apply(
+        &provider(server, Some("elsewhere.test"), good_key()),
+        &rrset("h.elsewhere.test", RecordType::A, 300, &["192.0.2.3"]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::ZoneNotFound,
+        "{k}: notauth: {e:?}"
+    );
+
+    assert_eq!(
+        server.soa_serial(),
+        serial,
+        "{k}: failed updates changed the zone"
+    );
+    assert_eq!(
+        server.addresses("host.example.test", DnsType::AAAA),
+        ips(&["2001:db8::2", "2001:db8::3"])
+    );
+}
+
+#[tokio::test]
+async fn rfc2136_against_bind() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    battery(&server).await;
+}
+
+#[tokio::test]
+async fn rfc2136_against_knot() {
+    let server = KnotServer::start(&zone(), &TestKey::default());
+    battery(&server).await;
+}
+
+#[tokio::test]
+async fn rfc2136_server_down_is_transient_could_not_reach() {
+    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let p = provider_with(
+        addr,
+        Some("example.test"),
+        good_key(),
+        Arc::new(SystemClock),
+    );
+    let e = apply(
+        &p,
+        &rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!("could not reach {addr}: connection refused")
+    );
+    let e = p
+        .read_rrset(
+            &RecordKey {
+                name: fqdn("host.example.test"),
+                rtype: RecordType::Aaaa,
+            },
+            &ProviderHints::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert!(
+        e.message.starts_with(&format!("could not reach {addr}")),
+        "{}",
+        e.message
+    );
+}
+
+/// A server that receives but never answers: an UPDATE may have been applied, so the error is
+/// Unconfirmed; a query that gets no answer is Transient "could not reach".
+#[tokio::test]
+async fn rfc2136_silent_server_is_unconfirmed_for_updates() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let mut p = Rfc2136Settings {
+        server: addr,
+        zone: Some(fqdn("example.test")),
+        tsig: Some(good_key()),
+        timeout: Duration::from_millis(300),
+    };
+    let prov = Rfc2136::new("home".to_owned(), p.clone(), Arc::new(SystemClock));
+    let e = apply(
+        &prov,
+        &rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Unconfirmed, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!(
+            "could not confirm update of host.example.test AAAA: no reply from {addr} within 300ms"
+        )
+    );
+    p.zone = None;
+    let prov = Rfc2136::new("home".to_owned(), p, Arc::new(SystemClock));
+    let e = apply(
+        &prov,
+        &rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!("could not reach {addr}: no reply within 300ms")
+    );
+    drop(silent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The built binary against BIND: `ddnsd run --once -c FILE`.
+
+/// A config publishing `addr` at cli.example.test AAAA through rfc2136 at `server`, with the
+/// secret in a 0600 file and the state in `dir/state.json`.
+fn cli_config(dir: &std::path::Path, server: SocketAddr, secret_b64: &str, addr: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let secret = dir.join("tsig.b64");
+    std::fs::write(&secret, format!("{secret_b64}\n")).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let text = format!(
+        r#"[daemon]
+state_file = "{state}"
+
+[sources.fixed]
+kind = "static"
+addresses = ["{addr}"]
+
+[providers.home]
+kind = "rfc2136"
+server = "{server}"
+zone = "example.test"
+tsig_name = "ddnsd-key"
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "{secret}"
+
+[[records]]
+name = "cli.example.test"
+provider = "home"
+sources = ["fixed"]
+ttl = 300
+"#,
+        state = dir.join("state.json").display(),
+        secret = secret.display(),
+    );
+    crate::harness::write(dir, "ddnsd.toml", &text)
+}
+
+fn run_once(config: &str) -> (i32, String, String) {
+    let mut c = crate::harness::ddnsd();
+    c.args(["run", "--once", "-c", config]);
+    crate::harness::output(c)
+}
+
+#[test]
+fn rfc2136_cli_unchanged_address_sends_no_update() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(
+        dir.path(),
+        server.addr(),
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::10",
+    );
+
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(
+        code,
+        0,
+        "first run: {stdout}{stderr}\n{}",
+        server.log_text()
+    );
+    assert_eq!(stdout, "cli.example.test AAAA 2001:db8::10  created\n");
+    assert_eq!(
+        server.addresses("cli.example.test", DnsType::AAAA),
+        ips(&["2001:db8::10"])
+    );
+    let serial = server.soa_serial();
+    let updates = server.log_text().matches("updating zone").count();
+    assert!(
+        updates > 0,
+        "bind logs applied updates:\n{}",
+        server.log_text()
+    );
+
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 0, "second run: {stdout}{stderr}");
+    assert_eq!(stdout, "cli.example.test AAAA 2001:db8::10  unchanged\n");
+    assert_eq!(
+        server.soa_serial(),
+        serial,
+        "an unchanged address must send no UPDATE"
+    );
+    assert_eq!(
+        server.log_text().matches("updating zone").count(),
+        updates,
+        "no UPDATE reached bind"
+    );
+}
+
+#[test]
+fn rfc2136_cli_wrong_secret_exits_1_with_the_hint() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "bm90LXRoZS1yaWdodC1zZWNyZXQtYXQtYWxsLTMyYnl0ZQ==";
+    let config = cli_config(dir.path(), server.addr(), wrong, "2001:db8::10");
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let s = server.addr();
+    let why = format!("{s} rejected the signature made with tsig key ddnsd-key (NOTAUTH, BADSIG)");
+    assert_eq!(
+        stdout,
+        format!("cli.example.test AAAA 2001:db8::10  failed: {why}\n")
+    );
+    assert_eq!(
+        stderr,
+        format!(
+            "error: cli.example.test AAAA via home: {why}\n  hint: wrong secret: tsig_secret (or tsig_secret_file / tsig_secret_env) does not match the server's secret for key ddnsd-key\n"
+        )
+    );
+    assert!(
+        !stderr.contains(wrong) && !stdout.contains(wrong),
+        "the secret leaked"
+    );
+    assert!(server
+        .addresses("cli.example.test", DnsType::AAAA)
+        .is_empty());
+}
+
+#[test]
+fn rfc2136_cli_server_down_keeps_the_state_file() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(
+        dir.path(),
+        server.addr(),
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::10",
+    );
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let state =
+        std::fs::read(dir.path().join("state.json")).expect("state file written after success");
+
+    // The address changes while the server is unreachable.
+    let dead = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let config = cli_config(
+        dir.path(),
+        dead,
+        crate::harness::dns::KEY_SECRET_B64,
+        "2001:db8::11",
+    );
+    let (code, stdout, stderr) = run_once(&config);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        format!("cli.example.test AAAA 2001:db8::11  failed: could not reach {dead}: connection refused\n")
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("state.json")).unwrap(),
+        state,
+        "a failed update must leave the state file as it was"
+    );
+}
