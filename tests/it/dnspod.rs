@@ -868,3 +868,141 @@ fn tc3_signatures_match_the_official_python_sdk() {
         "non-ascii line escaped by the sdk"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The built binary: `ddnsd run --once -c FILE` against the emulator.
+
+/// A config publishing `addr` at home.example.com AAAA through `api` at the emulator; the
+/// secret comes from the environment variable `DDNSD_TEST_SECRET`, the state from
+/// `dir/state.json`. The zone is not configured: the first run finds it.
+fn cli_config(dir: &Path, api: Api, emu: &DnspodEmu, addr: &str) -> String {
+    let provider = match api {
+        Api::V3 => format!(
+            "kind = \"tencentcloud\"\nsecret_id = \"{SECRET_ID}\"\nsecret_key_env = \"DDNSD_TEST_SECRET\"\nendpoint = \"{}\"\n",
+            emu.endpoint()
+        ),
+        Api::Legacy => format!(
+            "kind = \"dnspod\"\ntoken_id = \"{TOKEN_ID}\"\ntoken_env = \"DDNSD_TEST_SECRET\"\nendpoint = \"{}\"\n",
+            emu.endpoint()
+        ),
+    };
+    let text = format!(
+        r#"[daemon]
+state_file = "{state}"
+
+[sources.fixed]
+kind = "static"
+addresses = ["{addr}"]
+
+[providers.dnspod]
+{provider}
+[[records]]
+name = "home.example.com"
+provider = "dnspod"
+sources = ["fixed"]
+ttl = 300
+"#,
+        state = dir.join("state.json").display(),
+    );
+    crate::harness::write(dir, "ddnsd.toml", &text)
+}
+
+fn run_once(config: &str, secret: &str) -> (i32, String, String) {
+    let mut c = crate::harness::ddnsd();
+    c.env("DDNSD_TEST_SECRET", secret)
+        .args(["run", "--once", "-c", config]);
+    crate::harness::output(c)
+}
+
+#[test]
+fn cli_fresh_process_after_an_address_change_costs_one_modify() {
+    for api in BOTH {
+        let emu = emulator("s3cret");
+        emu.state().add_record(ZONE, "www", "AAAA", A3, 600);
+        let dir = tempfile::tempdir().unwrap();
+
+        let config = cli_config(dir.path(), api, &emu, "2001:db8::10");
+        let (code, stdout, stderr) = run_once(&config, "s3cret");
+        assert_eq!(code, 0, "{api:?} first run: {stdout}{stderr}");
+        assert_eq!(
+            stdout, "home.example.com AAAA 2001:db8::10  created\n",
+            "{api:?}"
+        );
+        assert_eq!(values(&emu, "home", "AAAA"), ["2001:db8::10"]);
+        assert_eq!(
+            emu.state().rrset(ZONE, "home", "AAAA")[0].ttl,
+            600,
+            "clamped"
+        );
+        {
+            let st = emu.state();
+            assert_eq!(
+                (
+                    st.count(api.domains()),
+                    st.count(api.list()),
+                    st.count(api.create())
+                ),
+                (1, 1, 1),
+                "{api:?}: {:?}",
+                st.calls
+            );
+        }
+
+        // No change: zero calls.
+        emu.reset_calls();
+        let (code, stdout, stderr) = run_once(&config, "s3cret");
+        assert_eq!(code, 0, "{api:?}: {stdout}{stderr}");
+        assert_eq!(
+            stdout, "home.example.com AAAA 2001:db8::10  unchanged\n",
+            "{api:?}"
+        );
+        assert_eq!(
+            emu.state().total_calls(),
+            0,
+            "{api:?}: {:?}",
+            emu.state().calls
+        );
+
+        // Address change in a fresh process: exactly one modify, the same record id.
+        let id = emu.state().rrset(ZONE, "home", "AAAA")[0].id;
+        let config = cli_config(dir.path(), api, &emu, "2001:db8::11");
+        let (code, stdout, stderr) = run_once(&config, "s3cret");
+        assert_eq!(code, 0, "{api:?}: {stdout}{stderr}");
+        assert_eq!(
+            stdout, "home.example.com AAAA 2001:db8::11  updated (was 2001:db8::10)\n",
+            "{api:?}"
+        );
+        {
+            let st = emu.state();
+            assert_eq!(st.total_calls(), 1, "{api:?}: {:?}", st.calls);
+            assert_eq!(st.count(api.modify()), 1, "{api:?}");
+            let live = st.rrset(ZONE, "home", "AAAA");
+            assert_eq!((live.len(), live[0].id), (1, id), "{api:?}");
+        }
+        assert_eq!(
+            values(&emu, "www", "AAAA"),
+            [A3],
+            "{api:?}: other names untouched"
+        );
+        assert!(!stdout.contains("s3cret") && !stderr.contains("s3cret"));
+    }
+}
+
+#[test]
+fn cli_wrong_key_exits_1_with_the_hint() {
+    let emu = emulator("right");
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(dir.path(), Api::V3, &emu, "2001:db8::10");
+    let (code, stdout, stderr) = run_once(&config, "wrong-key-value");
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let why = "DescribeDomainList failed: AuthFailure.SignatureFailure: \"The provided credentials could not be validated. Please check your signature is correct.\"";
+    assert_eq!(
+        stdout,
+        format!("home.example.com AAAA 2001:db8::10  failed: {why}\n")
+    );
+    assert_eq!(
+        stderr,
+        format!("error: home.example.com AAAA via dnspod: {why}\n  hint: check secret_id/secret_key; the key needs DNSPod write permission\n")
+    );
+    assert_eq!(emu.state().total_calls(), 1);
+}
