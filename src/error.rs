@@ -20,6 +20,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// The HTTP client for the providers could not be set up.
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
     /// Another `run --once` holds the lock.
     #[error("{0}")]
     Daemon(String),
@@ -40,7 +43,7 @@ impl Error {
             Error::Config(e) => e.hint(),
             Error::State(e) => e.hint(),
             Error::Source(e) => e.hint().map(str::to_owned),
-            Error::Runtime(_) | Error::Daemon(_) => None,
+            Error::Runtime(_) | Error::Daemon(_) | Error::Http(_) => None,
         }
     }
 }

@@ -71,9 +71,7 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
 fn run(args: RunArgs) -> Result<i32, Error> {
     let cfg = load(args.config.config.as_deref(), true)?;
     let sources: BTreeMap<String, Arc<dyn Source>> = addr::build_all(&cfg.sources);
-    let deps = ProviderDeps {
-        clock: Arc::new(SystemClock),
-    };
+    let deps = ProviderDeps::new(Arc::new(SystemClock))?;
     let providers: BTreeMap<String, Arc<dyn Provider>> = cfg
         .providers
         .iter()

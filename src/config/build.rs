@@ -1038,8 +1038,8 @@ impl Builder<'_> {
         let zone = self.zone(&r.zone);
         let endpoint = self.endpoint(&r.endpoint, "https://dnsapi.cn");
         Some(ProviderSettings::DnspodLegacy(DnspodLegacySettings {
-            token_id: token_id?.expose().clone(),
-            token: token?,
+            // The API takes them joined: `login_token=ID,TOKEN`.
+            login_token: Secret::new(format!("{},{}", token_id?.expose(), token?.expose())),
             zone: zone.ok()?,
             record_line: r.record_line.map(Spanned::into_inner),
             endpoint: endpoint?,

@@ -1,19 +1,564 @@
-//! `kind = "dnspod"`: the legacy DNSPod token API at dnsapi.cn (form-encoded, JSON replies).
+//! `kind = "dnspod"`: the legacy DNSPod token API at dnsapi.cn (form-encoded POSTs, JSON
+//! replies with a string `status.code`).
+//!
+//! Owns the wire format of Domain.List / Record.List / Record.Create / Record.Modify /
+//! Record.Remove and the mapping of status codes to [`ProviderError`]s. Reference:
+//! `shared/providers/tencentcloud-dnspod.md` §8. The token API carries no timestamp, so it has
+//! no clock-skew failure. The login token travels in the form body, which is never logged.
 
-use crate::record::Fqdn;
+use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::rows::{self, Row, RowApi, RowError};
+use super::{LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints};
+use crate::http::{Backoff, HttpClient, HttpError};
+use crate::record::{Fqdn, RecordKey, RecordType, RrSet};
 use crate::secret::Secret;
+
+/// The default API endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://dnsapi.cn";
+/// The default record line ("default").
+pub const DEFAULT_LINE: &str = "默认";
+/// The lowest TTL of DNSPod's free plan.
+pub const MIN_TTL: u32 = 600;
+
+const PAGE: u64 = 100;
+const AUTH_HINT: &str = "check login_token (\"ID,TOKEN\" from the DNSPod console); after 30 failed logins in 5 minutes DNSPod blocks the account for an hour";
+/// DNSPod requires `AppName/Version (contact)` and may ban clients without it (§8).
+const USER_AGENT: &str = concat!(
+    "ddnsd/",
+    env!("CARGO_PKG_VERSION"),
+    " (https://github.com/ddnsd/ddnsd)"
+);
 
 /// Settings of a legacy DNSPod token provider.
 #[derive(Clone, Debug)]
 pub struct DnspodLegacySettings {
-    /// Token ID (the number before the comma in "ID,Token"; an identifier).
-    pub token_id: String,
-    /// Token.
-    pub token: Secret<String>,
+    /// `ID,TOKEN` as shown by the DNSPod console (the part before the comma is the token's
+    /// id and may be logged; the whole value may not).
+    pub login_token: Secret<String>,
     /// The zone (domain); `None` = found with Domain.List.
     pub zone: Option<Fqdn>,
     /// The record line; `None` = the default line ("默认").
     pub record_line: Option<String>,
     /// API endpoint, default `https://dnsapi.cn`.
     pub endpoint: String,
+}
+
+/// A legacy DNSPod token API provider.
+pub struct DnspodLegacy {
+    name: String,
+    settings: DnspodLegacySettings,
+    http: HttpClient,
+    backoff: Backoff,
+    timeout: Duration,
+    zones: Mutex<Option<Vec<Fqdn>>>,
+    ttl_warned: AtomicBool,
+}
+
+impl DnspodLegacy {
+    /// A provider named `name`.
+    pub fn new(name: String, settings: DnspodLegacySettings, deps: &ProviderDeps) -> DnspodLegacy {
+        DnspodLegacy {
+            name,
+            settings,
+            http: deps.http.clone(),
+            backoff: deps.backoff,
+            timeout: deps.timeout,
+            zones: Mutex::new(None),
+            ttl_warned: AtomicBool::new(false),
+        }
+    }
+
+    fn line(&self) -> &str {
+        self.settings.record_line.as_deref().unwrap_or(DEFAULT_LINE)
+    }
+
+    /// Calls `action`; retries transient failures and rate limits. Returns the whole reply on
+    /// status `1`, or the status code for the caller to interpret.
+    async fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<Value, Failure> {
+        let mut form = vec![
+            ("login_token", self.settings.login_token.expose().as_str()),
+            ("format", "json"),
+            ("lang", "en"),
+        ];
+        form.extend_from_slice(params);
+        let body = form_urlencode(&form).into_bytes();
+        let mut retry = 0;
+        loop {
+            let err = match self.attempt(action, &body).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let retry_after = match &err {
+                Failure::Provider(ProviderError {
+                    kind: ProviderErrorKind::Transient,
+                    ..
+                }) => None,
+                Failure::Provider(ProviderError {
+                    kind: ProviderErrorKind::RateLimited { retry_after },
+                    ..
+                }) => *retry_after,
+                _ => return Err(err),
+            };
+            retry += 1;
+            let delay = if retry < self.backoff.attempts {
+                self.backoff.delay(retry - 1, retry_after, rand::random())
+            } else {
+                None
+            };
+            let Some(delay) = delay else {
+                return Err(err);
+            };
+            tracing::debug!(provider = %self.name, action, retry, ?delay, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, action: &'static str, body: &[u8]) -> Result<Value, Failure> {
+        let url = format!("{}/{action}", self.settings.endpoint.trim_end_matches('/'));
+        let headers = [
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("User-Agent", USER_AGENT.to_owned()),
+        ];
+        let resp = self
+            .http
+            .post(&url, &headers, body.to_vec(), self.timeout)
+            .await
+            .map_err(|e| Failure::Provider(http_error(action, &e)))?;
+        tracing::debug!(provider = %self.name, action, status = resp.status, "reply");
+        if resp.status == 429 {
+            return Err(Failure::Provider(ProviderError::new(
+                ProviderErrorKind::RateLimited {
+                    retry_after: resp.retry_after,
+                },
+                format!("{action}: rate limited (http 429)"),
+            )));
+        }
+        if resp.status >= 500 {
+            return Err(Failure::Provider(ProviderError::new(
+                ProviderErrorKind::Transient,
+                format!("{action}: server error (http {})", resp.status),
+            )));
+        }
+        if resp.status != 200 {
+            return Err(Failure::Provider(ProviderError::new(
+                ProviderErrorKind::Protocol,
+                format!("{action}: unexpected http status {}", resp.status),
+            )));
+        }
+        let reply: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+            Failure::Provider(ProviderError::new(
+                ProviderErrorKind::Protocol,
+                format!("{action}: the reply is not valid json ({e})"),
+            ))
+        })?;
+        let status = reply.get("status");
+        let code = match status.and_then(|s| s.get("code")) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(Failure::Provider(protocol(action, "no status.code"))),
+        };
+        if code == "1" {
+            return Ok(reply);
+        }
+        let message = status
+            .and_then(|s| s.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        tracing::debug!(provider = %self.name, action, code, "api error");
+        let text = format!("{action} failed: status {code}: {message:?}");
+        let e = match code.as_str() {
+            "-1" | "-8" => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
+            "-2" => ProviderError::new(
+                ProviderErrorKind::RateLimited {
+                    retry_after: resp.retry_after,
+                },
+                text,
+            ),
+            "-7" | "85" | "-3" | "-4" | "7" => {
+                ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
+                    "the token's account must own the domain and be allowed to use the api",
+                )
+            }
+            _ => return Err(Failure::Status { code, text }),
+        };
+        Err(Failure::Provider(e))
+    }
+
+    async fn domains(&self) -> Result<Vec<Fqdn>, ProviderError> {
+        if let Some(z) = self.lock_zones().clone() {
+            return Ok(z);
+        }
+        let action = "Domain.List";
+        let mut out = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            let (o, l) = (offset.to_string(), PAGE.to_string());
+            let reply = match self.call(action, &[("offset", &o), ("length", &l)]).await {
+                Ok(r) => r,
+                // 9: "no domains".
+                Err(Failure::Status { code, .. }) if code == "9" => break,
+                Err(e) => return Err(e.into()),
+            };
+            let list = match reply.get("domains") {
+                Some(Value::Array(a)) => a,
+                _ => return Err(protocol(action, "no \"domains\" array")),
+            };
+            for d in list {
+                let name = d
+                    .get("punycode")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .or_else(|| d.get("name").and_then(Value::as_str))
+                    .ok_or_else(|| protocol(action, "a domain without a name"))?;
+                if let Ok(f) = Fqdn::parse_relaxed(name) {
+                    out.push(f);
+                }
+            }
+            let total = reply
+                .get("info")
+                .and_then(|i| i.get("all_total").or_else(|| i.get("domain_total")))
+                .and_then(number)
+                .unwrap_or(0);
+            offset += PAGE;
+            if list.is_empty() || offset >= total {
+                break;
+            }
+        }
+        *self.lock_zones() = Some(out.clone());
+        Ok(out)
+    }
+
+    fn lock_zones(&self) -> std::sync::MutexGuard<'_, Option<Vec<Fqdn>>> {
+        self.zones.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A call's failure: a status code the caller may expect, or a final provider error.
+#[derive(Debug)]
+enum Failure {
+    Status { code: String, text: String },
+    Provider(ProviderError),
+}
+
+impl From<Failure> for ProviderError {
+    fn from(e: Failure) -> ProviderError {
+        match e {
+            Failure::Provider(e) => e,
+            // 6: bad domain id / domain.
+            Failure::Status { code, text } if code == "6" => {
+                ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
+                    .with_hint("check the zone: it must be a domain in this DNSPod account")
+            }
+            Failure::Status { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
+        }
+    }
+}
+
+impl From<Failure> for RowError {
+    fn from(e: Failure) -> RowError {
+        match e {
+            // 8: bad record id (Record.Modify / Record.Remove).
+            Failure::Status { code, .. } if code == "8" => RowError::Gone,
+            e => RowError::Failed(e.into()),
+        }
+    }
+}
+
+fn protocol(action: &str, what: &str) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::Protocol,
+        format!("{action}: unexpected reply: {what}"),
+    )
+}
+
+/// The legacy API sends most numbers as strings.
+fn number(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn http_error(action: &str, e: &HttpError) -> ProviderError {
+    let write = !action.ends_with(".List");
+    let kind = match e {
+        HttpError::Timeout(_) if write => ProviderErrorKind::Unconfirmed,
+        HttpError::Setup(_) | HttpError::BadUrl(_) => ProviderErrorKind::Rejected,
+        _ => ProviderErrorKind::Transient,
+    };
+    let verb = if kind == ProviderErrorKind::Unconfirmed {
+        "could not confirm"
+    } else {
+        "failed"
+    };
+    ProviderError::new(kind, format!("{action} {verb}: {e}"))
+}
+
+/// `application/x-www-form-urlencoded` (WHATWG URL §5.2): unreserved bytes as-is, space as
+/// `+`, everything else percent-encoded as UTF-8.
+pub fn form_urlencode(pairs: &[(&str, &str)]) -> String {
+    fn enc(out: &mut String, s: &str) {
+        for b in s.bytes() {
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    out.push(char::from(b))
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        enc(&mut out, k);
+        out.push('=');
+        enc(&mut out, v);
+    }
+    out
+}
+
+impl RowApi for DnspodLegacy {
+    fn provider_name(&self) -> &str {
+        &self.name
+    }
+
+    fn zone<'a>(
+        &'a self,
+        name: &'a Fqdn,
+        hints: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<Fqdn, ProviderError>> {
+        Box::pin(async move {
+            if let Some(z) = &self.settings.zone {
+                return Ok(z.clone());
+            }
+            if let Some(z) = rows::hinted_zone(hints, name) {
+                return Ok(z);
+            }
+            self.domains()
+                .await?
+                .into_iter()
+                .filter(|d| name.is_within(d))
+                .max_by_key(|d| d.as_str().len())
+                .ok_or_else(|| {
+                    ProviderError::new(
+                        ProviderErrorKind::ZoneNotFound,
+                        format!("no domain of this DNSPod account contains {name}"),
+                    )
+                    .with_hint("add the domain to DNSPod, or set zone in the provider's settings")
+                })
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        zone: &'a Fqdn,
+        sub: &'a str,
+        rtype: RecordType,
+    ) -> BoxFuture<'a, Result<Vec<Row>, ProviderError>> {
+        Box::pin(async move {
+            let action = "Record.List";
+            let mut out = Vec::new();
+            let mut offset = 0u64;
+            loop {
+                let (o, l) = (offset.to_string(), PAGE.to_string());
+                let params = [
+                    ("domain", zone.as_str()),
+                    ("sub_domain", sub),
+                    ("record_type", rtype.as_str()),
+                    ("offset", &o),
+                    ("length", &l),
+                ];
+                let reply = match self.call(action, &params).await {
+                    Ok(r) => r,
+                    // 10: "no records" is an error code in this API.
+                    Err(Failure::Status { code, .. }) if code == "10" => break,
+                    Err(e) => return Err(e.into()),
+                };
+                let list = match reply.get("records") {
+                    Some(Value::Array(a)) => a,
+                    _ => return Err(protocol(action, "no \"records\" array")),
+                };
+                for item in list {
+                    let field = |f: &str| item.get(f).and_then(text);
+                    let id = field("id").ok_or_else(|| protocol(action, "a record without id"))?;
+                    let value =
+                        field("value").ok_or_else(|| protocol(action, "a record without value"))?;
+                    let ttl = item
+                        .get("ttl")
+                        .and_then(number)
+                        .and_then(|t| u32::try_from(t).ok())
+                        .ok_or_else(|| protocol(action, "a record without ttl"))?;
+                    if field("name").as_deref() != Some(sub)
+                        || field("type").as_deref() != Some(rtype.as_str())
+                        || field("line").as_deref() != Some(self.line())
+                    {
+                        continue;
+                    }
+                    let value: IpAddr = value.parse().map_err(|_| {
+                        protocol(
+                            action,
+                            &format!("record {id} has a non-address value {value:?}"),
+                        )
+                    })?;
+                    out.push(Row {
+                        id: Some(id),
+                        value,
+                        ttl,
+                    });
+                }
+                let total = reply
+                    .get("info")
+                    .and_then(|i| i.get("record_total"))
+                    .and_then(number)
+                    .ok_or_else(|| protocol(action, "no info.record_total"))?;
+                offset += PAGE;
+                if list.is_empty() || offset >= total {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        zone: &'a Fqdn,
+        sub: &'a str,
+        rtype: RecordType,
+        value: IpAddr,
+        ttl: u32,
+    ) -> BoxFuture<'a, Result<Option<String>, RowError>> {
+        Box::pin(async move {
+            let action = "Record.Create";
+            let (v, t) = (value.to_string(), ttl.to_string());
+            let params = [
+                ("domain", zone.as_str()),
+                ("sub_domain", sub),
+                ("record_type", rtype.as_str()),
+                ("record_line", self.line()),
+                ("value", &v),
+                ("ttl", &t),
+            ];
+            match self.call(action, &params).await {
+                Ok(reply) => match reply.get("record").and_then(|r| r.get("id")).and_then(text) {
+                    Some(id) => Ok(Some(id)),
+                    None => Err(RowError::Failed(protocol(action, "no record.id"))),
+                },
+                // 104: "record already exists" (a retried create whose reply was lost).
+                Err(Failure::Status { code, .. }) if code == "104" => Ok(None),
+                Err(e) => Err(RowError::Failed(e.into())),
+            }
+        })
+    }
+
+    fn modify<'a>(
+        &'a self,
+        zone: &'a Fqdn,
+        sub: &'a str,
+        rtype: RecordType,
+        id: &'a str,
+        value: IpAddr,
+        ttl: u32,
+    ) -> BoxFuture<'a, Result<(), RowError>> {
+        Box::pin(async move {
+            let (v, t) = (value.to_string(), ttl.to_string());
+            let params = [
+                ("domain", zone.as_str()),
+                ("record_id", id),
+                ("sub_domain", sub),
+                ("record_type", rtype.as_str()),
+                ("record_line", self.line()),
+                ("value", &v),
+                ("ttl", &t),
+            ];
+            self.call("Record.Modify", &params)
+                .await
+                .map(|_| ())
+                .map_err(RowError::from)
+        })
+    }
+
+    fn delete<'a>(&'a self, zone: &'a Fqdn, id: &'a str) -> BoxFuture<'a, Result<(), RowError>> {
+        Box::pin(async move {
+            let params = [("domain", zone.as_str()), ("record_id", id)];
+            self.call("Record.Remove", &params)
+                .await
+                .map(|_| ())
+                .map_err(RowError::from)
+        })
+    }
+}
+
+impl Provider for DnspodLegacy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read_rrset<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        hints: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
+        Box::pin(rows::read_rows(self, key, hints))
+    }
+
+    fn apply_rrset<'a>(
+        &'a self,
+        desired: &'a RrSet,
+        hints: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
+        Box::pin(rows::apply_rows(
+            self,
+            desired,
+            hints,
+            MIN_TTL,
+            &self.ttl_warned,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding() {
+        assert_eq!(
+            form_urlencode(&[("login_token", "123,ab c"), ("record_line", "默认")]),
+            "login_token=123%2Cab+c&record_line=%E9%BB%98%E8%AE%A4"
+        );
+    }
+
+    #[test]
+    fn settings_debug_hides_the_token() {
+        let s = DnspodLegacySettings {
+            login_token: Secret::new("12345,s3cr3t".into()),
+            zone: None,
+            record_line: None,
+            endpoint: DEFAULT_ENDPOINT.into(),
+        };
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+    }
 }

@@ -7,6 +7,8 @@ pub mod dnspod;
 pub mod dnspod_legacy;
 pub mod dry_run;
 pub mod rfc2136;
+pub mod rows;
+pub mod tc3;
 pub mod tsig;
 
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::http::{Backoff, HttpClient, HttpError, HttpSettings};
 use crate::record::{AddrSet, RecordKey, RrSet, Ttl};
 
 /// Provider-specific facts kept in the state file between runs (zone ids, record ids), so a
@@ -230,6 +233,26 @@ impl ProviderSettings {
 pub struct ProviderDeps {
     /// The clock used for signatures and skew measurement.
     pub clock: Arc<dyn Clock>,
+    /// The HTTP client shared by every HTTP provider.
+    pub http: HttpClient,
+    /// How HTTP providers retry transient failures and rate limits within one call.
+    pub backoff: Backoff,
+    /// Time allowed for one HTTP request (connect included).
+    pub timeout: Duration,
+}
+
+impl ProviderDeps {
+    /// Production dependencies: `clock`, a client with [`HttpSettings::default`], the default
+    /// [`Backoff`] and a 20 s request timeout.
+    pub fn new(clock: Arc<dyn Clock>) -> Result<ProviderDeps, HttpError> {
+        let settings = HttpSettings::default();
+        Ok(ProviderDeps {
+            clock,
+            http: HttpClient::new(&settings)?,
+            backoff: Backoff::default(),
+            timeout: settings.total_timeout,
+        })
+    }
 }
 
 /// Builds a provider from its settings.
@@ -241,10 +264,14 @@ pub fn build(name: &str, settings: &ProviderSettings, deps: &ProviderDeps) -> Ar
             s.clone(),
             deps.clock.clone(),
         )),
-        // Being written (issue 4): until then these report what they would do.
-        ProviderSettings::TencentCloud(_) | ProviderSettings::DnspodLegacy(_) => {
-            Arc::new(dry_run::DryRun::new(name.to_owned()))
+        ProviderSettings::TencentCloud(s) => {
+            Arc::new(dnspod::TencentCloud::new(name.to_owned(), s.clone(), deps))
         }
+        ProviderSettings::DnspodLegacy(s) => Arc::new(dnspod_legacy::DnspodLegacy::new(
+            name.to_owned(),
+            s.clone(),
+            deps,
+        )),
     }
 }
 

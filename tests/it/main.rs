@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod dnspod;
 mod harness;
 mod netlink;
 mod rfc2136;

@@ -1,0 +1,998 @@
+//! A local emulator of Tencent Cloud DNSPod: API 3.0 (TC3-HMAC-SHA256, every signature
+//! verified) and the legacy token API (dnsapi.cn paths), over one in-memory account.
+//!
+//! A small hand-written HTTP/1.1 server (keep-alive, Content-Length bodies) on its own thread
+//! and tokio runtime, bound to 127.0.0.1:0, stopped on drop. It can shift its clock, inject
+//! faults (5xx, timeouts, rate limits, malformed bodies) and counts calls per action.
+//! Behaviour follows `shared/providers/tencentcloud-dnspod.md` §2.4, §3, §4, §7, §8.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The default line name.
+pub const LINE: &str = "默认";
+/// The plan's minimum TTL.
+pub const MIN_TTL: u64 = 600;
+
+/// One record row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rec {
+    /// RecordId.
+    pub id: u64,
+    /// Host part (`@` at the apex).
+    pub name: String,
+    /// Type.
+    pub rtype: String,
+    /// Line name.
+    pub line: String,
+    /// Value.
+    pub value: String,
+    /// TTL.
+    pub ttl: u64,
+}
+
+/// One domain of the account.
+#[derive(Clone, Debug)]
+pub struct Domain {
+    /// DomainId.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Its records.
+    pub records: Vec<Rec>,
+}
+
+/// A fault served instead of the normal answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// An HTTP status with an HTML body.
+    Status(u16),
+    /// Never answer (the connection stays open).
+    Timeout,
+    /// API 3.0 `RequestLimitExceeded`; legacy status `-2`.
+    RateLimit,
+    /// `200 OK` with a body that is not JSON.
+    Malformed,
+    /// `200 OK` with JSON of an unexpected shape.
+    WrongShape,
+}
+
+/// Everything the emulator knows; lock it with [`DnspodEmu::state`].
+#[derive(Debug)]
+pub struct State {
+    /// SecretId → SecretKey.
+    pub keys: BTreeMap<String, String>,
+    /// Accepted legacy `login_token` values (`ID,TOKEN`).
+    pub login_tokens: Vec<String>,
+    /// Seconds added to the system clock for the emulator's own time.
+    pub clock_offset: i64,
+    /// The account's domains.
+    pub domains: Vec<Domain>,
+    /// Calls per action (API 3.0 `X-TC-Action`, legacy path), rejected ones included.
+    pub calls: BTreeMap<String, u32>,
+    /// Faults to serve, in order; `Some(action)` only for that action.
+    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Largest page a list action returns, whatever `Limit` asks (0 = the documented 3000).
+    pub page_cap: u64,
+    next_id: u64,
+}
+
+impl State {
+    /// Total calls of every action.
+    pub fn total_calls(&self) -> u32 {
+        self.calls.values().sum()
+    }
+
+    /// Calls of `action`.
+    pub fn count(&self, action: &str) -> u32 {
+        self.calls.get(action).copied().unwrap_or(0)
+    }
+
+    /// Adds a domain (with its apex NS records, as DNSPod creates them).
+    pub fn add_domain(&mut self, name: &str) {
+        let id = self.fresh_id();
+        let mut d = Domain {
+            id,
+            name: name.to_owned(),
+            records: Vec::new(),
+        };
+        for ns in ["f1g1ns1.dnspod.net.", "f1g1ns2.dnspod.net."] {
+            let rid = self.fresh_id();
+            d.records.push(Rec {
+                id: rid,
+                name: "@".into(),
+                rtype: "NS".into(),
+                line: LINE.into(),
+                value: ns.into(),
+                ttl: 86400,
+            });
+        }
+        self.domains.push(d);
+    }
+
+    /// Adds a record on the default line; returns its id.
+    pub fn add_record(
+        &mut self,
+        domain: &str,
+        name: &str,
+        rtype: &str,
+        value: &str,
+        ttl: u64,
+    ) -> u64 {
+        let id = self.fresh_id();
+        let d = self
+            .domains
+            .iter_mut()
+            .find(|d| d.name == domain)
+            .expect("domain exists");
+        d.records.push(Rec {
+            id,
+            name: name.into(),
+            rtype: rtype.into(),
+            line: LINE.into(),
+            value: value.into(),
+            ttl,
+        });
+        id
+    }
+
+    /// The records of `domain`, sorted by id.
+    pub fn records(&self, domain: &str) -> Vec<Rec> {
+        let mut r = self
+            .domains
+            .iter()
+            .find(|d| d.name == domain)
+            .map(|d| d.records.clone())
+            .unwrap_or_default();
+        r.sort_by_key(|r| r.id);
+        r
+    }
+
+    /// The records of (domain, name, type), sorted by id.
+    pub fn rrset(&self, domain: &str, name: &str, rtype: &str) -> Vec<Rec> {
+        self.records(domain)
+            .into_iter()
+            .filter(|r| r.name == name && r.rtype == rtype)
+            .collect()
+    }
+
+    /// Removes a record by id.
+    pub fn remove_record(&mut self, id: u64) {
+        for d in &mut self.domains {
+            d.records.retain(|r| r.id != id);
+        }
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        if self.clock_offset >= 0 {
+            now + Duration::from_secs(self.clock_offset.unsigned_abs())
+        } else {
+            now - Duration::from_secs(self.clock_offset.unsigned_abs())
+        }
+    }
+}
+
+/// A running emulator; stops on drop.
+pub struct DnspodEmu {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DnspodEmu {
+    /// Starts an emulator with no key, no token and no domain.
+    pub fn start() -> DnspodEmu {
+        let state = Arc::new(Mutex::new(State {
+            keys: BTreeMap::new(),
+            login_tokens: Vec::new(),
+            clock_offset: 0,
+            domains: Vec::new(),
+            calls: BTreeMap::new(),
+            faults: VecDeque::new(),
+            page_cap: 0,
+            next_id: 1000,
+        }));
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        std_listener.set_nonblocking(true).expect("nonblocking");
+        let addr = std_listener.local_addr().expect("local addr");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).expect("listener");
+                let serve = async {
+                    loop {
+                        let Ok((sock, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let st = st.clone();
+                        tokio::spawn(async move {
+                            let _ = serve_conn(sock, st).await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = serve => {}
+                    _ = stop_rx => {}
+                }
+            });
+        });
+        DnspodEmu {
+            addr,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Locks the state.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets the call counters.
+    pub fn reset_calls(&self) {
+        self.state().calls.clear();
+    }
+
+    /// Queues a fault for the next call (of `action`, if given).
+    pub fn inject(&self, action: Option<&str>, fault: Fault) {
+        self.state()
+            .faults
+            .push_back((action.map(str::to_owned), fault));
+    }
+}
+
+impl Drop for DnspodEmu {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP/1.1
+
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    date: SystemTime,
+}
+
+async fn serve_conn(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let Some(req) = read_request(&mut sock, &mut buf).await? else {
+            return Ok(());
+        };
+        let (reply, fault) = handle(&req, &state);
+        if fault == Some(Fault::Timeout) {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return Ok(());
+        }
+        let reason = match reply.status {
+            200 => "OK",
+            429 => "Too Many Requests",
+            500 => "Internal Server Error",
+            502 => "Bad Gateway",
+            503 => "Service Unavailable",
+            _ => "Status",
+        };
+        let head = format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nDate: {}\r\nConnection: keep-alive\r\n\r\n",
+            reply.status,
+            reply.content_type,
+            reply.body.len(),
+            httpdate::fmt_http_date(reply.date)
+        );
+        sock.write_all(head.as_bytes()).await?;
+        sock.write_all(&reply.body).await?;
+        sock.flush().await?;
+    }
+}
+
+async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<Request>> {
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let start = head_end + 4;
+    while buf.len() < start + len {
+        let mut chunk = [0u8; 8192];
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[start..start + len].to_vec();
+    buf.drain(..start + len);
+    Ok(Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    }))
+}
+
+fn handle(req: &Request, state: &Arc<Mutex<State>>) -> (Reply, Option<Fault>) {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    let legacy = req.path != "/";
+    let action = if legacy {
+        req.path.trim_start_matches('/').to_owned()
+    } else {
+        req.header("X-TC-Action").unwrap_or("").to_owned()
+    };
+    *st.calls.entry(action.clone()).or_default() += 1;
+    let now = st.now();
+    let pos = st
+        .faults
+        .iter()
+        .position(|(a, _)| a.as_deref().is_none_or(|a| a == action));
+    let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
+    let json_reply = |v: Value| Reply {
+        status: 200,
+        content_type: "application/json",
+        body: serde_json::to_vec(&v).expect("json"),
+        date: now,
+    };
+    if let Some(f) = &fault {
+        let reply = match f {
+            Fault::Status(code) => Reply {
+                status: *code,
+                content_type: "text/html",
+                body: b"<html><body>upstream error</body></html>".to_vec(),
+                date: now,
+            },
+            Fault::Timeout => json_reply(json!({})),
+            Fault::RateLimit if legacy => json_reply(legacy_status("-2", "API usage is limited")),
+            Fault::RateLimit => json_reply(api_error(
+                "RequestLimitExceeded",
+                "Your current request times equals to `21` in a second, which exceeds the frequency limit `20` for a second. Please reduce the frequency of calls.",
+            )),
+            Fault::Malformed => Reply {
+                status: 200,
+                content_type: "application/json",
+                body: b"{\"Response\": {\"RecordList\": [tru".to_vec(),
+                date: now,
+            },
+            Fault::WrongShape => json_reply(json!({"Result": "ok"})),
+        };
+        return (reply, fault);
+    }
+    let reply = if req.method != "POST" {
+        Reply {
+            status: 405,
+            content_type: "text/plain",
+            body: b"method not allowed".to_vec(),
+            date: now,
+        }
+    } else if legacy {
+        json_reply(legacy_handle(&mut st, &action, &req.body))
+    } else {
+        json_reply(api3_handle(&mut st, req, &action, now))
+    };
+    (reply, None)
+}
+
+// ---------------------------------------------------------------------------------------------
+// API 3.0
+
+fn api_error(code: &str, message: &str) -> Value {
+    json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id()}})
+}
+
+fn ok(mut v: Value) -> Value {
+    v["RequestId"] = json!(request_id());
+    json!({ "Response": v })
+}
+
+fn request_id() -> String {
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        (n >> 48) as u32,
+        n & 0xffff_ffff_ffff
+    )
+}
+
+/// Verifies the TC3 signature of `req` (§2.4), independently of the crate's signer.
+fn verify_tc3(st: &State, req: &Request, now: SystemTime) -> Result<(), Value> {
+    let invalid = || {
+        api_error(
+            "AuthFailure.InvalidAuthorization",
+            "Authorization in the request header is invalid.",
+        )
+    };
+    let auth = req.header("Authorization").ok_or_else(invalid)?;
+    let rest = auth.strip_prefix("TC3-HMAC-SHA256 ").ok_or_else(invalid)?;
+    let mut credential = None;
+    let mut signed_headers = None;
+    let mut signature = None;
+    for part in rest.split(", ") {
+        match part.split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed_headers = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => return Err(invalid()),
+        }
+    }
+    let (credential, signed_headers, signature) = match (credential, signed_headers, signature) {
+        (Some(c), Some(h), Some(s)) => (c, h, s),
+        _ => return Err(invalid()),
+    };
+    let cparts: Vec<&str> = credential.split('/').collect();
+    let [secret_id, date, service, "tc3_request"] = cparts[..] else {
+        return Err(invalid());
+    };
+    let Some(secret_key) = st.keys.get(secret_id) else {
+        return Err(api_error(
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is not found, please ensure that your SecretId is correct.",
+        ));
+    };
+    let ts: i64 = req
+        .header("X-TC-Timestamp")
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| {
+            api_error(
+                "MissingParameter",
+                "The request is missing a required parameter `X-TC-Timestamp`.",
+            )
+        })?;
+    let server = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if (server - ts).abs() > 300 {
+        return Err(api_error(
+            "AuthFailure.SignatureExpire",
+            "Request has expired, please check your timestamp and server time cannot differ by more than five minutes.",
+        ));
+    }
+    let failure = || {
+        api_error(
+            "AuthFailure.SignatureFailure",
+            "The provided credentials could not be validated. Please check your signature is correct.",
+        )
+    };
+    if date != utc_date(ts as u64) || service != "dnspod" {
+        return Err(failure());
+    }
+    let names: Vec<&str> = signed_headers.split(';').collect();
+    if !names.contains(&"content-type") || !names.contains(&"host") {
+        return Err(failure());
+    }
+    let mut canonical_headers = String::new();
+    for n in &names {
+        let v = req.header(n).ok_or_else(failure)?;
+        canonical_headers.push_str(&format!("{n}:{}\n", v.trim().to_lowercase()));
+    }
+    let canonical = format!(
+        "POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
+        hex::encode_sha256(&req.body)
+    );
+    let to_sign = format!(
+        "TC3-HMAC-SHA256\n{ts}\n{date}/{service}/tc3_request\n{}",
+        hex::encode_sha256(canonical.as_bytes())
+    );
+    let k = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
+    let k = hmac(&k, service.as_bytes());
+    let k = hmac(&k, b"tc3_request");
+    let want = hex::encode(&hmac(&k, to_sign.as_bytes()));
+    if want != signature {
+        return Err(failure());
+    }
+    Ok(())
+}
+
+mod hex {
+    use sha2::{Digest, Sha256};
+
+    pub fn encode(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    pub fn encode_sha256(b: &[u8]) -> String {
+        encode(&Sha256::digest(b))
+    }
+}
+
+fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+    m.update(msg);
+    m.finalize().into_bytes().to_vec()
+}
+
+fn utc_date(ts: u64) -> String {
+    // Days → civil date (Howard Hinnant).
+    let z = ts / 86_400 + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> Value {
+    if let Err(e) = verify_tc3(st, req, now) {
+        return e;
+    }
+    if req.header("X-TC-Version") != Some("2021-03-23") {
+        return api_error("NoSuchVersion", "The requested version does not exist.");
+    }
+    let Ok(p) = serde_json::from_slice::<Value>(&req.body) else {
+        return api_error("InvalidParameter", "The request body is not valid json.");
+    };
+    let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
+    let n = |k: &str| p.get(k).and_then(Value::as_u64);
+    let missing = |k: &str| {
+        api_error(
+            "MissingParameter",
+            &format!("The request is missing a required parameter `{k}`."),
+        )
+    };
+    let cap = if st.page_cap == 0 { 3000 } else { st.page_cap };
+    match action {
+        "DescribeDomainList" => {
+            let offset = n("Offset").unwrap_or(0) as usize;
+            let limit = n("Limit").unwrap_or(3000).min(cap) as usize;
+            let total = st.domains.len();
+            if total == 0 {
+                return api_error(
+                    "ResourceNotFound.NoDataOfDomain",
+                    "The domain list is empty.",
+                );
+            }
+            let list: Vec<Value> = st
+                .domains
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|d| {
+                    json!({"DomainId": d.id, "Name": d.name, "Punycode": d.name, "Status": "ENABLE",
+                           "TTL": 600, "Grade": "DP_FREE", "RecordCount": d.records.len()})
+                })
+                .collect();
+            ok(
+                json!({"DomainCountInfo": {"DomainTotal": total, "AllTotal": total, "MineTotal": total},
+                      "DomainList": list}),
+            )
+        }
+        "DescribeRecordList" => {
+            let Some(domain) = s("Domain") else {
+                return missing("Domain");
+            };
+            let Some(d) = st.domains.iter().find(|d| d.name == domain) else {
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
+            };
+            let limit = n("Limit").unwrap_or(100);
+            if limit == 0 || limit > 3000 {
+                return api_error("InvalidParameterValue.LimitInvalid", "Limit is invalid.");
+            }
+            let limit = limit.min(cap) as usize;
+            let offset = n("Offset").unwrap_or(0) as usize;
+            let sub = s("SubDomain").or_else(|| s("Subdomain"));
+            let rtype = s("RecordType");
+            let line = s("RecordLine");
+            let mut matching: Vec<&Rec> = d
+                .records
+                .iter()
+                .filter(|r| sub.as_ref().is_none_or(|x| &r.name == x))
+                .filter(|r| rtype.as_ref().is_none_or(|x| &r.rtype == x))
+                .filter(|r| line.as_ref().is_none_or(|x| &r.line == x))
+                .collect();
+            matching.sort_by_key(|r| r.id);
+            let total = matching.len();
+            if total == 0 && s("ErrorOnEmpty").as_deref() != Some("no") {
+                return api_error("ResourceNotFound.NoDataOfRecord", "记录列表为空。");
+            }
+            let page: Vec<Value> = matching
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|r| {
+                    json!({"RecordId": r.id, "Value": r.value, "Status": "ENABLE",
+                           "UpdatedOn": "2024-01-02 03:04:05", "Name": r.name, "Line": r.line,
+                           "LineId": "0", "Type": r.rtype, "Weight": null, "MonitorStatus": "",
+                           "Remark": "", "TTL": r.ttl, "MX": 0, "DefaultNS": r.rtype == "NS"})
+                })
+                .collect();
+            let subs: std::collections::BTreeSet<&str> =
+                d.records.iter().map(|r| r.name.as_str()).collect();
+            ok(
+                json!({"RecordCountInfo": {"SubdomainCount": subs.len(), "ListCount": page.len(),
+                      "TotalCount": total}, "RecordList": page}),
+            )
+        }
+        "CreateRecord" | "ModifyRecord" => {
+            let modify = action == "ModifyRecord";
+            let fields = ["Domain", "RecordType", "RecordLine", "Value"];
+            for f in fields {
+                if s(f).is_none() {
+                    return missing(f);
+                }
+            }
+            let (domain, rtype, line, value) = (
+                s("Domain").unwrap_or_default(),
+                s("RecordType").unwrap_or_default(),
+                s("RecordLine").unwrap_or_default(),
+                s("Value").unwrap_or_default(),
+            );
+            let sub = s("SubDomain").unwrap_or_else(|| "@".into());
+            let ttl = n("TTL").unwrap_or(600);
+            if !(1..=604_800).contains(&ttl) {
+                return api_error("InvalidParameter.TTLInvalid", "TTL is invalid.");
+            }
+            if ttl < MIN_TTL {
+                return api_error("LimitExceeded.RecordTtlLimit", "记录的TTL值超出了限制。");
+            }
+            if line != LINE {
+                return api_error("InvalidParameter.RecordLineInvalid", "记录线路有误。");
+            }
+            let valid = match rtype.as_str() {
+                "A" => value.parse::<std::net::Ipv4Addr>().is_ok(),
+                "AAAA" => value.parse::<std::net::Ipv6Addr>().is_ok(),
+                _ => true,
+            };
+            if !valid {
+                return api_error("InvalidParameter.RecordValueInvalid", "记录值有误。");
+            }
+            let record_id = if modify {
+                match n("RecordId") {
+                    Some(id) => Some(id),
+                    None => return missing("RecordId"),
+                }
+            } else {
+                None
+            };
+            let fresh = st.fresh_id();
+            let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
+            };
+            let dup = d.records.iter().any(|r| {
+                Some(r.id) != record_id
+                    && r.name == sub
+                    && r.rtype == rtype
+                    && r.line == line
+                    && r.value == value
+            });
+            if dup {
+                return api_error(
+                    "InvalidParameter.DomainRecordExist",
+                    "记录已经存在，无需再次添加。",
+                );
+            }
+            match record_id {
+                Some(id) => {
+                    let Some(r) = d.records.iter_mut().find(|r| r.id == id) else {
+                        return api_error("InvalidParameter.RecordIdInvalid", "记录编号错误。");
+                    };
+                    *r = Rec {
+                        id,
+                        name: sub,
+                        rtype,
+                        line,
+                        value,
+                        ttl,
+                    };
+                    ok(json!({"RecordId": id}))
+                }
+                None => {
+                    d.records.push(Rec {
+                        id: fresh,
+                        name: sub,
+                        rtype,
+                        line,
+                        value,
+                        ttl,
+                    });
+                    ok(json!({"RecordId": fresh}))
+                }
+            }
+        }
+        "DeleteRecord" => {
+            let Some(domain) = s("Domain") else {
+                return missing("Domain");
+            };
+            let Some(id) = n("RecordId") else {
+                return missing("RecordId");
+            };
+            let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
+            };
+            let before = d.records.len();
+            d.records.retain(|r| r.id != id);
+            if d.records.len() == before {
+                return api_error("InvalidParameter.RecordIdInvalid", "记录编号错误。");
+            }
+            ok(json!({}))
+        }
+        _ => api_error("InvalidAction", "The requested action does not exist."),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy token API
+
+fn legacy_status(code: &str, message: &str) -> Value {
+    json!({"status": {"code": code, "message": message, "created_at": "2024-01-02 03:04:05"}})
+}
+
+fn legacy_ok(mut v: Value) -> Value {
+    v["status"] = legacy_status("1", "Action completed successful")["status"].clone();
+    v
+}
+
+/// Decodes `application/x-www-form-urlencoded`.
+pub fn form_decode(body: &[u8]) -> BTreeMap<String, String> {
+    fn dec(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < b.len() => {
+                    let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                    match u8::from_str_radix(h, 16) {
+                        Ok(x) => {
+                            out.push(x);
+                            i += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
+fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
+    let p = form_decode(body);
+    let token = p.get("login_token").cloned().unwrap_or_default();
+    if !st.login_tokens.contains(&token) {
+        return legacy_status("-1", "Login fail, please check login info");
+    }
+    if p.get("format").map(String::as_str) != Some("json") {
+        return legacy_status("3", "this emulator only speaks format=json");
+    }
+    let g = |k: &str| p.get(k).cloned();
+    let num = |k: &str, d: u64| p.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let cap = if st.page_cap == 0 { 3000 } else { st.page_cap };
+    match action {
+        "Domain.List" => {
+            if st.domains.is_empty() {
+                return legacy_status("9", "No domains");
+            }
+            let list: Vec<Value> = st
+                .domains
+                .iter()
+                .skip(num("offset", 0) as usize)
+                .take(num("length", 3000).min(cap) as usize)
+                .map(|d| {
+                    json!({"id": d.id, "name": d.name, "punycode": d.name, "status": "enable",
+                                 "ttl": "600", "records": d.records.len().to_string()})
+                })
+                .collect();
+            let total = st.domains.len();
+            legacy_ok(
+                json!({"info": {"domain_total": total, "all_total": total, "mine_total": total},
+                             "domains": list}),
+            )
+        }
+        "Record.List" => {
+            let Some(domain) = g("domain") else {
+                return legacy_status("-1", "domain or domain_id required");
+            };
+            let Some(d) = st.domains.iter().find(|d| d.name == domain) else {
+                return legacy_status("6", "Domain id invalid");
+            };
+            let sub = g("sub_domain");
+            let rtype = g("record_type");
+            let mut matching: Vec<&Rec> = d
+                .records
+                .iter()
+                .filter(|r| sub.as_ref().is_none_or(|x| &r.name == x))
+                .filter(|r| rtype.as_ref().is_none_or(|x| &r.rtype == x))
+                .collect();
+            matching.sort_by_key(|r| r.id);
+            if matching.is_empty() && g("error_on_empty").as_deref() != Some("no") {
+                return legacy_status("10", "No records");
+            }
+            let page: Vec<Value> = matching
+                .iter()
+                .skip(num("offset", 0) as usize)
+                .take(num("length", 3000).min(cap) as usize)
+                .map(|r| {
+                    json!({"id": r.id.to_string(), "name": r.name, "line": r.line,
+                                 "line_id": "0", "type": r.rtype, "ttl": r.ttl.to_string(),
+                                 "value": r.value, "mx": "0", "enabled": "1", "status": "enabled",
+                                 "updated_on": "2024-01-02 03:04:05"})
+                })
+                .collect();
+            legacy_ok(json!({"domain": {"id": d.id.to_string(), "name": d.name},
+                             "info": {"sub_domains": d.records.len().to_string(),
+                                      "record_total": matching.len().to_string(),
+                                      "records_num": page.len().to_string()},
+                             "records": page}))
+        }
+        "Record.Create" | "Record.Modify" => {
+            let modify = action == "Record.Modify";
+            let (Some(domain), Some(rtype), Some(line), Some(value)) =
+                (g("domain"), g("record_type"), g("record_line"), g("value"))
+            else {
+                return legacy_status("-1", "missing a required parameter");
+            };
+            let sub = g("sub_domain").unwrap_or_else(|| "@".into());
+            let ttl = num("ttl", 600);
+            if ttl < MIN_TTL {
+                return legacy_status("-1", "TTL below the plan minimum");
+            }
+            if line != LINE {
+                return legacy_status("-1", "Record line invalid");
+            }
+            let record_id: Option<u64> = if modify {
+                match g("record_id").and_then(|v| v.parse().ok()) {
+                    Some(id) => Some(id),
+                    None => return legacy_status("8", "Record id invalid"),
+                }
+            } else {
+                None
+            };
+            let fresh = st.fresh_id();
+            let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
+                return legacy_status("6", "Domain id invalid");
+            };
+            if d.records.iter().any(|r| {
+                Some(r.id) != record_id && r.name == sub && r.rtype == rtype && r.value == value
+            }) {
+                return legacy_status("104", "Record already exists");
+            }
+            match record_id {
+                Some(id) => {
+                    let Some(r) = d.records.iter_mut().find(|r| r.id == id) else {
+                        return legacy_status("8", "Record id invalid");
+                    };
+                    *r = Rec {
+                        id,
+                        name: sub.clone(),
+                        rtype,
+                        line,
+                        value: value.clone(),
+                        ttl,
+                    };
+                    legacy_ok(
+                        json!({"record": {"id": id, "name": sub, "value": value, "status": "enable"}}),
+                    )
+                }
+                None => {
+                    d.records.push(Rec {
+                        id: fresh,
+                        name: sub.clone(),
+                        rtype,
+                        line,
+                        value,
+                        ttl,
+                    });
+                    legacy_ok(
+                        json!({"record": {"id": fresh.to_string(), "name": sub, "status": "enable"}}),
+                    )
+                }
+            }
+        }
+        "Record.Remove" => {
+            let (Some(domain), Some(id)) = (
+                g("domain"),
+                g("record_id").and_then(|v| v.parse::<u64>().ok()),
+            ) else {
+                return legacy_status("8", "Record id invalid");
+            };
+            let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
+                return legacy_status("6", "Domain id invalid");
+            };
+            let before = d.records.len();
+            d.records.retain(|r| r.id != id);
+            if d.records.len() == before {
+                return legacy_status("8", "Record id invalid");
+            }
+            legacy_ok(json!({}))
+        }
+        _ => legacy_status("-1", "unknown action"),
+    }
+}
