@@ -3,6 +3,7 @@
 
 pub mod fixed;
 pub mod netlink;
+pub mod watch;
 pub mod policy;
 
 use std::fmt;
