@@ -42,7 +42,9 @@ impl WatchEvent {
     /// The interface the event is about, when known.
     pub fn interface(&self) -> Option<&str> {
         match self {
-            WatchEvent::Address { interface, .. } | WatchEvent::Link { interface, .. } => interface.as_deref(),
+            WatchEvent::Address { interface, .. } | WatchEvent::Link { interface, .. } => {
+                interface.as_deref()
+            }
         }
     }
 }
@@ -53,7 +55,10 @@ impl WatchEvent {
 /// (ENOBUFS closes the connection in netlink-proto): the caller must subscribe again and
 /// re-read everything, since events were lost.
 pub struct Subscription {
-    events: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, rtnetlink::sys::SocketAddr)>,
+    events: UnboundedReceiver<(
+        NetlinkMessage<RouteNetlinkMessage>,
+        rtnetlink::sys::SocketAddr,
+    )>,
     task: JoinHandle<()>,
     names: HashMap<u32, String>,
     dedup: Dedup,
@@ -76,7 +81,12 @@ impl Subscription {
                 return Err(e);
             }
         };
-        Ok(Subscription { events, task, names, dedup: Dedup::default() })
+        Ok(Subscription {
+            events,
+            task,
+            names,
+            dedup: Dedup::default(),
+        })
     }
 
     /// The next change that is not a repeat; `None` when the subscription is gone.
@@ -139,7 +149,9 @@ impl Subscription {
         if removed {
             self.names.remove(&index);
         }
-        self.dedup.link(index, up).then_some(WatchEvent::Link { interface, up })
+        self.dedup
+            .link(index, up)
+            .then_some(WatchEvent::Link { interface, up })
     }
 }
 
@@ -208,10 +220,16 @@ mod tests {
         let mut d = Dedup::default();
         let a: IpAddr = "2001:db8::1".parse().unwrap();
         assert!(d.address(2, a, TENTATIVE | PERMANENT, false), "first sight");
-        assert!(!d.address(2, a, TENTATIVE | PERMANENT, false), "router advertisement repeat");
+        assert!(
+            !d.address(2, a, TENTATIVE | PERMANENT, false),
+            "router advertisement repeat"
+        );
         assert!(d.address(2, a, PERMANENT, false), "dad finished");
         assert!(!d.address(2, a, PERMANENT, false));
-        assert!(d.address(3, a, PERMANENT, false), "same address on another link");
+        assert!(
+            d.address(3, a, PERMANENT, false),
+            "same address on another link"
+        );
         assert!(d.address(2, a, PERMANENT, true), "removal");
         assert!(d.address(2, a, PERMANENT, false), "re-added after removal");
     }

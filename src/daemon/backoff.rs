@@ -72,11 +72,21 @@ impl Default for Backoff {
 impl Backoff {
     /// A schedule whose first delay is up to `base` and whose delays never exceed `cap`.
     pub fn new(base: Duration, cap: Duration) -> Backoff {
-        Backoff { base, cap, holds: BTreeMap::new() }
+        Backoff {
+            base,
+            cap,
+            holds: BTreeMap::new(),
+        }
     }
 
     /// Records a failed pass of `provider` at `now`.
-    pub fn failure(&mut self, provider: &str, policy: RetryPolicy, now: Instant, jitter: &mut dyn Jitter) -> Decision {
+    pub fn failure(
+        &mut self,
+        provider: &str,
+        policy: RetryPolicy,
+        now: Instant,
+        jitter: &mut dyn Jitter,
+    ) -> Decision {
         let failures = match self.holds.get(provider) {
             Some(Hold::Waiting { failures, .. }) => failures.saturating_add(1),
             Some(Hold::Parked) | None => 1,
@@ -84,13 +94,17 @@ impl Backoff {
         let decision = match policy {
             RetryPolicy::UntilConfigChange => Decision::Parked,
             RetryPolicy::Backoff => Decision::RetryIn(self.full_jitter(failures, jitter)),
-            RetryPolicy::After(at_least) => {
-                Decision::RetryIn(self.full_jitter(failures, jitter).max(at_least.min(MAX_RETRY_AFTER)))
-            }
+            RetryPolicy::After(at_least) => Decision::RetryIn(
+                self.full_jitter(failures, jitter)
+                    .max(at_least.min(MAX_RETRY_AFTER)),
+            ),
         };
         let hold = match decision {
             Decision::Parked => Hold::Parked,
-            Decision::RetryIn(d) => Hold::Waiting { failures, until: now + d },
+            Decision::RetryIn(d) => Hold::Waiting {
+                failures,
+                until: now + d,
+            },
         };
         self.holds.insert(provider.to_owned(), hold);
         decision
@@ -159,8 +173,9 @@ mod tests {
     fn delays_double_up_to_the_cap() {
         let mut b = Backoff::default();
         let now = t0();
-        let got: Vec<Decision> =
-            (0..10).map(|_| b.failure("p", RetryPolicy::Backoff, now, &mut Fixed(1.0))).collect();
+        let got: Vec<Decision> = (0..10)
+            .map(|_| b.failure("p", RetryPolicy::Backoff, now, &mut Fixed(1.0)))
+            .collect();
         let secs: Vec<u64> = got
             .iter()
             .map(|d| match d {
@@ -175,7 +190,10 @@ mod tests {
     fn full_jitter_spans_zero_to_the_ceiling() {
         let mut b = Backoff::default();
         let now = t0();
-        assert_eq!(b.failure("p", RetryPolicy::Backoff, now, &mut Fixed(0.0)), Decision::RetryIn(Duration::ZERO));
+        assert_eq!(
+            b.failure("p", RetryPolicy::Backoff, now, &mut Fixed(0.0)),
+            Decision::RetryIn(Duration::ZERO)
+        );
         assert_eq!(
             b.failure("p", RetryPolicy::Backoff, now, &mut Fixed(0.5)),
             Decision::RetryIn(Duration::from_secs(5))
@@ -186,13 +204,23 @@ mod tests {
     fn retry_after_is_a_floor() {
         let mut b = Backoff::default();
         let now = t0();
-        let d = b.failure("p", RetryPolicy::After(Duration::from_secs(90)), now, &mut Fixed(0.1));
+        let d = b.failure(
+            "p",
+            RetryPolicy::After(Duration::from_secs(90)),
+            now,
+            &mut Fixed(0.1),
+        );
         assert_eq!(d, Decision::RetryIn(Duration::from_secs(90)));
         assert!(!b.allows("p", now + Duration::from_secs(89)));
         assert!(b.allows("p", now + Duration::from_secs(90)));
         assert_eq!(b.next_retry(), Some(now + Duration::from_secs(90)));
         // A Retry-After beyond the cap is still honoured (the server asked), up to a day.
-        let d = b.failure("q", RetryPolicy::After(Duration::from_secs(7200)), now, &mut Fixed(1.0));
+        let d = b.failure(
+            "q",
+            RetryPolicy::After(Duration::from_secs(7200)),
+            now,
+            &mut Fixed(1.0),
+        );
         assert_eq!(d, Decision::RetryIn(Duration::from_secs(7200)));
     }
 
@@ -200,7 +228,10 @@ mod tests {
     fn auth_errors_park_until_reset() {
         let mut b = Backoff::default();
         let now = t0();
-        assert_eq!(b.failure("p", RetryPolicy::UntilConfigChange, now, &mut Fixed(0.5)), Decision::Parked);
+        assert_eq!(
+            b.failure("p", RetryPolicy::UntilConfigChange, now, &mut Fixed(0.5)),
+            Decision::Parked
+        );
         assert!(b.is_parked("p"));
         assert!(!b.allows("p", now + Duration::from_secs(86_400 * 365)));
         assert_eq!(b.next_retry(), None);

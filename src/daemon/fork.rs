@@ -82,7 +82,7 @@ impl Drop for PidFile {
 }
 
 /// Forks. The parent blocks until the child reports; the child starts a new session, points
-/// standard input at /dev/null and writes `pid_file`.
+/// standard input and output at /dev/null and writes `pid_file`.
 pub fn daemonize(pid_file: &Path) -> Result<Forked, ForkError> {
     let (reader, writer) = io::pipe().map_err(ForkError::Fork)?;
     // SAFETY: the process is single-threaded here (the caller starts no runtime or thread
@@ -111,11 +111,20 @@ fn parent_wait(mut reader: PipeReader) -> Forked {
         };
     }
     if text.starts_with("ready") {
-        return Forked::Exit { code: 0, message: None };
+        return Forked::Exit {
+            code: 0,
+            message: None,
+        };
     }
     let (head, message) = text.split_once('\n').unwrap_or((text.as_str(), ""));
-    let code = head.strip_prefix("fail ").and_then(|c| c.trim().parse().ok()).unwrap_or(1);
-    Forked::Exit { code, message: Some(message.to_owned()) }
+    let code = head
+        .strip_prefix("fail ")
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(1);
+    Forked::Exit {
+        code,
+        message: Some(message.to_owned()),
+    }
 }
 
 fn child_setup(pid_file: &Path, mut report: PipeWriter) -> Result<Forked, ForkError> {
@@ -125,19 +134,28 @@ fn child_setup(pid_file: &Path, mut report: PipeWriter) -> Result<Forked, ForkEr
         libc::setsid();
     }
     if let Ok(null) = File::open("/dev/null") {
-        // SAFETY: both descriptors are open (null is owned by `null`, 0 is standard input);
-        // dup2 replaces fd 0 atomically and `null` stays valid until dropped below.
+        // Standard output too: the daemon prints nothing there (logs go to standard error),
+        // and a caller reading the parent's output to EOF must not wait for the daemon.
+        // SAFETY: all descriptors are open (null is owned by `null`, 0 and 1 are standard
+        // input and output); dup2 replaces them atomically and `null` stays valid until dropped.
         unsafe {
             libc::dup2(null.as_raw_fd(), 0);
+            libc::dup2(null.as_raw_fd(), 1);
         }
     }
     let path = pid_file.to_path_buf();
     if let Err(source) = write_pid_file(&path) {
         let e = ForkError::PidFile { path, source };
         let _ = write!(report, "fail 1\nerror: {e}\n");
-        return Ok(Forked::Exit { code: 1, message: None });
+        return Ok(Forked::Exit {
+            code: 1,
+            message: None,
+        });
     }
-    Ok(Forked::Child(Child { report, pid_file: PidFile { path } }))
+    Ok(Forked::Child(Child {
+        report,
+        pid_file: PidFile { path },
+    }))
 }
 
 /// Writes our PID atomically (temp file + rename), so a reader never sees a partial file.

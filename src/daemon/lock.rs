@@ -30,7 +30,11 @@ pub fn path_for(state_file: &Path) -> PathBuf {
 /// Tries to take the lock that belongs to `state_file` without waiting.
 pub fn try_lock(state_file: &Path) -> io::Result<Acquired> {
     let path = path_for(state_file);
-    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
     match file.try_lock() {
         Ok(()) => Ok(Acquired::Held(RunLock { _file: file })),
         Err(TryLockError::WouldBlock) => Ok(Acquired::Busy(path)),

@@ -166,7 +166,14 @@ impl Pending {
 
     /// Asks for a pass over `sources` once events stop for `debounce` (trailing debounce,
     /// bounded by [`MAX_DEBOUNCE_PERIODS`]).
-    fn debounced(&mut self, at: Instant, debounce: Duration, cause: Cause, full: bool, sources: BTreeSet<String>) {
+    fn debounced(
+        &mut self,
+        at: Instant,
+        debounce: Duration,
+        cause: Cause,
+        full: bool,
+        sources: BTreeSet<String>,
+    ) {
         if sources.is_empty() && !full {
             return;
         }
@@ -201,7 +208,11 @@ struct Request {
 /// Runs the loop until `shutdown` resolves: a full pass at start-up, then passes as
 /// `triggers` and the timers ask. At shutdown the pass in flight gets [`SHUTDOWN_GRACE`] to
 /// finish.
-pub async fn run(mut d: Daemon, mut triggers: mpsc::Receiver<Trigger>, shutdown: impl Future<Output = ()>) -> Stats {
+pub async fn run(
+    mut d: Daemon,
+    mut triggers: mpsc::Receiver<Trigger>,
+    shutdown: impl Future<Output = ()>,
+) -> Stats {
     let mut shutdown = std::pin::pin!(shutdown);
     let mut stats = Stats::default();
     let mut backoff = Backoff::default();
@@ -454,8 +465,12 @@ fn account(report: &RunReport, backoff: &mut Backoff, now: Instant, jitter: &mut
                 (Some(RetryPolicy::UntilConfigChange), _) | (_, RetryPolicy::UntilConfigChange) => {
                     RetryPolicy::UntilConfigChange
                 }
-                (Some(RetryPolicy::After(a)), RetryPolicy::After(b)) => RetryPolicy::After(a.max(b)),
-                (Some(RetryPolicy::After(a)), _) | (_, RetryPolicy::After(a)) => RetryPolicy::After(a),
+                (Some(RetryPolicy::After(a)), RetryPolicy::After(b)) => {
+                    RetryPolicy::After(a.max(b))
+                }
+                (Some(RetryPolicy::After(a)), _) | (_, RetryPolicy::After(a)) => {
+                    RetryPolicy::After(a)
+                }
                 _ => RetryPolicy::Backoff,
             });
         }
@@ -493,7 +508,10 @@ fn summary(report: &RunReport) -> String {
     let (mut changed, mut unchanged, mut failed, mut skipped) = (0, 0, 0, 0);
     for r in &report.records {
         match r.status {
-            Status::Created | Status::Updated { .. } | Status::WouldCreate | Status::WouldUpdate { .. } => changed += 1,
+            Status::Created
+            | Status::Updated { .. }
+            | Status::WouldCreate
+            | Status::WouldUpdate { .. } => changed += 1,
             Status::Unchanged => unchanged += 1,
             Status::Failed(_) | Status::SourceFailed { .. } => failed += 1,
             Status::NoAddress { .. } => skipped += 1,
@@ -503,7 +521,10 @@ fn summary(report: &RunReport) -> String {
 }
 
 /// The sources that watch `interface` (every watching source when the name is unknown).
-fn watching(sources: &BTreeMap<String, Arc<dyn Source>>, interface: Option<&str>) -> BTreeSet<String> {
+fn watching(
+    sources: &BTreeMap<String, Arc<dyn Source>>,
+    interface: Option<&str>,
+) -> BTreeSet<String> {
     sources
         .iter()
         .filter(|(_, s)| match (s.watched_interfaces(), interface) {

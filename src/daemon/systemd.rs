@@ -34,7 +34,9 @@ pub fn watchdog() {
 /// How often to pet the watchdog: half of `$WATCHDOG_USEC` (when it is meant for this
 /// process), as sd_watchdog_enabled(3) recommends.
 pub fn watchdog_period() -> Option<Duration> {
-    sd_notify::watchdog_enabled().map(|d| d / 2).filter(|d| !d.is_zero())
+    sd_notify::watchdog_enabled()
+        .map(|d| d / 2)
+        .filter(|d| !d.is_zero())
 }
 
 fn send(states: &[NotifyState<'_>]) {

@@ -36,7 +36,12 @@ impl Source for FakeSource {
         Box::pin(async move {
             Ok(Detection {
                 source: self.name.clone(),
-                candidates: vec![Candidate { addr, origin: "fake".into(), verdict: Verdict::Selected, detail: None }],
+                candidates: vec![Candidate {
+                    addr,
+                    origin: "fake".into(),
+                    verdict: Verdict::Selected,
+                    detail: None,
+                }],
             })
         })
     }
@@ -54,10 +59,24 @@ impl Provider for Shared {
     fn name(&self) -> &str {
         "p"
     }
-    fn read_rrset<'a>(&'a self, _: &'a RecordKey, _: &'a ProviderHints) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
-        Box::pin(async { Ok(LiveRrSet { addrs: AddrSet::new(), ttl: None, hints: ProviderHints::default() }) })
+    fn read_rrset<'a>(
+        &'a self,
+        _: &'a RecordKey,
+        _: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
+        Box::pin(async {
+            Ok(LiveRrSet {
+                addrs: AddrSet::new(),
+                ttl: None,
+                hints: ProviderHints::default(),
+            })
+        })
     }
-    fn apply_rrset<'a>(&'a self, _: &'a RrSet, _: &'a ProviderHints) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
+    fn apply_rrset<'a>(
+        &'a self,
+        _: &'a RrSet,
+        _: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
         self.0.applies.fetch_add(1, Ordering::SeqCst);
         let fail = self.0.fail.lock().unwrap().clone();
         Box::pin(async move {
@@ -97,11 +116,21 @@ impl World {
         let mut sources: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
         sources.insert(
             "a".into(),
-            Arc::new(FakeSource { name: "a".into(), watched: Some(vec!["v0".into()]), addr: self.addr.clone(), detects: self.detects_a.clone() }),
+            Arc::new(FakeSource {
+                name: "a".into(),
+                watched: Some(vec!["v0".into()]),
+                addr: self.addr.clone(),
+                detects: self.detects_a.clone(),
+            }),
         );
         sources.insert(
             "b".into(),
-            Arc::new(FakeSource { name: "b".into(), watched: None, addr: Arc::new(Mutex::new("2001:db8::b".parse().unwrap())), detects: self.detects_b.clone() }),
+            Arc::new(FakeSource {
+                name: "b".into(),
+                watched: None,
+                addr: Arc::new(Mutex::new("2001:db8::b".parse().unwrap())),
+                detects: self.detects_b.clone(),
+            }),
         );
         let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
         providers.insert("p".into(), Arc::new(Shared(self.provider.clone())));
@@ -111,7 +140,12 @@ impl World {
             providers,
             records: all[..records]
                 .iter()
-                .map(|(n, s)| RecordSpec { name: n.parse().unwrap(), provider: "p".into(), sources: vec![(*s).into()], ttl: Ttl(60) })
+                .map(|(n, s)| RecordSpec {
+                    name: n.parse().unwrap(),
+                    provider: "p".into(),
+                    sources: vec![(*s).into()],
+                    ttl: Ttl(60),
+                })
                 .collect(),
             store: Box::new(MemoryStore::default()),
             timing: TIMING,
@@ -138,18 +172,31 @@ impl Jitter for Half {
 }
 
 fn addr_event(addr: &str, flags: u32) -> Trigger {
-    Trigger::Netlink(WatchEvent::Address { interface: Some("v0".into()), addr: addr.parse().unwrap(), flags, removed: false })
+    Trigger::Netlink(WatchEvent::Address {
+        interface: Some("v0".into()),
+        addr: addr.parse().unwrap(),
+        flags,
+        removed: false,
+    })
 }
 
 /// Runs the daemon while `script` drives it, then shuts it down.
-async fn drive<F: Future<Output = ()>>(d: Daemon, script: impl FnOnce(mpsc::Sender<Trigger>) -> F) -> Stats {
+async fn drive<F: Future<Output = ()>>(
+    d: Daemon,
+    script: impl FnOnce(mpsc::Sender<Trigger>) -> F,
+) -> Stats {
     let (tx, rx) = mpsc::channel(64);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let driver = async move {
         script(tx).await;
         let _ = stop_tx.send(());
     };
-    let (stats, ()) = tokio::join!(run(d, rx, async move { let _ = stop_rx.await; }), driver);
+    let (stats, ()) = tokio::join!(
+        run(d, rx, async move {
+            let _ = stop_rx.await;
+        }),
+        driver
+    );
     stats
 }
 
@@ -163,7 +210,9 @@ async fn a_burst_of_events_is_one_pass_over_the_changed_sources_only() {
     let stats = drive(w.daemon(no_reload()), |tx| async move {
         tokio::time::sleep(Duration::from_secs(1)).await;
         for i in 0..20 {
-            tx.send(addr_event(&format!("2001:db8::{i:x}"), 0x80)).await.unwrap();
+            tx.send(addr_event(&format!("2001:db8::{i:x}"), 0x80))
+                .await
+                .unwrap();
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -171,7 +220,11 @@ async fn a_burst_of_events_is_one_pass_over_the_changed_sources_only() {
     .await;
     assert_eq!(stats.passes, 2, "start-up + one debounced pass");
     assert_eq!(w.detects_a.load(Ordering::SeqCst), 2);
-    assert_eq!(w.detects_b.load(Ordering::SeqCst), 1, "b did not change and cannot push");
+    assert_eq!(
+        w.detects_b.load(Ordering::SeqCst),
+        1,
+        "b did not change and cannot push"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -180,7 +233,9 @@ async fn an_endless_burst_still_gets_a_pass_after_five_debounce_periods() {
     let stats = drive(w.daemon(no_reload()), |tx| async move {
         tokio::time::sleep(Duration::from_secs(1)).await;
         for i in 0..40 {
-            tx.send(addr_event(&format!("2001:db8::{i:x}"), 0x80)).await.unwrap();
+            tx.send(addr_event(&format!("2001:db8::{i:x}"), 0x80))
+                .await
+                .unwrap();
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -199,13 +254,19 @@ async fn tentative_then_usable_gives_a_second_pass() {
     let stats = drive(w.daemon(no_reload()), |tx| async move {
         tokio::time::sleep(Duration::from_secs(1)).await;
         // The new address appears tentative: the source does not select it yet.
-        tx.send(addr_event("2001:db8::2", 0x40 | 0x80)).await.unwrap();
+        tx.send(addr_event("2001:db8::2", 0x40 | 0x80))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let before = provider.applies.load(Ordering::SeqCst);
         *addr.lock().unwrap() = "2001:db8::2".parse().unwrap();
         tx.send(addr_event("2001:db8::2", 0x80)).await.unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(provider.applies.load(Ordering::SeqCst), before + 1, "published once usable");
+        assert_eq!(
+            provider.applies.load(Ordering::SeqCst),
+            before + 1,
+            "published once usable"
+        );
     })
     .await;
     assert_eq!(stats.passes, 3);
@@ -241,8 +302,12 @@ async fn sigusr1_runs_a_full_pass_now() {
 async fn a_broken_reload_keeps_the_old_config_and_a_good_one_swaps() {
     let w = World::new();
     let good = w.setup(1);
-    let mut next: Vec<Result<Setup, Error>> = vec![Ok(good), Err(Error::Daemon("bad config".into()))];
-    let reload: Reloader = Box::new(move || next.pop().unwrap_or_else(|| Err(Error::Daemon("no more".into()))));
+    let mut next: Vec<Result<Setup, Error>> =
+        vec![Ok(good), Err(Error::Daemon("bad config".into()))];
+    let reload: Reloader = Box::new(move || {
+        next.pop()
+            .unwrap_or_else(|| Err(Error::Daemon("no more".into())))
+    });
     let detects_b = w.detects_b.clone();
     let stats = drive(w.daemon(reload), |tx| async move {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -267,7 +332,10 @@ async fn transient_failures_back_off_and_auth_failures_park_until_reload() {
     let provider = w.provider.clone();
     let fresh = w.setup(2);
     let mut next = vec![Ok(fresh)];
-    let reload: Reloader = Box::new(move || next.pop().unwrap_or_else(|| Err(Error::Daemon("no more".into()))));
+    let reload: Reloader = Box::new(move || {
+        next.pop()
+            .unwrap_or_else(|| Err(Error::Daemon("no more".into())))
+    });
     let addr = w.addr.clone();
     drive(w.daemon(reload), |tx| async move {
         // Start-up: 2 records fail once → one backoff step (up to 5 s; 2.5 s with fraction 0.5).
