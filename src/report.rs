@@ -196,6 +196,41 @@ pub fn error(e: &Error) -> String {
     s
 }
 
+/// Logs a daemon pass: one structured event per (record, type) with the fields `name`, `type`,
+/// `addrs` and `status` (unchanged records at debug level), then source and state problems.
+pub fn log_run(report: &RunReport) {
+    for r in &report.records {
+        let status = status(&r.status);
+        let (name, rtype, addrs) = (
+            r.key.name.to_string(),
+            r.key.rtype.as_str(),
+            r.addrs.to_string(),
+        );
+        match r.status {
+            Status::Unchanged => {
+                tracing::debug!(name, r#type = rtype, addrs, status, provider = %r.provider, "{}", record_line(r))
+            }
+            Status::Failed(_) | Status::SourceFailed { .. } => {
+                tracing::warn!(name, r#type = rtype, addrs, status, provider = %r.provider, "{}", record_line(r))
+            }
+            _ => {
+                tracing::info!(name, r#type = rtype, addrs, status, provider = %r.provider, "{}", record_line(r))
+            }
+        }
+    }
+    for line in run(report).stderr.lines() {
+        tracing::warn!("{line}");
+    }
+}
+
+/// What `run --once` prints when another run holds the lock.
+pub fn lock_busy(lock: &std::path::Path) -> String {
+    format!(
+        "another ddnsd run holds the lock {}; skipping this run (the other one does the work)\n",
+        lock.display()
+    )
+}
+
 /// The notice shown when the embedded default is used.
 pub fn embedded_notice(default_path: &str) -> String {
     format!(

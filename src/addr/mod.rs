@@ -8,6 +8,7 @@ pub mod http;
 pub mod netlink;
 pub mod policy;
 pub mod prefix;
+pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -1,27 +1,547 @@
-//! The daemon: the only owner of time and signals. Runs a pass at start-up and then every
-//! `daemon.interval` until SIGINT/SIGTERM.
+//! The daemon: the only owner of time and signals. An event loop whose triggers are start-up,
+//! netlink address/link changes (debounced), the `interval` timer for sources that cannot push,
+//! the `verify_interval` timer, SIGHUP (reload) and SIGUSR1 (pass now). Calls reconcile for
+//! each pass, keeps per-provider backoff, and tells systemd how it is doing.
+//!
+//! [`run`] takes its triggers and a shutdown future as arguments, so tests drive it in-process
+//! with paused time (mini-redis style); [`run_os`] wires it to signals and netlink.
 
+pub mod backoff;
+pub mod fork;
+pub mod lock;
+pub mod signals;
+pub mod systemd;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, Instant};
 
-use crate::reconcile::{run_pass, Pass, RunReport};
+use crate::addr::watch::{Subscription, WatchEvent};
+use crate::addr::Source;
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::provider::{Provider, RetryPolicy};
+use crate::reconcile::{run_pass, Pass, RunReport, Status};
+use crate::record::RecordSpec;
+use crate::report;
+use crate::state::StateStore;
+use backoff::{spread, Backoff, Decision, Jitter};
 
-/// Runs passes until SIGINT or SIGTERM; `on_report` sees every pass's report.
-pub async fn run(
-    pass: &Pass<'_>,
-    interval: Duration,
-    mut on_report: impl FnMut(&RunReport),
-) -> std::io::Result<()> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    loop {
-        let report = run_pass(pass).await;
-        on_report(&report);
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
+/// How long the pass in flight may still run after SIGTERM/SIGINT before it is abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A burst of events delays its pass by at most this many debounce periods, so a flapping
+/// link cannot postpone publishing forever.
+const MAX_DEBOUNCE_PERIODS: u32 = 5;
+
+/// The daemon's timers, from `[daemon]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Re-detect period for sources that cannot push events (jittered ±10 %).
+    pub interval: Duration,
+    /// Period of verify passes that re-read the live records (jittered ±10 %).
+    pub verify_interval: Duration,
+    /// Quiet time after an address event before a pass.
+    pub debounce: Duration,
+}
+
+/// One generation of the configuration, built and ready to use.
+pub struct Setup {
+    /// Sources by name.
+    pub sources: BTreeMap<String, Arc<dyn Source>>,
+    /// Providers by name.
+    pub providers: BTreeMap<String, Arc<dyn Provider>>,
+    /// The records to keep current.
+    pub records: Vec<RecordSpec>,
+    /// Where state is remembered.
+    pub store: Box<dyn StateStore>,
+    /// The timers.
+    pub timing: Timing,
+}
+
+/// Builds a fresh [`Setup`] from the configuration on disk (SIGHUP).
+pub type Reloader = Box<dyn FnMut() -> Result<Setup, Error>>;
+
+/// What the daemon works with.
+pub struct Daemon {
+    /// The current configuration.
+    pub setup: Setup,
+    /// Re-reads the configuration on SIGHUP.
+    pub reload: Reloader,
+    /// The clock handed to reconcile (state timestamps).
+    pub clock: Arc<dyn Clock>,
+    /// `run --dry-run`: plan and report only.
+    pub dry_run: bool,
+    /// Sees every pass's report (logging).
+    pub on_report: Box<dyn FnMut(&RunReport)>,
+    /// Randomness for timer and backoff jitter.
+    pub jitter: Box<dyn Jitter>,
+}
+
+/// An input to the loop other than time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The kernel announced a change.
+    Netlink(WatchEvent),
+    /// The event subscription was (re)established after events may have been lost: re-read
+    /// everything.
+    Resync,
+    /// The event subscription is down: re-read interface sources on the interval timer too.
+    WatchDown,
+    /// SIGHUP: re-read the configuration.
+    Reload,
+    /// SIGUSR1: run a full pass now.
+    PassNow,
+}
+
+/// What a finished loop did (for tests and the exit log line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Passes started.
+    pub passes: u32,
+    /// Reloads that were applied.
+    pub reloads: u32,
+    /// Reloads that were rejected (invalid config).
+    pub failed_reloads: u32,
+}
+
+/// Why a pass runs (logged with the pass).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Cause {
+    Startup,
+    Event,
+    Interval,
+    Verify,
+    Retry,
+    Signal,
+    Reload,
+    Resync,
+}
+
+impl Cause {
+    fn as_str(self) -> &'static str {
+        match self {
+            Cause::Startup => "start-up",
+            Cause::Event => "address change",
+            Cause::Interval => "interval",
+            Cause::Verify => "verify",
+            Cause::Retry => "retry",
+            Cause::Signal => "SIGUSR1",
+            Cause::Reload => "reload",
+            Cause::Resync => "resync",
         }
     }
 }
+
+/// The work waiting for the next pass.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Every record, not only those of `sources`.
+    full: bool,
+    verify: bool,
+    sources: BTreeSet<String>,
+    causes: BTreeSet<Cause>,
+    /// When the pass runs; `None` = nothing pending.
+    due: Option<Instant>,
+    /// The first event of the current burst.
+    burst_start: Option<Instant>,
+    immediate: bool,
+}
+
+impl Pending {
+    /// Asks for a pass now.
+    fn now(&mut self, at: Instant, cause: Cause, full: bool, verify: bool) {
+        self.full |= full;
+        self.verify |= verify;
+        self.causes.insert(cause);
+        self.immediate = true;
+        self.due = Some(at);
+    }
+
+    /// Asks for a pass over `sources` once events stop for `debounce` (trailing debounce,
+    /// bounded by [`MAX_DEBOUNCE_PERIODS`]).
+    fn debounced(
+        &mut self,
+        at: Instant,
+        debounce: Duration,
+        cause: Cause,
+        full: bool,
+        sources: BTreeSet<String>,
+    ) {
+        if sources.is_empty() && !full {
+            return;
+        }
+        self.full |= full;
+        self.sources.extend(sources);
+        self.causes.insert(cause);
+        if self.immediate {
+            return;
+        }
+        let start = *self.burst_start.get_or_insert(at);
+        self.due = Some((at + debounce).min(start + debounce * MAX_DEBOUNCE_PERIODS));
+    }
+
+    fn take(&mut self) -> Request {
+        let p = std::mem::take(self);
+        Request {
+            only_sources: if p.full { None } else { Some(p.sources) },
+            verify: p.verify,
+            causes: p.causes,
+        }
+    }
+}
+
+/// One pass to run.
+#[derive(Debug)]
+struct Request {
+    only_sources: Option<BTreeSet<String>>,
+    verify: bool,
+    causes: BTreeSet<Cause>,
+}
+
+/// Runs the loop until `shutdown` resolves: a full pass at start-up, then passes as
+/// `triggers` and the timers ask. At shutdown the pass in flight gets [`SHUTDOWN_GRACE`] to
+/// finish.
+pub async fn run(
+    mut d: Daemon,
+    mut triggers: mpsc::Receiver<Trigger>,
+    shutdown: impl Future<Output = ()>,
+) -> Stats {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut stats = Stats::default();
+    let mut backoff = Backoff::default();
+    let mut pending = Pending::default();
+    let start = Instant::now();
+    pending.now(start, Cause::Startup, true, false);
+    let mut next_interval = start + spread(d.setup.timing.interval, d.jitter.as_mut());
+    let mut next_verify = start + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
+    let watchdog = systemd::watchdog_period();
+    let mut next_watchdog = watchdog.map(|p| start + p);
+    let mut last_full_pass = start;
+    let mut triggers_open = true;
+    let mut push_works = true;
+
+    loop {
+        let due = pending.due;
+        // A retry instant already covered by a later full pass is used up.
+        let retry = backoff.next_retry().filter(|t| *t > last_full_pass);
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            t = triggers.recv(), if triggers_open => {
+                let now = Instant::now();
+                match t {
+                    None => triggers_open = false,
+                    Some(Trigger::Netlink(ev)) => {
+                        let sources = watching(&d.setup.sources, ev.interface());
+                        tracing::debug!(event = ?ev, sources = ?sources, "address change");
+                        pending.debounced(now, d.setup.timing.debounce, Cause::Event, false, sources);
+                    }
+                    Some(Trigger::Resync) => {
+                        push_works = true;
+                        pending.debounced(now, d.setup.timing.debounce, Cause::Resync, true, BTreeSet::new());
+                    }
+                    Some(Trigger::WatchDown) => push_works = false,
+                    Some(Trigger::PassNow) => pending.now(now, Cause::Signal, true, false),
+                    Some(Trigger::Reload) => {
+                        systemd::reloading();
+                        match (d.reload)() {
+                            Ok(setup) => {
+                                d.setup = setup;
+                                backoff.reset();
+                                next_interval = now + spread(d.setup.timing.interval, d.jitter.as_mut());
+                                next_verify = now + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
+                                stats.reloads += 1;
+                                tracing::info!("config reloaded");
+                                pending.now(now, Cause::Reload, true, false);
+                            }
+                            Err(e) => {
+                                stats.failed_reloads += 1;
+                                for line in report::error(&e).lines() {
+                                    tracing::error!("{line}");
+                                }
+                                tracing::error!("config reload failed; still running with the previous config");
+                                systemd::ready("config reload failed; still running with the previous config");
+                            }
+                        }
+                    }
+                }
+            }
+            () = sleep_until_some(due), if due.is_some() => {
+                let req = pending.take();
+                if req.only_sources.is_none() {
+                    last_full_pass = Instant::now();
+                }
+                stats.passes += 1;
+                let finished = pass(&mut d, req, &mut backoff, shutdown.as_mut()).await;
+                if !finished {
+                    break;
+                }
+            }
+            () = sleep_until(next_interval) => {
+                let now = Instant::now();
+                next_interval = now + spread(d.setup.timing.interval, d.jitter.as_mut());
+                let sources: BTreeSet<String> = d
+                    .setup
+                    .sources
+                    .iter()
+                    .filter(|(_, s)| !push_works || s.watched_interfaces().is_none())
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                if !sources.is_empty() {
+                    pending.debounced(now, Duration::ZERO, Cause::Interval, false, sources);
+                }
+            }
+            () = sleep_until(next_verify) => {
+                let now = Instant::now();
+                next_verify = now + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
+                pending.now(now, Cause::Verify, true, true);
+            }
+            () = sleep_until_some(retry), if retry.is_some() => {
+                pending.now(Instant::now(), Cause::Retry, true, false);
+            }
+            () = sleep_until_some(next_watchdog), if next_watchdog.is_some() => {
+                systemd::watchdog();
+                next_watchdog = watchdog.map(|p| Instant::now() + p);
+            }
+        }
+    }
+    systemd::stopping();
+    tracing::info!(passes = stats.passes, "shutting down");
+    stats
+}
+
+/// Wires [`run`] to the operating system: installs the signal handlers, subscribes to netlink
+/// events (before the first pass, so no change is lost in between), calls `started` once both
+/// are in place, and runs until SIGTERM or SIGINT.
+pub async fn run_os(d: Daemon, started: impl FnOnce()) -> io::Result<Stats> {
+    let mut signals = signals::Signals::install()?;
+    let (tx, rx) = mpsc::channel(1024);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let first = Subscription::open().await;
+    tokio::spawn(watch_task(first, tx.clone()));
+    tokio::spawn(async move {
+        loop {
+            let trigger = match signals.next().await {
+                signals::Request::Shutdown => {
+                    tracing::info!("shutdown requested by signal");
+                    let _ = stop_tx.send(());
+                    break;
+                }
+                signals::Request::Reload => Trigger::Reload,
+                signals::Request::PassNow => Trigger::PassNow,
+            };
+            if tx.send(trigger).await.is_err() {
+                break;
+            }
+        }
+    });
+    started();
+    Ok(run(d, rx, async move {
+        let _ = stop_rx.await;
+    })
+    .await)
+}
+
+/// Keeps a netlink subscription open, forwarding its events; subscribes again (and asks for a
+/// full pass) when the kernel dropped events or the socket closed.
+async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) {
+    let mut sub = first;
+    let mut delay = Duration::from_secs(1);
+    let mut warned = false;
+    loop {
+        match sub {
+            Ok(mut s) => {
+                delay = Duration::from_secs(1);
+                warned = false;
+                while let Some(ev) = s.next().await {
+                    if tx.send(Trigger::Netlink(ev)).await.is_err() {
+                        return;
+                    }
+                }
+                tracing::warn!("netlink event subscription lost (events may have been dropped); subscribing again");
+            }
+            Err(e) => {
+                if warned {
+                    tracing::debug!(error = %e, "cannot subscribe to netlink address events");
+                } else {
+                    tracing::warn!(error = %e, "cannot subscribe to netlink address events; interface sources are re-read every interval instead");
+                    warned = true;
+                }
+                if tx.send(Trigger::WatchDown).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(60));
+            }
+        }
+        sub = Subscription::open().await;
+        if sub.is_ok() && tx.send(Trigger::Resync).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs one pass; false if shutdown arrived meanwhile (the pass then got its grace period).
+async fn pass(
+    d: &mut Daemon,
+    req: Request,
+    backoff: &mut Backoff,
+    shutdown: Pin<&mut impl Future<Output = ()>>,
+) -> bool {
+    let started = Instant::now();
+    let providers: BTreeMap<String, Arc<dyn Provider>> = d
+        .setup
+        .providers
+        .iter()
+        .filter(|(name, _)| {
+            let ok = backoff.allows(name, started);
+            if !ok {
+                tracing::debug!(provider = %name, "provider skipped: backing off or parked");
+            }
+            ok
+        })
+        .map(|(n, p)| (n.clone(), Arc::clone(p)))
+        .collect();
+    let p = Pass {
+        sources: &d.setup.sources,
+        providers: &providers,
+        records: &d.setup.records,
+        store: d.setup.store.as_ref(),
+        clock: d.clock.as_ref(),
+        dry_run: d.dry_run,
+        verify: req.verify,
+        only_sources: req.only_sources.as_ref(),
+    };
+    let causes: Vec<&str> = req.causes.iter().map(|c| c.as_str()).collect();
+    let causes = causes.join(", ");
+    let mut work = std::pin::pin!(run_pass(&p));
+    let (report, finished) = tokio::select! {
+        r = &mut work => (Some(r), true),
+        () = shutdown => {
+            tracing::info!("waiting up to {} s for the pass in flight", SHUTDOWN_GRACE.as_secs());
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await {
+                Ok(r) => (Some(r), false),
+                Err(_) => {
+                    tracing::warn!("abandoned the pass in flight at shutdown");
+                    (None, false)
+                }
+            }
+        }
+    };
+    let Some(report) = report else {
+        return false;
+    };
+    (d.on_report)(&report);
+    account(&report, backoff, Instant::now(), d.jitter.as_mut());
+    let summary = summary(&report);
+    tracing::info!(
+        cause = %causes,
+        records = report.records.len(),
+        verify = req.verify,
+        ms = started.elapsed().as_millis() as u64,
+        "pass finished: {summary}"
+    );
+    if finished {
+        systemd::ready(&format!("last pass ({causes}): {summary}"));
+    }
+    finished
+}
+
+/// Feeds one pass's provider outcomes into the backoff schedule.
+fn account(report: &RunReport, backoff: &mut Backoff, now: Instant, jitter: &mut dyn Jitter) {
+    let mut worst: BTreeMap<&str, Option<RetryPolicy>> = BTreeMap::new();
+    for r in &report.records {
+        let slot = worst.entry(r.provider.as_str()).or_insert(None);
+        if let Status::Failed(e) = &r.status {
+            let policy = e.kind.retry_policy();
+            *slot = Some(match (*slot, policy) {
+                (Some(RetryPolicy::UntilConfigChange), _) | (_, RetryPolicy::UntilConfigChange) => {
+                    RetryPolicy::UntilConfigChange
+                }
+                (Some(RetryPolicy::After(a)), RetryPolicy::After(b)) => {
+                    RetryPolicy::After(a.max(b))
+                }
+                (Some(RetryPolicy::After(a)), _) | (_, RetryPolicy::After(a)) => {
+                    RetryPolicy::After(a)
+                }
+                _ => RetryPolicy::Backoff,
+            });
+        }
+    }
+    for (provider, failure) in worst {
+        let worked = report.records.iter().any(|r| {
+            r.provider == provider
+                && matches!(
+                    r.status,
+                    Status::Created
+                        | Status::Updated { .. }
+                        | Status::Unchanged
+                        | Status::WouldCreate
+                        | Status::WouldUpdate { .. }
+                )
+        });
+        match failure {
+            Some(policy) => match backoff.failure(provider, policy, now, jitter) {
+                Decision::RetryIn(d) => {
+                    tracing::warn!(provider, retry_in_s = d.as_secs(), "provider {provider} failed; retrying in {} s", d.as_secs());
+                }
+                Decision::Parked => tracing::error!(
+                    provider,
+                    "provider {provider} rejected the credentials or request; not retrying until the config is reloaded (SIGHUP)"
+                ),
+            },
+            None if worked => backoff.success(provider),
+            None => {}
+        }
+    }
+}
+
+/// "2 updated, 1 unchanged, 0 failed".
+fn summary(report: &RunReport) -> String {
+    let (mut changed, mut unchanged, mut failed, mut skipped) = (0, 0, 0, 0);
+    for r in &report.records {
+        match r.status {
+            Status::Created
+            | Status::Updated { .. }
+            | Status::WouldCreate
+            | Status::WouldUpdate { .. } => changed += 1,
+            Status::Unchanged => unchanged += 1,
+            Status::Failed(_) | Status::SourceFailed { .. } => failed += 1,
+            Status::NoAddress { .. } => skipped += 1,
+        }
+    }
+    format!("{changed} changed, {unchanged} unchanged, {failed} failed, {skipped} without address")
+}
+
+/// The sources that watch `interface` (every watching source when the name is unknown).
+fn watching(
+    sources: &BTreeMap<String, Arc<dyn Source>>,
+    interface: Option<&str>,
+) -> BTreeSet<String> {
+    sources
+        .iter()
+        .filter(|(_, s)| match (s.watched_interfaces(), interface) {
+            (None, _) => false,
+            (Some(list), Some(i)) => list.is_empty() || list.iter().any(|w| w == i),
+            (Some(_), None) => true,
+        })
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod daemon;
 mod dnspod;
 mod harness;
 mod netlink;

@@ -1,0 +1,394 @@
+//! The loop, driven in-process with paused time: fake sources and providers count calls.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
+
+use super::*;
+use crate::addr::{Candidate, Detection, SourceError, Verdict};
+use crate::clock::FakeClock;
+use crate::provider::{LiveRrSet, ProviderError, ProviderErrorKind, ProviderHints};
+use crate::record::{AddrSet, Family, RecordKey, RrSet, Ttl};
+use crate::state::MemoryStore;
+
+struct FakeSource {
+    name: String,
+    watched: Option<Vec<String>>,
+    addr: Arc<Mutex<IpAddr>>,
+    detects: Arc<AtomicUsize>,
+}
+
+impl Source for FakeSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn families(&self) -> Vec<Family> {
+        vec![Family::Ipv6]
+    }
+    fn watched_interfaces(&self) -> Option<Vec<String>> {
+        self.watched.clone()
+    }
+    fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+        self.detects.fetch_add(1, Ordering::SeqCst);
+        let addr = *self.addr.lock().unwrap();
+        Box::pin(async move {
+            Ok(Detection {
+                source: self.name.clone(),
+                candidates: vec![Candidate {
+                    addr,
+                    origin: "fake".into(),
+                    verdict: Verdict::Selected,
+                    detail: None,
+                }],
+            })
+        })
+    }
+}
+
+#[derive(Default)]
+struct FakeProvider {
+    applies: AtomicUsize,
+    fail: Mutex<Option<ProviderErrorKind>>,
+}
+
+struct Shared(Arc<FakeProvider>);
+
+impl Provider for Shared {
+    fn name(&self) -> &str {
+        "p"
+    }
+    fn read_rrset<'a>(
+        &'a self,
+        _: &'a RecordKey,
+        _: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
+        Box::pin(async {
+            Ok(LiveRrSet {
+                addrs: AddrSet::new(),
+                ttl: None,
+                hints: ProviderHints::default(),
+            })
+        })
+    }
+    fn apply_rrset<'a>(
+        &'a self,
+        _: &'a RrSet,
+        _: &'a ProviderHints,
+    ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
+        self.0.applies.fetch_add(1, Ordering::SeqCst);
+        let fail = self.0.fail.lock().unwrap().clone();
+        Box::pin(async move {
+            match fail {
+                Some(kind) => Err(ProviderError::new(kind, "fake failure")),
+                None => Ok(ProviderHints::default()),
+            }
+        })
+    }
+}
+
+struct World {
+    addr: Arc<Mutex<IpAddr>>,
+    detects_a: Arc<AtomicUsize>,
+    detects_b: Arc<AtomicUsize>,
+    provider: Arc<FakeProvider>,
+}
+
+const TIMING: Timing = Timing {
+    interval: Duration::from_secs(300),
+    verify_interval: Duration::from_secs(3600),
+    debounce: Duration::from_millis(500),
+};
+
+impl World {
+    fn new() -> World {
+        World {
+            addr: Arc::new(Mutex::new("2001:db8::1".parse().unwrap())),
+            detects_a: Arc::default(),
+            detects_b: Arc::default(),
+            provider: Arc::default(),
+        }
+    }
+
+    /// Source `a` watches interface `v0`; source `b` cannot push. One record each.
+    fn setup(&self, records: usize) -> Setup {
+        let mut sources: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+        sources.insert(
+            "a".into(),
+            Arc::new(FakeSource {
+                name: "a".into(),
+                watched: Some(vec!["v0".into()]),
+                addr: self.addr.clone(),
+                detects: self.detects_a.clone(),
+            }),
+        );
+        sources.insert(
+            "b".into(),
+            Arc::new(FakeSource {
+                name: "b".into(),
+                watched: None,
+                addr: Arc::new(Mutex::new("2001:db8::b".parse().unwrap())),
+                detects: self.detects_b.clone(),
+            }),
+        );
+        let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
+        providers.insert("p".into(), Arc::new(Shared(self.provider.clone())));
+        let all = [("a.example.test.", "a"), ("b.example.test.", "b")];
+        Setup {
+            sources,
+            providers,
+            records: all[..records]
+                .iter()
+                .map(|(n, s)| RecordSpec {
+                    name: n.parse().unwrap(),
+                    provider: "p".into(),
+                    sources: vec![(*s).into()],
+                    ttl: Ttl(60),
+                })
+                .collect(),
+            store: Box::new(MemoryStore::default()),
+            timing: TIMING,
+        }
+    }
+
+    fn daemon(&self, reload: Reloader) -> Daemon {
+        Daemon {
+            setup: self.setup(2),
+            reload,
+            clock: Arc::new(FakeClock::at_unix(1_700_000_000)),
+            dry_run: false,
+            on_report: Box::new(|_| {}),
+            jitter: Box::new(Half),
+        }
+    }
+}
+
+struct Half;
+impl Jitter for Half {
+    fn fraction(&mut self) -> f64 {
+        0.5
+    }
+}
+
+fn addr_event(addr: &str, flags: u32) -> Trigger {
+    Trigger::Netlink(WatchEvent::Address {
+        interface: Some("v0".into()),
+        addr: addr.parse().unwrap(),
+        flags,
+        removed: false,
+    })
+}
+
+/// Runs the daemon while `script` drives it, then shuts it down.
+async fn drive<F: Future<Output = ()>>(
+    d: Daemon,
+    script: impl FnOnce(mpsc::Sender<Trigger>) -> F,
+) -> Stats {
+    let (tx, rx) = mpsc::channel(64);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let driver = async move {
+        script(tx).await;
+        let _ = stop_tx.send(());
+    };
+    let (stats, ()) = tokio::join!(
+        run(d, rx, async move {
+            let _ = stop_rx.await;
+        }),
+        driver
+    );
+    stats
+}
+
+fn no_reload() -> Reloader {
+    Box::new(|| Err(Error::Daemon("no reload in this test".into())))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_events_is_one_pass_over_the_changed_sources_only() {
+    let w = World::new();
+    let stats = drive(w.daemon(no_reload()), |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for i in 0..20 {
+            tx.send(addr_event(&format!("2001:db8::{i:x}"), 0x80))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    assert_eq!(stats.passes, 2, "start-up + one debounced pass");
+    assert_eq!(w.detects_a.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        w.detects_b.load(Ordering::SeqCst),
+        1,
+        "b did not change and cannot push"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_endless_burst_still_gets_a_pass_after_five_debounce_periods() {
+    let w = World::new();
+    let stats = drive(w.daemon(no_reload()), |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for i in 0..40 {
+            tx.send(addr_event(&format!("2001:db8::{i:x}"), 0x80))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    })
+    .await;
+    // Events every 100 ms from 1 s to 4.9 s: a pass at 3.5 s (the 2.5 s bound) and one at
+    // 5.4 s (the burst's end), plus start-up.
+    assert_eq!(stats.passes, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tentative_then_usable_gives_a_second_pass() {
+    let w = World::new();
+    let addr = w.addr.clone();
+    let provider = w.provider.clone();
+    let stats = drive(w.daemon(no_reload()), |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // The new address appears tentative: the source does not select it yet.
+        tx.send(addr_event("2001:db8::2", 0x40 | 0x80))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let before = provider.applies.load(Ordering::SeqCst);
+        *addr.lock().unwrap() = "2001:db8::2".parse().unwrap();
+        tx.send(addr_event("2001:db8::2", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            provider.applies.load(Ordering::SeqCst),
+            before + 1,
+            "published once usable"
+        );
+    })
+    .await;
+    assert_eq!(stats.passes, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn interval_rereads_only_sources_that_cannot_push() {
+    let w = World::new();
+    let stats = drive(w.daemon(no_reload()), |_tx| async move {
+        tokio::time::sleep(Duration::from_secs(700)).await;
+    })
+    .await;
+    // Interval 300 s × 1.0 (fraction 0.5): passes at 0, 300, 600.
+    assert_eq!(stats.passes, 3);
+    assert_eq!(w.detects_a.load(Ordering::SeqCst), 1);
+    assert_eq!(w.detects_b.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sigusr1_runs_a_full_pass_now() {
+    let w = World::new();
+    let stats = drive(w.daemon(no_reload()), |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(Trigger::PassNow).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    })
+    .await;
+    assert_eq!(stats.passes, 2);
+    assert_eq!(w.detects_b.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_broken_reload_keeps_the_old_config_and_a_good_one_swaps() {
+    let w = World::new();
+    let good = w.setup(1);
+    let mut next: Vec<Result<Setup, Error>> =
+        vec![Ok(good), Err(Error::Daemon("bad config".into()))];
+    let reload: Reloader = Box::new(move || {
+        next.pop()
+            .unwrap_or_else(|| Err(Error::Daemon("no more".into())))
+    });
+    let detects_b = w.detects_b.clone();
+    let stats = drive(w.daemon(reload), |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(Trigger::Reload).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(Trigger::Reload).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(Trigger::PassNow).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    })
+    .await;
+    assert_eq!((stats.reloads, stats.failed_reloads), (1, 1));
+    // start-up, after the good reload, SIGUSR1; only the start-up pass had record b.
+    assert_eq!(stats.passes, 3);
+    assert_eq!(detects_b.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_back_off_and_auth_failures_park_until_reload() {
+    let w = World::new();
+    *w.provider.fail.lock().unwrap() = Some(ProviderErrorKind::Transient);
+    let provider = w.provider.clone();
+    let fresh = w.setup(2);
+    let mut next = vec![Ok(fresh)];
+    let reload: Reloader = Box::new(move || {
+        next.pop()
+            .unwrap_or_else(|| Err(Error::Daemon("no more".into())))
+    });
+    let addr = w.addr.clone();
+    drive(w.daemon(reload), |tx| async move {
+        // Start-up: 2 records fail once → one backoff step (up to 5 s; 2.5 s with fraction 0.5).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(provider.applies.load(Ordering::SeqCst), 2);
+        // An event inside the backoff window calls nothing.
+        *addr.lock().unwrap() = "2001:db8::3".parse().unwrap();
+        tx.send(addr_event("2001:db8::3", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(provider.applies.load(Ordering::SeqCst), 2);
+        // The retry at 2.5 s calls again (and fails again: next step up to 10 s).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(provider.applies.load(Ordering::SeqCst), 4);
+        // Now credentials are rejected: parked, no retries however long we wait.
+        *provider.fail.lock().unwrap() = Some(ProviderErrorKind::Auth);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let parked_at = provider.applies.load(Ordering::SeqCst);
+        assert_eq!(parked_at, 6);
+        tokio::time::sleep(Duration::from_secs(1000)).await;
+        tx.send(Trigger::PassNow).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(provider.applies.load(Ordering::SeqCst), parked_at);
+        // A reload (credentials fixed) unparks; success resets.
+        *provider.fail.lock().unwrap() = None;
+        tx.send(Trigger::Reload).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(provider.applies.load(Ordering::SeqCst), parked_at + 2);
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_waits_for_the_pass_in_flight_at_most_the_grace_period() {
+    struct Hang;
+    impl Source for Hang {
+        fn name(&self) -> &str {
+            "a"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv6]
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            Box::pin(std::future::pending())
+        }
+    }
+    let w = World::new();
+    let mut d = w.daemon(no_reload());
+    d.setup.sources.insert("a".into(), Arc::new(Hang));
+    let began = Instant::now();
+    let stats = drive(d, |_tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    })
+    .await;
+    assert_eq!(stats.passes, 1);
+    assert_eq!(began.elapsed(), Duration::from_secs(1) + SHUTDOWN_GRACE);
+}
