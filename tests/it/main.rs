@@ -9,6 +9,7 @@
 
 mod cli;
 mod daemon;
+mod daemon_bind;
 mod dnspod;
 mod harness;
 mod netlink;
