@@ -40,6 +40,14 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// link cannot postpone publishing forever.
 const MAX_DEBOUNCE_PERIODS: u32 = 5;
 
+/// After a quiet period, the first event is acted on once events have settled for this long
+/// (a tenth of `debounce`, at most 50 ms): the kernel announces a renumbering as several
+/// messages within microseconds, and DAD completion as one — both are then published within
+/// tens of milliseconds instead of a whole debounce period later.
+pub fn settle(debounce: Duration) -> Duration {
+    (debounce / 10).min(Duration::from_millis(50))
+}
+
 /// The daemon's timers, from `[daemon]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timing {
@@ -151,6 +159,8 @@ struct Pending {
     due: Option<Instant>,
     /// The first event of the current burst.
     burst_start: Option<Instant>,
+    /// The current burst began after a quiet period: act after [`settle`], not `debounce`.
+    leading: bool,
     immediate: bool,
 }
 
@@ -164,8 +174,11 @@ impl Pending {
         self.due = Some(at);
     }
 
-    /// Asks for a pass over `sources` once events stop for `debounce` (trailing debounce,
-    /// bounded by [`MAX_DEBOUNCE_PERIODS`]).
+    /// Asks for a pass over `sources`. A burst that starts after a quiet period (`idle`: no
+    /// pass within the last `debounce`) runs once events have settled for [`settle`], at most
+    /// `debounce` after it began; a burst that follows a pass closely is coalesced until events
+    /// stop for `debounce` (bounded by [`MAX_DEBOUNCE_PERIODS`]). So a lone change is
+    /// published at once and a flapping interface costs one pass per debounce period.
     fn debounced(
         &mut self,
         at: Instant,
@@ -173,6 +186,7 @@ impl Pending {
         cause: Cause,
         full: bool,
         sources: BTreeSet<String>,
+        idle: bool,
     ) {
         if sources.is_empty() && !full {
             return;
@@ -183,8 +197,15 @@ impl Pending {
         if self.immediate {
             return;
         }
+        if self.burst_start.is_none() {
+            self.leading = idle;
+        }
         let start = *self.burst_start.get_or_insert(at);
-        self.due = Some((at + debounce).min(start + debounce * MAX_DEBOUNCE_PERIODS));
+        self.due = Some(if self.leading {
+            (at + settle(debounce)).min(start + debounce)
+        } else {
+            (at + debounce).min(start + debounce * MAX_DEBOUNCE_PERIODS)
+        });
     }
 
     fn take(&mut self) -> Request {
@@ -224,6 +245,7 @@ pub async fn run(
     let watchdog = systemd::watchdog_period();
     let mut next_watchdog = watchdog.map(|p| start + p);
     let mut last_full_pass = start;
+    let mut last_pass = start;
     let mut triggers_open = true;
     let mut push_works = true;
 
@@ -241,11 +263,12 @@ pub async fn run(
                     Some(Trigger::Netlink(ev)) => {
                         let sources = watching(&d.setup.sources, ev.interface());
                         tracing::debug!(event = ?ev, sources = ?sources, "address change");
-                        pending.debounced(now, d.setup.timing.debounce, Cause::Event, false, sources);
+                        let idle = now.duration_since(last_pass) >= d.setup.timing.debounce;
+                        pending.debounced(now, d.setup.timing.debounce, Cause::Event, false, sources, idle);
                     }
                     Some(Trigger::Resync) => {
                         push_works = true;
-                        pending.debounced(now, d.setup.timing.debounce, Cause::Resync, true, BTreeSet::new());
+                        pending.debounced(now, d.setup.timing.debounce, Cause::Resync, true, BTreeSet::new(), false);
                     }
                     Some(Trigger::WatchDown) => push_works = false,
                     Some(Trigger::PassNow) => pending.now(now, Cause::Signal, true, false),
@@ -275,6 +298,7 @@ pub async fn run(
             }
             () = sleep_until_some(due), if due.is_some() => {
                 let req = pending.take();
+                last_pass = Instant::now();
                 if req.only_sources.is_none() {
                     last_full_pass = Instant::now();
                 }
@@ -295,7 +319,7 @@ pub async fn run(
                     .map(|(n, _)| n.clone())
                     .collect();
                 if !sources.is_empty() {
-                    pending.debounced(now, Duration::ZERO, Cause::Interval, false, sources);
+                    pending.debounced(now, Duration::ZERO, Cause::Interval, false, sources, true);
                 }
             }
             () = sleep_until(next_verify) => {

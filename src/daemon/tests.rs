@@ -218,8 +218,11 @@ async fn a_burst_of_events_is_one_pass_over_the_changed_sources_only() {
         tokio::time::sleep(Duration::from_secs(5)).await;
     })
     .await;
-    assert_eq!(stats.passes, 2, "start-up + one debounced pass");
-    assert_eq!(w.detects_a.load(Ordering::SeqCst), 2);
+    // Events every 50 ms from 1 s to 1.95 s: the burst began after a quiet period, so it gets a
+    // pass one debounce period after it began (1.5 s: it never settled for 50 ms), and the rest
+    // of the burst one trailing pass (2.45 s); plus start-up.
+    assert_eq!(stats.passes, 3, "start-up + two passes for the whole burst");
+    assert_eq!(w.detects_a.load(Ordering::SeqCst), 3);
     assert_eq!(
         w.detects_b.load(Ordering::SeqCst),
         1,
@@ -241,9 +244,10 @@ async fn an_endless_burst_still_gets_a_pass_after_five_debounce_periods() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     })
     .await;
-    // Events every 100 ms from 1 s to 4.9 s: a pass at 3.5 s (the 2.5 s bound) and one at
-    // 5.4 s (the burst's end), plus start-up.
-    assert_eq!(stats.passes, 3);
+    // Events every 100 ms from 1 s to 4.9 s: the first one settles (pass at 1.05 s); the rest
+    // follow that pass closely and are coalesced: a pass at 3.6 s (the 2.5 s bound) and one at
+    // 5.4 s (the burst's end); plus start-up.
+    assert_eq!(stats.passes, 4);
 }
 
 #[tokio::test(start_paused = true)]
@@ -391,4 +395,33 @@ async fn shutdown_waits_for_the_pass_in_flight_at_most_the_grace_period() {
     .await;
     assert_eq!(stats.passes, 1);
     assert_eq!(began.elapsed(), Duration::from_secs(1) + SHUTDOWN_GRACE);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lone_change_after_a_quiet_period_is_acted_on_after_the_settle_time() {
+    let w = World::new();
+    let provider = w.provider.clone();
+    let addr = w.addr.clone();
+    let stats = drive(w.daemon(no_reload()), |tx| async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let before = provider.applies.load(Ordering::SeqCst);
+        *addr.lock().unwrap() = "2001:db8::9".parse().unwrap();
+        tx.send(addr_event("2001:db8::9", 0x80)).await.unwrap();
+        let debounce = Duration::from_millis(500);
+        assert_eq!(crate::daemon::settle(debounce), Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(49)).await;
+        assert_eq!(
+            provider.applies.load(Ordering::SeqCst),
+            before,
+            "not before the settle time"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        assert_eq!(
+            provider.applies.load(Ordering::SeqCst),
+            before + 1,
+            "published after the settle time, not a whole debounce period later"
+        );
+    })
+    .await;
+    assert_eq!(stats.passes, 2);
 }

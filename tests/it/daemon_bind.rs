@@ -40,17 +40,30 @@ fn wait_served(bind: &DnsServer, want: &[&str], limit: Duration) -> Duration {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("bind did not serve {want:?} within {limit:?}; it serves {:?}", served(bind));
+    panic!(
+        "bind did not serve {want:?} within {limit:?}; it serves {:?}",
+        served(bind)
+    );
 }
 
 fn is_tentative(ns: &Netns, addr: &str) -> bool {
-    ns.addrs().lines().any(|l| l.contains(&format!("{addr}/")) && l.contains("tentative"))
+    ns.addrs()
+        .lines()
+        .any(|l| l.contains(&format!("{addr}/")) && l.contains("tentative"))
 }
 
 #[test]
 fn daemon_follows_address_changes_on_bind() {
     let ns = Netns::new();
-    ns.ip(&["-6", "addr", "add", "2001:db8:1::1/64", "dev", "vt0", "nodad"]);
+    ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:1::1/64",
+        "dev",
+        "vt0",
+        "nodad",
+    ]);
     ns.within(|| {
         let bind = BindServer::start(&TestZone::example(), &TestKey::default());
         let dir = tempfile::tempdir().unwrap();
@@ -95,10 +108,32 @@ ttl = 60
 
         // A new address arrives and the old one is deprecated.
         let t0 = Instant::now();
-        ns.ip(&["-6", "addr", "add", "2001:db8:1::2/64", "dev", "vt0", "nodad"]);
-        ns.ip(&["-6", "addr", "change", "2001:db8:1::1/64", "dev", "vt0", "valid_lft", "600", "preferred_lft", "0"]);
+        ns.ip(&[
+            "-6",
+            "addr",
+            "add",
+            "2001:db8:1::2/64",
+            "dev",
+            "vt0",
+            "nodad",
+        ]);
+        ns.ip(&[
+            "-6",
+            "addr",
+            "change",
+            "2001:db8:1::1/64",
+            "dev",
+            "vt0",
+            "valid_lft",
+            "600",
+            "preferred_lft",
+            "0",
+        ]);
         wait_served(&bind, &["2001:db8:1::2"], Duration::from_secs(10));
-        eprintln!("address change → served by bind: {} ms (debounce 300 ms)", t0.elapsed().as_millis());
+        eprintln!(
+            "address change → served by bind: {} ms (debounce 300 ms)",
+            t0.elapsed().as_millis()
+        );
 
         // Removed, then a new address with duplicate address detection: never published while
         // tentative; published once usable.
@@ -107,7 +142,11 @@ ttl = 60
         ns.ip(&["-6", "addr", "add", "2001:db8:1::3/64", "dev", "vt0"]);
         let mut was_tentative = false;
         loop {
-            assert!(t1.elapsed() < Duration::from_secs(10), "2001:db8:1::3 never published: {:?}", served(&bind));
+            assert!(
+                t1.elapsed() < Duration::from_secs(10),
+                "2001:db8:1::3 never published: {:?}",
+                served(&bind)
+            );
             let now_served = served(&bind) == [ip("2001:db8:1::3")];
             // Read the kernel's state after bind's: if it still says tentative, ddnsd
             // published too early.
@@ -119,8 +158,14 @@ ttl = 60
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(was_tentative, "the address was never seen tentative: the test proved nothing");
-        eprintln!("address with DAD → served by bind: {} ms", t1.elapsed().as_millis());
+        assert!(
+            was_tentative,
+            "the address was never seen tentative: the test proved nothing"
+        );
+        eprintln!(
+            "address with DAD → served by bind: {} ms",
+            t1.elapsed().as_millis()
+        );
 
         // A burst of 20 changes of the selected address within a second: a few UPDATEs, and
         // the last address wins.
@@ -128,14 +173,32 @@ ttl = 60
         let t2 = Instant::now();
         for i in 0..20u32 {
             // Each new address is lower than every other, so it becomes the best one.
-            ns.ip(&["-6", "addr", "add", &format!("2001:db8::{:x}/64", 0x2f - i), "dev", "vt0", "nodad"]);
+            ns.ip(&[
+                "-6",
+                "addr",
+                "add",
+                &format!("2001:db8::{:x}/64", 0x2f - i),
+                "dev",
+                "vt0",
+                "nodad",
+            ]);
         }
-        assert!(t2.elapsed() < Duration::from_secs(1), "the burst took {:?}", t2.elapsed());
+        assert!(
+            t2.elapsed() < Duration::from_secs(1),
+            "the burst took {:?}",
+            t2.elapsed()
+        );
         wait_served(&bind, &["2001:db8::1c"], Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(800));
         let updates = bind.soa_serial() - serial;
-        eprintln!("20 changes in {} ms → {updates} UPDATE(s)", t2.elapsed().as_millis());
-        assert!((1..=4).contains(&updates), "{updates} UPDATEs for one burst");
+        eprintln!(
+            "20 changes in {} ms → {updates} UPDATE(s)",
+            t2.elapsed().as_millis()
+        );
+        assert!(
+            (1..=4).contains(&updates),
+            "{updates} UPDATEs for one burst"
+        );
 
         // SIGTERM: clean exit 0.
         nix::sys::signal::kill(
@@ -148,7 +211,10 @@ ttl = 60
             if let Some(s) = daemon.0.try_wait().unwrap() {
                 break s;
             }
-            assert!(start.elapsed() < Duration::from_secs(6), "no exit within 6 s of SIGTERM");
+            assert!(
+                start.elapsed() < Duration::from_secs(6),
+                "no exit within 6 s of SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         assert!(status.success(), "{status}");
