@@ -175,7 +175,7 @@ impl Pending {
     }
 
     /// Asks for a pass over `sources`. A burst that starts after a quiet period (`idle`: no
-    /// pass within the last `debounce`) runs once events have settled for [`settle`], at most
+    /// event within the last `debounce`) runs once events have settled for [`settle`], at most
     /// `debounce` after it began; a burst that follows a pass closely is coalesced until events
     /// stop for `debounce` (bounded by [`MAX_DEBOUNCE_PERIODS`]). So a lone change is
     /// published at once and a flapping interface costs one pass per debounce period.
@@ -245,7 +245,7 @@ pub async fn run(
     let watchdog = systemd::watchdog_period();
     let mut next_watchdog = watchdog.map(|p| start + p);
     let mut last_full_pass = start;
-    let mut last_pass = start;
+    let mut last_event: Option<Instant> = None;
     let mut triggers_open = true;
     let mut push_works = true;
 
@@ -263,7 +263,10 @@ pub async fn run(
                     Some(Trigger::Netlink(ev)) => {
                         let sources = watching(&d.setup.sources, ev.interface());
                         tracing::debug!(event = ?ev, sources = ?sources, "address change");
-                        let idle = now.duration_since(last_pass) >= d.setup.timing.debounce;
+                        // Quiet = no address event within the last debounce period (a stray
+                        // event right after a pass must not slow down the next real change).
+                        let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
+                        last_event = Some(now);
                         pending.debounced(now, d.setup.timing.debounce, Cause::Event, false, sources, idle);
                     }
                     Some(Trigger::Resync) => {
@@ -298,7 +301,6 @@ pub async fn run(
             }
             () = sleep_until_some(due), if due.is_some() => {
                 let req = pending.take();
-                last_pass = Instant::now();
                 if req.only_sources.is_none() {
                     last_full_pass = Instant::now();
                 }
