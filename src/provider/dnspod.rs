@@ -13,11 +13,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
 
+use super::api;
 use super::rows::{self, Row, RowApi, RowError};
 use super::tc3::{self, Tc3Credentials, Tc3Request};
 use super::{LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints};
 use crate::clock::Clock;
-use crate::http::{self, Backoff, HttpClient, HttpError};
+use crate::http::{self, Backoff, HttpClient};
 use crate::record::{Fqdn, RecordKey, RecordType, RrSet};
 use crate::secret::Secret;
 
@@ -177,36 +178,13 @@ impl TencentCloud {
             .http
             .post(url.as_str(), &headers, body.to_vec(), self.timeout)
             .await
-            .map_err(|e| CallError::Provider(http_error(action, &e)))?;
+            .map_err(|e| {
+                CallError::Provider(api::http_error(action, &e, !action.starts_with("Describe")))
+            })?;
         tracing::debug!(provider = %self.name, action, status = resp.status, "reply");
-        if resp.status == 429 {
-            return Err(CallError::Provider(ProviderError::new(
-                ProviderErrorKind::RateLimited {
-                    retry_after: resp.retry_after,
-                },
-                format!("{action}: rate limited (http 429)"),
-            )));
-        }
-        if resp.status >= 500 {
-            return Err(CallError::Provider(ProviderError::new(
-                ProviderErrorKind::Transient,
-                format!("{action}: server error (http {})", resp.status),
-            )));
-        }
-        if resp.status != 200 {
-            return Err(CallError::Provider(ProviderError::new(
-                ProviderErrorKind::Protocol,
-                format!("{action}: unexpected http status {}", resp.status),
-            )));
-        }
-        let reply: Value = serde_json::from_slice(&resp.body).map_err(|e| {
-            CallError::Provider(ProviderError::new(
-                ProviderErrorKind::Protocol,
-                format!("{action}: the reply is not valid json ({e})"),
-            ))
-        })?;
+        let reply = api::json_reply(action, &resp).map_err(CallError::Provider)?;
         let Some(response) = reply.get("Response").filter(|r| r.is_object()) else {
-            return Err(CallError::Provider(protocol(
+            return Err(CallError::Provider(api::protocol(
                 action,
                 "no \"Response\" object",
             )));
@@ -295,7 +273,7 @@ impl TencentCloud {
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                     .or_else(|| d.get("Name").and_then(Value::as_str))
-                    .ok_or_else(|| protocol(action, "a domain without a name"))?;
+                    .ok_or_else(|| api::protocol(action, "a domain without a name"))?;
                 if let Ok(f) = Fqdn::parse_relaxed(name) {
                     out.push(f);
                 }
@@ -367,13 +345,6 @@ impl From<CallError> for RowError {
     }
 }
 
-fn protocol(action: &str, what: &str) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::Protocol,
-        format!("{action}: unexpected reply: {what}"),
-    )
-}
-
 fn array<'v>(v: &'v Value, field: &str, action: &str) -> Result<&'v Vec<Value>, ProviderError> {
     match v.get(field) {
         Some(Value::Array(a)) => Ok(a),
@@ -382,41 +353,25 @@ fn array<'v>(v: &'v Value, field: &str, action: &str) -> Result<&'v Vec<Value>, 
             static EMPTY: Vec<Value> = Vec::new();
             Ok(&EMPTY)
         }
-        _ => Err(protocol(action, &format!("no {field:?} array"))),
+        _ => Err(api::protocol(action, &format!("no {field:?} array"))),
     }
-}
-
-/// Maps a transport failure of `action`. A timeout on a write may mean it happened.
-fn http_error(action: &str, e: &HttpError) -> ProviderError {
-    let write = !action.starts_with("Describe");
-    let kind = match e {
-        HttpError::Timeout(_) if write => ProviderErrorKind::Unconfirmed,
-        HttpError::Setup(_) | HttpError::BadUrl(_) => ProviderErrorKind::Rejected,
-        _ => ProviderErrorKind::Transient,
-    };
-    let verb = if write && kind == ProviderErrorKind::Unconfirmed {
-        "could not confirm"
-    } else {
-        "failed"
-    };
-    ProviderError::new(kind, format!("{action} {verb}: {e}"))
 }
 
 fn row_of(item: &Value, action: &str) -> Result<(Row, String, String, String), ProviderError> {
     let id = match item.get("RecordId") {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
-        _ => return Err(protocol(action, "a record without RecordId")),
+        _ => return Err(api::protocol(action, "a record without RecordId")),
     };
     let text = |f: &str| item.get(f).and_then(Value::as_str).map(str::to_owned);
-    let value = text("Value").ok_or_else(|| protocol(action, "a record without Value"))?;
+    let value = text("Value").ok_or_else(|| api::protocol(action, "a record without Value"))?;
     let ttl = item
         .get("TTL")
         .and_then(Value::as_u64)
         .and_then(|t| u32::try_from(t).ok())
-        .ok_or_else(|| protocol(action, "a record without TTL"))?;
+        .ok_or_else(|| api::protocol(action, "a record without TTL"))?;
     let value: IpAddr = value.parse().map_err(|_| {
-        protocol(
+        api::protocol(
             action,
             &format!("record {id} has a non-address value {value:?}"),
         )
@@ -503,7 +458,7 @@ impl RowApi for TencentCloud {
                     .get("RecordCountInfo")
                     .and_then(|c| c.get("TotalCount"))
                     .and_then(Value::as_u64)
-                    .ok_or_else(|| protocol(action, "no RecordCountInfo.TotalCount"))?;
+                    .ok_or_else(|| api::protocol(action, "no RecordCountInfo.TotalCount"))?;
                 offset += PAGE;
                 if list.is_empty() || offset >= total {
                     break;
@@ -534,7 +489,7 @@ impl RowApi for TencentCloud {
             match self.call(action, params).await {
                 Ok(resp) => match resp.get("RecordId") {
                     Some(Value::Number(n)) => Ok(Some(n.to_string())),
-                    _ => Err(RowError::Failed(protocol(action, "no RecordId"))),
+                    _ => Err(RowError::Failed(api::protocol(action, "no RecordId"))),
                 },
                 // Already there (e.g. a retried create whose first reply was lost).
                 Err(CallError::Api { code, .. })

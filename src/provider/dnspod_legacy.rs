@@ -14,9 +14,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use super::api;
 use super::rows::{self, Row, RowApi, RowError};
 use super::{LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints};
-use crate::http::{Backoff, HttpClient, HttpError};
+use crate::http::{Backoff, HttpClient};
 use crate::record::{Fqdn, RecordKey, RecordType, RrSet};
 use crate::secret::Secret;
 
@@ -133,39 +134,16 @@ impl DnspodLegacy {
             .http
             .post(&url, &headers, body.to_vec(), self.timeout)
             .await
-            .map_err(|e| Failure::Provider(http_error(action, &e)))?;
+            .map_err(|e| {
+                Failure::Provider(api::http_error(action, &e, !action.ends_with(".List")))
+            })?;
         tracing::debug!(provider = %self.name, action, status = resp.status, "reply");
-        if resp.status == 429 {
-            return Err(Failure::Provider(ProviderError::new(
-                ProviderErrorKind::RateLimited {
-                    retry_after: resp.retry_after,
-                },
-                format!("{action}: rate limited (http 429)"),
-            )));
-        }
-        if resp.status >= 500 {
-            return Err(Failure::Provider(ProviderError::new(
-                ProviderErrorKind::Transient,
-                format!("{action}: server error (http {})", resp.status),
-            )));
-        }
-        if resp.status != 200 {
-            return Err(Failure::Provider(ProviderError::new(
-                ProviderErrorKind::Protocol,
-                format!("{action}: unexpected http status {}", resp.status),
-            )));
-        }
-        let reply: Value = serde_json::from_slice(&resp.body).map_err(|e| {
-            Failure::Provider(ProviderError::new(
-                ProviderErrorKind::Protocol,
-                format!("{action}: the reply is not valid json ({e})"),
-            ))
-        })?;
+        let reply = api::json_reply(action, &resp).map_err(Failure::Provider)?;
         let status = reply.get("status");
         let code = match status.and_then(|s| s.get("code")) {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => return Err(Failure::Provider(protocol(action, "no status.code"))),
+            _ => return Err(Failure::Provider(api::protocol(action, "no status.code"))),
         };
         if code == "1" {
             return Ok(reply);
@@ -211,7 +189,7 @@ impl DnspodLegacy {
             };
             let list = match reply.get("domains") {
                 Some(Value::Array(a)) => a,
-                _ => return Err(protocol(action, "no \"domains\" array")),
+                _ => return Err(api::protocol(action, "no \"domains\" array")),
             };
             for d in list {
                 let name = d
@@ -219,7 +197,7 @@ impl DnspodLegacy {
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                     .or_else(|| d.get("name").and_then(Value::as_str))
-                    .ok_or_else(|| protocol(action, "a domain without a name"))?;
+                    .ok_or_else(|| api::protocol(action, "a domain without a name"))?;
                 if let Ok(f) = Fqdn::parse_relaxed(name) {
                     out.push(f);
                 }
@@ -274,13 +252,6 @@ impl From<Failure> for RowError {
     }
 }
 
-fn protocol(action: &str, what: &str) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::Protocol,
-        format!("{action}: unexpected reply: {what}"),
-    )
-}
-
 /// The legacy API sends most numbers as strings.
 fn number(v: &Value) -> Option<u64> {
     match v {
@@ -296,21 +267,6 @@ fn text(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-fn http_error(action: &str, e: &HttpError) -> ProviderError {
-    let write = !action.ends_with(".List");
-    let kind = match e {
-        HttpError::Timeout(_) if write => ProviderErrorKind::Unconfirmed,
-        HttpError::Setup(_) | HttpError::BadUrl(_) => ProviderErrorKind::Rejected,
-        _ => ProviderErrorKind::Transient,
-    };
-    let verb = if kind == ProviderErrorKind::Unconfirmed {
-        "could not confirm"
-    } else {
-        "failed"
-    };
-    ProviderError::new(kind, format!("{action} {verb}: {e}"))
 }
 
 /// `application/x-www-form-urlencoded` (WHATWG URL §5.2): unreserved bytes as-is, space as
@@ -398,18 +354,19 @@ impl RowApi for DnspodLegacy {
                 };
                 let list = match reply.get("records") {
                     Some(Value::Array(a)) => a,
-                    _ => return Err(protocol(action, "no \"records\" array")),
+                    _ => return Err(api::protocol(action, "no \"records\" array")),
                 };
                 for item in list {
                     let field = |f: &str| item.get(f).and_then(text);
-                    let id = field("id").ok_or_else(|| protocol(action, "a record without id"))?;
-                    let value =
-                        field("value").ok_or_else(|| protocol(action, "a record without value"))?;
+                    let id =
+                        field("id").ok_or_else(|| api::protocol(action, "a record without id"))?;
+                    let value = field("value")
+                        .ok_or_else(|| api::protocol(action, "a record without value"))?;
                     let ttl = item
                         .get("ttl")
                         .and_then(number)
                         .and_then(|t| u32::try_from(t).ok())
-                        .ok_or_else(|| protocol(action, "a record without ttl"))?;
+                        .ok_or_else(|| api::protocol(action, "a record without ttl"))?;
                     if field("name").as_deref() != Some(sub)
                         || field("type").as_deref() != Some(rtype.as_str())
                         || field("line").as_deref() != Some(self.line())
@@ -417,7 +374,7 @@ impl RowApi for DnspodLegacy {
                         continue;
                     }
                     let value: IpAddr = value.parse().map_err(|_| {
-                        protocol(
+                        api::protocol(
                             action,
                             &format!("record {id} has a non-address value {value:?}"),
                         )
@@ -432,7 +389,7 @@ impl RowApi for DnspodLegacy {
                     .get("info")
                     .and_then(|i| i.get("record_total"))
                     .and_then(number)
-                    .ok_or_else(|| protocol(action, "no info.record_total"))?;
+                    .ok_or_else(|| api::protocol(action, "no info.record_total"))?;
                 offset += PAGE;
                 if list.is_empty() || offset >= total {
                     break;
@@ -464,7 +421,7 @@ impl RowApi for DnspodLegacy {
             match self.call(action, &params).await {
                 Ok(reply) => match reply.get("record").and_then(|r| r.get("id")).and_then(text) {
                     Some(id) => Ok(Some(id)),
-                    None => Err(RowError::Failed(protocol(action, "no record.id"))),
+                    None => Err(RowError::Failed(api::protocol(action, "no record.id"))),
                 },
                 // 104: "record already exists" (a retried create whose reply was lost).
                 Err(Failure::Status { code, .. }) if code == "104" => Ok(None),

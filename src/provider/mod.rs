@@ -3,6 +3,7 @@
 //! Providers never read config files, environment variables, the clock (other than the
 //! [`Clock`] handed in) or the state file.
 
+pub mod api;
 pub mod dnspod;
 pub mod dnspod_legacy;
 pub mod dry_run;
