@@ -12,56 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
+use crate::harness::netns::Netns;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ddnsd");
-
-/// A network namespace with a veth pair (`v0`, `v1`) and `lo` up; deleted on drop.
-pub struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let name = format!("ddnsd-t-{}-{tag}", std::process::id());
-        sh(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-        ns.ip(&["link", "set", "v0", "up"]);
-        ns.ip(&["link", "set", "v1", "up"]);
-        ns
-    }
-
-    fn ip(&self, args: &[&str]) {
-        let mut full = vec!["ip", "netns", "exec", &self.name, "ip"];
-        full.extend_from_slice(args);
-        sh(&full);
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, program]);
-        c
-    }
-
-    fn is_tentative(&self, addr: &str) -> bool {
-        let out = self
-            .command("ip")
-            .args(["-6", "addr", "show", "dev", "v0"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|l| l.contains(addr) && l.contains("tentative"))
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
 
 fn sh(args: &[&str]) {
     let st = Command::new(args[0]).args(&args[1..]).status().unwrap();
@@ -191,7 +144,7 @@ state_file = "{}/state.json"
 
 [sources.wan6]
 kind = "interface"
-interface = "v0"
+interface = "vt0"
 family = "ipv6"
 
 [providers.p]
@@ -246,7 +199,7 @@ fn start_in(ns: &Netns, cfg: &Path) -> Daemon {
 
 #[test]
 fn address_change_is_published_within_seconds() {
-    let ns = Netns::new("chg");
+    let ns = Netns::new();
     let dir = tempfile::tempdir().unwrap();
     ns.ip(&[
         "-6",
@@ -254,7 +207,7 @@ fn address_change_is_published_within_seconds() {
         "add",
         "2001:db8:1::1/64",
         "dev",
-        "v0",
+        "vt0",
         "nodad",
     ]);
     let mut d = start_in(&ns, &interface_config(dir.path()));
@@ -269,7 +222,7 @@ fn address_change_is_published_within_seconds() {
         "add",
         "2001:db8:1::2/64",
         "dev",
-        "v0",
+        "vt0",
         "nodad",
     ]);
     ns.ip(&[
@@ -278,7 +231,7 @@ fn address_change_is_published_within_seconds() {
         "change",
         "2001:db8:1::1/64",
         "dev",
-        "v0",
+        "vt0",
         "valid_lft",
         "600",
         "preferred_lft",
@@ -293,7 +246,7 @@ fn address_change_is_published_within_seconds() {
 
 #[test]
 fn a_tentative_address_is_published_only_after_dad() {
-    let ns = Netns::new("dad");
+    let ns = Netns::new();
     let dir = tempfile::tempdir().unwrap();
     ns.ip(&[
         "-6",
@@ -301,7 +254,7 @@ fn a_tentative_address_is_published_only_after_dad() {
         "add",
         "2001:db8:1::1/64",
         "dev",
-        "v0",
+        "vt0",
         "nodad",
     ]);
     let mut d = start_in(&ns, &interface_config(dir.path()));
@@ -310,8 +263,8 @@ fn a_tentative_address_is_published_only_after_dad() {
     });
 
     // Remove it and add it back with duplicate address detection.
-    ns.ip(&["-6", "addr", "del", "2001:db8:1::1/64", "dev", "v0"]);
-    ns.ip(&["-6", "addr", "add", "2001:db8:1::1/64", "dev", "v0"]);
+    ns.ip(&["-6", "addr", "del", "2001:db8:1::1/64", "dev", "vt0"]);
+    ns.ip(&["-6", "addr", "add", "2001:db8:1::1/64", "dev", "vt0"]);
     let t_add = Instant::now();
     let mut t_usable = None;
     // Watch DAD finish from outside while the daemon works.
@@ -350,7 +303,7 @@ fn a_tentative_address_is_published_only_after_dad() {
 
 #[test]
 fn twenty_changes_in_a_second_make_few_passes() {
-    let ns = Netns::new("burst");
+    let ns = Netns::new();
     let dir = tempfile::tempdir().unwrap();
     ns.ip(&[
         "-6",
@@ -358,7 +311,7 @@ fn twenty_changes_in_a_second_make_few_passes() {
         "add",
         "2001:db8:1::1/64",
         "dev",
-        "v0",
+        "vt0",
         "nodad",
     ]);
     let mut d = start_in(&ns, &interface_config(dir.path()));
@@ -366,7 +319,7 @@ fn twenty_changes_in_a_second_make_few_passes() {
     // One `ip -batch` process, so the 20 changes really land within a second.
     let batch = dir.path().join("burst.ip");
     let cmds: String = (0..20)
-        .map(|i| format!("addr add 2001:db8:2::{:x}/64 dev v0 nodad\n", i + 1))
+        .map(|i| format!("addr add 2001:db8:2::{:x}/64 dev vt0 nodad\n", i + 1))
         .collect();
     std::fs::write(&batch, cmds).unwrap();
     let t0 = Instant::now();

@@ -46,12 +46,6 @@ fn wait_served(bind: &DnsServer, want: &[&str], limit: Duration) -> Duration {
     );
 }
 
-fn is_tentative(ns: &Netns, addr: &str) -> bool {
-    ns.addrs()
-        .lines()
-        .any(|l| l.contains(&format!("{addr}/")) && l.contains("tentative"))
-}
-
 #[test]
 fn daemon_follows_address_changes_on_bind() {
     let ns = Netns::new();
@@ -150,7 +144,7 @@ ttl = 60
             let now_served = served(&bind) == [ip("2001:db8:1::3")];
             // Read the kernel's state after bind's: if it still says tentative, ddnsd
             // published too early.
-            let tentative = is_tentative(&ns, "2001:db8:1::3");
+            let tentative = ns.is_tentative("2001:db8:1::3");
             was_tentative |= tentative;
             if now_served {
                 assert!(!tentative, "published while still tentative");

@@ -82,6 +82,13 @@ impl Netns {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// True while `addr` is still doing duplicate address detection.
+    pub fn is_tentative(&self, addr: &str) -> bool {
+        self.addrs()
+            .lines()
+            .any(|l| l.contains(&format!("{addr}/")) && l.contains("tentative"))
+    }
+
     /// Waits until `pred(ip -6 addr show)` holds, up to `limit`; returns whether it did.
     pub fn wait_addrs(&self, limit: Duration, pred: impl Fn(&str) -> bool) -> bool {
         let start = Instant::now();
