@@ -1,3 +1,4 @@
+//! Compiled only under #[cfg(test)] (declared so in daemon/mod.rs).
 //! The loop, driven in-process with paused time: fake sources and providers count calls.
 
 use std::net::IpAddr;
