@@ -61,3 +61,41 @@ pub fn json_reply(action: &str, resp: &HttpResponse) -> Result<Value, ProviderEr
         )
     })
 }
+
+/// Runs `attempt` until it succeeds, fails for good, or `backoff` runs out: transient failures
+/// and rate limits (for which `as_provider` yields the [`ProviderError`]) are retried after a
+/// jittered, growing delay that honours `Retry-After`; every other error is returned at once.
+pub async fn with_retries<T, E, Fut>(
+    backoff: &crate::http::Backoff,
+    provider: &str,
+    action: &str,
+    as_provider: fn(&E) -> Option<&ProviderError>,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T, E>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut retry = 0;
+    loop {
+        let err = match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let retry_after = match as_provider(&err).map(|e| &e.kind) {
+            Some(ProviderErrorKind::Transient) => None,
+            Some(ProviderErrorKind::RateLimited { retry_after }) => *retry_after,
+            _ => return Err(err),
+        };
+        retry += 1;
+        let delay = if retry < backoff.attempts {
+            backoff.delay(retry - 1, retry_after, rand::random())
+        } else {
+            None
+        };
+        let Some(delay) = delay else {
+            return Err(err);
+        };
+        tracing::debug!(provider, action, retry, ?delay, "retrying");
+        tokio::time::sleep(delay).await;
+    }
+}

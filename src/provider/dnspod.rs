@@ -91,35 +91,17 @@ impl TencentCloud {
                 format!("{action}: could not encode the request: {e}"),
             ))
         })?;
-        let mut retry = 0;
-        loop {
-            let err = match self.attempt(action, &body).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let retry_after = match &err {
-                CallError::Provider(ProviderError {
-                    kind: ProviderErrorKind::Transient,
-                    ..
-                }) => None,
-                CallError::Provider(ProviderError {
-                    kind: ProviderErrorKind::RateLimited { retry_after },
-                    ..
-                }) => *retry_after,
-                _ => return Err(err),
-            };
-            retry += 1;
-            let delay = if retry < self.backoff.attempts {
-                self.backoff.delay(retry - 1, retry_after, rand::random())
-            } else {
-                None
-            };
-            let Some(delay) = delay else {
-                return Err(err);
-            };
-            tracing::debug!(provider = %self.name, action, retry, ?delay, error = %err, "retrying");
-            tokio::time::sleep(delay).await;
-        }
+        api::with_retries(
+            &self.backoff,
+            &self.name,
+            action,
+            |e| match e {
+                CallError::Provider(p) => Some(p),
+                _ => None,
+            },
+            || self.attempt(action, &body),
+        )
+        .await
     }
 
     async fn attempt(&self, action: &'static str, body: &[u8]) -> Result<Value, CallError> {

@@ -90,35 +90,17 @@ impl DnspodLegacy {
         ];
         form.extend_from_slice(params);
         let body = form_urlencode(&form).into_bytes();
-        let mut retry = 0;
-        loop {
-            let err = match self.attempt(action, &body).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let retry_after = match &err {
-                Failure::Provider(ProviderError {
-                    kind: ProviderErrorKind::Transient,
-                    ..
-                }) => None,
-                Failure::Provider(ProviderError {
-                    kind: ProviderErrorKind::RateLimited { retry_after },
-                    ..
-                }) => *retry_after,
-                _ => return Err(err),
-            };
-            retry += 1;
-            let delay = if retry < self.backoff.attempts {
-                self.backoff.delay(retry - 1, retry_after, rand::random())
-            } else {
-                None
-            };
-            let Some(delay) = delay else {
-                return Err(err);
-            };
-            tracing::debug!(provider = %self.name, action, retry, ?delay, "retrying");
-            tokio::time::sleep(delay).await;
-        }
+        api::with_retries(
+            &self.backoff,
+            &self.name,
+            action,
+            |e| match e {
+                Failure::Provider(p) => Some(p),
+                _ => None,
+            },
+            || self.attempt(action, &body),
+        )
+        .await
     }
 
     async fn attempt(&self, action: &'static str, body: &[u8]) -> Result<Value, Failure> {

@@ -131,7 +131,8 @@ pub fn hex_sha256(data: &[u8]) -> String {
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
     // invariant: HMAC accepts keys of any length, so `new_from_slice` is infallible.
     #[allow(clippy::expect_used)]
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("hmac takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key).expect("infallible: hmac takes any key length");
     mac.update(msg);
     mac.finalize().into_bytes().to_vec()
 }
