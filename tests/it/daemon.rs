@@ -201,42 +201,15 @@ fn start_in(ns: &Netns, cfg: &Path) -> Daemon {
 fn address_change_is_published_within_seconds() {
     let ns = Netns::new();
     let dir = tempfile::tempdir().unwrap();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::1/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:1::1/64", &["nodad"]);
     let mut d = start_in(&ns, &interface_config(dir.path()));
     d.wait_for(Duration::from_secs(10), "for the start-up record", |v| {
         record_with(v, "host.example.test", "2001:db8:1::1")
     });
 
     let t0 = Instant::now();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::2/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
-    ns.ip(&[
-        "-6",
-        "addr",
-        "change",
-        "2001:db8:1::1/64",
-        "dev",
-        "vt0",
-        "valid_lft",
-        "600",
-        "preferred_lft",
-        "0",
-    ]);
+    ns.add6("vt0", "2001:db8:1::2/64", &["nodad"]);
+    ns.deprecate6("vt0", "2001:db8:1::1/64");
     let t = d.wait_for(Duration::from_secs(10), "with the new address", |v| {
         record_with(v, "host.example.test", "2001:db8:1::2")
             && !record_with(v, "host.example.test", "2001:db8:1::1")
@@ -248,23 +221,15 @@ fn address_change_is_published_within_seconds() {
 fn a_tentative_address_is_published_only_after_dad() {
     let ns = Netns::new();
     let dir = tempfile::tempdir().unwrap();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::1/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:1::1/64", &["nodad"]);
     let mut d = start_in(&ns, &interface_config(dir.path()));
     d.wait_for(Duration::from_secs(10), "for the start-up record", |v| {
         record_with(v, "host.example.test", "2001:db8:1::1")
     });
 
     // Remove it and add it back with duplicate address detection.
-    ns.ip(&["-6", "addr", "del", "2001:db8:1::1/64", "dev", "vt0"]);
-    ns.ip(&["-6", "addr", "add", "2001:db8:1::1/64", "dev", "vt0"]);
+    ns.del6("vt0", "2001:db8:1::1/64");
+    ns.add6("vt0", "2001:db8:1::1/64", &[]);
     let t_add = Instant::now();
     let mut t_usable = None;
     // Watch DAD finish from outside while the daemon works.
@@ -305,15 +270,7 @@ fn a_tentative_address_is_published_only_after_dad() {
 fn twenty_changes_in_a_second_make_few_passes() {
     let ns = Netns::new();
     let dir = tempfile::tempdir().unwrap();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::1/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:1::1/64", &["nodad"]);
     let mut d = start_in(&ns, &interface_config(dir.path()));
     d.wait_for(Duration::from_secs(10), "for the start-up pass", is_pass);
     // One `ip -batch` process, so the 20 changes really land within a second.

@@ -49,15 +49,7 @@ fn wait_served(bind: &DnsServer, want: &[&str], limit: Duration) -> Duration {
 #[test]
 fn daemon_follows_address_changes_on_bind() {
     let ns = Netns::new();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::1/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:1::1/64", &["nodad"]);
     ns.within(|| {
         let bind = BindServer::start(&TestZone::example(), &TestKey::default());
         let dir = tempfile::tempdir().unwrap();
@@ -102,27 +94,8 @@ ttl = 60
 
         // A new address arrives and the old one is deprecated.
         let t0 = Instant::now();
-        ns.ip(&[
-            "-6",
-            "addr",
-            "add",
-            "2001:db8:1::2/64",
-            "dev",
-            "vt0",
-            "nodad",
-        ]);
-        ns.ip(&[
-            "-6",
-            "addr",
-            "change",
-            "2001:db8:1::1/64",
-            "dev",
-            "vt0",
-            "valid_lft",
-            "600",
-            "preferred_lft",
-            "0",
-        ]);
+        ns.add6("vt0", "2001:db8:1::2/64", &["nodad"]);
+        ns.deprecate6("vt0", "2001:db8:1::1/64");
         wait_served(&bind, &["2001:db8:1::2"], Duration::from_secs(10));
         eprintln!(
             "address change → served by bind: {} ms (debounce 300 ms)",
@@ -131,9 +104,9 @@ ttl = 60
 
         // Removed, then a new address with duplicate address detection: never published while
         // tentative; published once usable.
-        ns.ip(&["-6", "addr", "del", "2001:db8:1::2/64", "dev", "vt0"]);
+        ns.del6("vt0", "2001:db8:1::2/64");
         let t1 = Instant::now();
-        ns.ip(&["-6", "addr", "add", "2001:db8:1::3/64", "dev", "vt0"]);
+        ns.add6("vt0", "2001:db8:1::3/64", &[]);
         let mut was_tentative = false;
         loop {
             assert!(
@@ -167,15 +140,7 @@ ttl = 60
         let t2 = Instant::now();
         for i in 0..20u32 {
             // Each new address is lower than every other, so it becomes the best one.
-            ns.ip(&[
-                "-6",
-                "addr",
-                "add",
-                &format!("2001:db8::{:x}/64", 0x2f - i),
-                "dev",
-                "vt0",
-                "nodad",
-            ]);
+            ns.add6("vt0", &format!("2001:db8::{:x}/64", 0x2f - i), &["nodad"]);
         }
         assert!(
             t2.elapsed() < Duration::from_secs(1),

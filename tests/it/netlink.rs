@@ -12,42 +12,17 @@ pub fn namespace_with_every_kind() -> Netns {
     let ns = Netns::new();
     // vt0: stable global (the base of temporary addresses), deprecated, ULA, link-local.
     ns.sysctl("net.ipv6.conf.vt0.use_tempaddr=2");
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::10/64",
-        "dev",
+    ns.add6("vt0", "2001:db8:1::10/64", &["mngtmpaddr", "nodad"]);
+    ns.add6(
         "vt0",
-        "mngtmpaddr",
-        "nodad",
-    ]);
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
         "2001:db8:1::20/64",
-        "dev",
-        "vt0",
-        "nodad",
-        "valid_lft",
-        "600",
-        "preferred_lft",
-        "0",
-    ]);
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "fd12:3456::1/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
-    ns.ip(&["-6", "addr", "add", "fe80::1234/64", "dev", "vt0", "nodad"]);
+        &["nodad", "valid_lft", "600", "preferred_lft", "0"],
+    );
+    ns.add6("vt0", "fd12:3456::1/64", &["nodad"]);
+    ns.add6("vt0", "fe80::1234/64", &["nodad"]);
     // vt1: DAD that lasts long enough to observe the tentative state.
     ns.sysctl("net.ipv6.conf.vt1.dad_transmits=60");
-    ns.ip(&["-6", "addr", "add", "2001:db8:9::30/64", "dev", "vt1"]);
+    ns.add6("vt1", "2001:db8:9::30/64", &[]);
     // The kernel derives a temporary address from the mngtmpaddr one ~1.5 s later.
     // Temporary addresses go through DAD too: wait until one is usable.
     ns.wait_addrs(Duration::from_secs(8), |a| {
@@ -185,15 +160,7 @@ fn allow_options_and_select_all_change_the_verdicts() {
 #[test]
 fn embedded_default_runs_on_this_hosts_addresses() {
     let ns = Netns::new();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:5::5/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:5::5/64", &["nodad"]);
     ns.ip(&["addr", "add", "198.51.100.5/24", "dev", "vt0"]);
     ns.ip(&["addr", "add", "10.0.0.5/24", "dev", "vt1"]);
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();

@@ -496,15 +496,7 @@ fn composed(ns: &Netns, cfg: &str) -> Vec<(String, String, String)> {
 #[test]
 fn prefix_sources_follow_the_interface_prefix() {
     let ns = Netns::new();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::10/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:1::10/64", &["nodad"]);
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(
         dir.path(),
@@ -553,16 +545,8 @@ sources = ["printer"]
         ]
     };
     assert_eq!(composed(&ns, &cfg), want(1));
-    ns.ip(&["-6", "addr", "del", "2001:db8:1::10/64", "dev", "vt0"]);
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:2::10/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.del6("vt0", "2001:db8:1::10/64");
+    ns.add6("vt0", "2001:db8:2::10/64", &["nodad"]);
     assert_eq!(composed(&ns, &cfg), want(2));
 }
 
@@ -574,15 +558,7 @@ fn prefix_renumbering_updates_every_lan_host_on_bind_in_one_pass() {
     use hickory_proto::rr::RecordType;
 
     let ns = Netns::new();
-    ns.ip(&[
-        "-6",
-        "addr",
-        "add",
-        "2001:db8:1::10/64",
-        "dev",
-        "vt0",
-        "nodad",
-    ]);
+    ns.add6("vt0", "2001:db8:1::10/64", &["nodad"]);
     ns.within(|| {
         let bind = BindServer::start(&TestZone::example(), &TestKey::default());
         let dir = tempfile::tempdir().unwrap();
@@ -646,8 +622,8 @@ sources = ["printer"]
         assert_eq!(served("printer.example.test"), ["2001:db8:1:0:1234:5678:9abc:def0"]);
 
         // The ISP hands out a new prefix.
-        ns.ip(&["-6", "addr", "del", "2001:db8:1::10/64", "dev", "vt0"]);
-        ns.ip(&["-6", "addr", "add", "2001:db8:2::10/64", "dev", "vt0", "nodad"]);
+        ns.del6("vt0", "2001:db8:1::10/64");
+        ns.add6("vt0", "2001:db8:2::10/64", &["nodad"]);
         let (code, stdout, stderr) = run();
         assert_eq!(code, 0, "{stdout}{stderr}");
         assert_eq!(

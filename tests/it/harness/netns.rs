@@ -42,6 +42,35 @@ impl Netns {
         run_ok(&mut c);
     }
 
+    /// `ip -6 addr add CIDR dev DEV FLAGS…` (flags such as `nodad`, `mngtmpaddr`, lifetimes).
+    pub fn add6(&self, dev: &str, cidr: &str, flags: &[&str]) {
+        let mut args = vec!["-6", "addr", "add", cidr, "dev", dev];
+        args.extend_from_slice(flags);
+        self.ip(&args);
+    }
+
+    /// `ip -6 addr del CIDR dev DEV`.
+    pub fn del6(&self, dev: &str, cidr: &str) {
+        self.ip(&["-6", "addr", "del", cidr, "dev", dev]);
+    }
+
+    /// Deprecates an address the way a prefix going stale does: preferred lifetime 0, still
+    /// valid for 600 s (without `valid_lft` the kernel would reset it to forever).
+    pub fn deprecate6(&self, dev: &str, cidr: &str) {
+        self.ip(&[
+            "-6",
+            "addr",
+            "change",
+            cidr,
+            "dev",
+            dev,
+            "valid_lft",
+            "600",
+            "preferred_lft",
+            "0",
+        ]);
+    }
+
     /// `sysctl -w KEY=VALUE` inside the namespace.
     pub fn sysctl(&self, kv: &str) {
         run_ok(Command::new("ip").args(["netns", "exec", &self.name, "sysctl", "-q", "-w", kv]));
