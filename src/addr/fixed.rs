@@ -15,6 +15,16 @@ pub struct StaticSettings {
     pub addresses: Vec<IpAddr>,
 }
 
+impl StaticSettings {
+    /// The families of the configured addresses, each once.
+    pub fn families(&self) -> Vec<Family> {
+        let mut f: Vec<Family> = self.addresses.iter().map(Family::of).collect();
+        f.sort();
+        f.dedup();
+        f
+    }
+}
+
 /// A source that always yields the configured addresses.
 #[derive(Debug)]
 pub struct StaticSource {
@@ -61,10 +71,7 @@ impl Source for StaticSource {
     }
 
     fn families(&self) -> Vec<Family> {
-        let mut f: Vec<Family> = self.settings.addresses.iter().map(Family::of).collect();
-        f.sort();
-        f.dedup();
-        f
+        self.settings.families()
     }
 
     fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {

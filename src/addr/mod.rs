@@ -287,12 +287,7 @@ impl SourceSettings {
     pub fn families(&self) -> Vec<Family> {
         match self {
             SourceSettings::Interface(s) => vec![s.family],
-            SourceSettings::Static(s) => {
-                let mut f: Vec<Family> = s.addresses.iter().map(Family::of).collect();
-                f.sort();
-                f.dedup();
-                f
-            }
+            SourceSettings::Static(s) => s.families(),
             SourceSettings::Http(s) => vec![s.family],
             SourceSettings::Dns(s) => vec![s.family],
             SourceSettings::Command(s) => vec![s.family],
