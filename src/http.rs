@@ -10,7 +10,11 @@
 //! up to date and an administrator can extend for a private endpoint. Bundling webpki-roots
 //! would freeze the roots at build time and add ~250 KiB.
 
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
+
+use crate::limits::{Capped, TooLarge, MAX_REPLY};
 
 /// Timeouts and identification of the shared client.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,13 +40,61 @@ impl Default for HttpSettings {
     }
 }
 
-/// A cheaply clonable HTTP client (connections are pooled and kept alive).
+/// A cheaply clonable HTTP client (connections are pooled and kept alive). The underlying
+/// client, and with it TLS, is set up on the first request: a config that never speaks HTTP
+/// pays nothing for it (issue 13).
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    inner: reqwest::Client,
+    settings: Arc<HttpSettings>,
+    /// `Some`: every connection uses this local address's family (echo sources).
+    local: Option<IpAddr>,
+    inner: Arc<OnceLock<Result<reqwest::Client, HttpError>>>,
 }
 
-/// A reply, read completely.
+/// An HTTP method ddnsd uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+}
+
+impl Method {
+    /// The method's name as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request to send.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    /// The method.
+    pub method: Method,
+    /// The full URL.
+    pub url: &'a str,
+    /// Header names and values (values may be secrets: never logged).
+    pub headers: &'a [(&'a str, String)],
+    /// The body (empty for none).
+    pub body: Vec<u8>,
+    /// Time allowed for the whole exchange.
+    pub timeout: Duration,
+}
+
+/// A reply, read completely (at most [`MAX_REPLY`] bytes of body).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status code.
@@ -51,8 +103,20 @@ pub struct HttpResponse {
     pub date: Option<SystemTime>,
     /// The `Retry-After` header as a delay, when present (seconds form only).
     pub retry_after: Option<Duration>,
+    /// Response headers (names lower-case), for the few APIs that page with them.
+    pub headers: Vec<(String, String)>,
     /// The body bytes.
     pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (lower-case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Why no reply was received.
@@ -73,23 +137,20 @@ pub enum HttpError {
     /// The connection broke while sending or receiving.
     #[error("connection failed: {0}")]
     Io(String),
+    /// The reply's body was longer than ddnsd reads.
+    #[error("the reply is {0}")]
+    TooLarge(TooLarge),
 }
 
 impl HttpClient {
-    /// Builds a client; installs the ring crypto provider as the process default if none is.
-    pub fn new(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
-        // Err means a provider is already installed (by us or another caller): fine either way.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let inner = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.total_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_keepalive(Duration::from_secs(30))
-            .no_proxy()
-            .build()
-            .map_err(|e| HttpError::Setup(error_chain(&e)))?;
-        Ok(HttpClient { inner })
+    /// A client with `settings`; installs the ring crypto provider as the process default
+    /// (when none is) on first use.
+    pub fn new(settings: &HttpSettings) -> HttpClient {
+        HttpClient {
+            settings: Arc::new(settings.clone()),
+            local: None,
+            inner: Arc::new(OnceLock::new()),
+        }
     }
 
     /// POSTs `body` to `url` with `headers`, and reads the whole reply (any status).
@@ -100,37 +161,78 @@ impl HttpClient {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<HttpResponse, HttpError> {
-        let url = reqwest::Url::parse(url).map_err(|_| HttpError::BadUrl(url.to_owned()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(HttpError::BadUrl(url.to_string()));
+        self.send(Request {
+            method: Method::Post,
+            url,
+            headers,
+            body,
+            timeout,
+        })
+        .await
+    }
+
+    /// GETs `url` and reads the whole reply (any status), giving up after `timeout`.
+    pub async fn get(&self, url: &str, timeout: Duration) -> Result<HttpResponse, HttpError> {
+        self.send(Request {
+            method: Method::Get,
+            url,
+            headers: &[],
+            body: Vec::new(),
+            timeout,
+        })
+        .await
+    }
+
+    /// Sends `req` and reads the whole reply (any status).
+    pub async fn send(&self, req: Request<'_>) -> Result<HttpResponse, HttpError> {
+        let url =
+            reqwest::Url::parse(req.url).map_err(|_| HttpError::BadUrl(req.url.to_owned()))?;
+        if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+            return Err(HttpError::BadUrl(req.url.to_owned()));
         }
-        let mut req = self.inner.post(url).timeout(timeout).body(body);
-        for (name, value) in headers {
-            req = req.header(*name, value.as_str());
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let timeout = req.timeout;
+        let mut builder = self.client()?.request(method, url).timeout(timeout);
+        if !req.body.is_empty() {
+            builder = builder.body(req.body);
         }
-        let resp = req.send().await.map_err(|e| classify(&e, timeout))?;
+        for (name, value) in req.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        let mut resp = builder.send().await.map_err(|e| classify(&e, timeout))?;
         let status = resp.status().as_u16();
-        let date = resp
+        let text = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok());
+        let date = text("date").and_then(|v| httpdate::parse_http_date(v).ok());
+        let retry_after = text("retry-after").and_then(parse_retry_after);
+        let headers = resp
             .headers()
-            .get("date")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok());
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| classify(&e, timeout))?
-            .to_vec();
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let mut body = Capped::new(MAX_REPLY);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, timeout))? {
+            body.extend(&chunk).map_err(HttpError::TooLarge)?;
+        }
         Ok(HttpResponse {
             status,
             date,
             retry_after,
-            body,
+            headers,
+            body: body.into_inner(),
         })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, HttpError> {
+        self.inner
+            .get_or_init(|| build(&self.settings, self.local))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -145,51 +247,34 @@ impl HttpClient {
 /// explicit for IP-literal URLs, which callers must check themselves.
 impl HttpClient {
     /// A client that connects only over `local`'s family, binding its sockets to `local`.
-    pub fn bound_to(
-        settings: &HttpSettings,
-        local: std::net::IpAddr,
-    ) -> Result<HttpClient, HttpError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let inner = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.total_timeout)
-            .no_proxy()
-            .local_address(local)
-            .dns_resolver(std::sync::Arc::new(FamilyResolver {
-                v6: local.is_ipv6(),
-            }))
-            .build()
-            .map_err(|e| HttpError::Setup(error_chain(&e)))?;
-        Ok(HttpClient { inner })
-    }
-
-    /// GETs `url` and reads the whole reply (any status), giving up after `timeout`.
-    pub async fn get(&self, url: &str, timeout: Duration) -> Result<HttpResponse, HttpError> {
-        let parsed = reqwest::Url::parse(url).map_err(|_| HttpError::BadUrl(url.to_owned()))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(HttpError::BadUrl(url.to_owned()));
+    pub fn bound_to(settings: &HttpSettings, local: IpAddr) -> HttpClient {
+        HttpClient {
+            settings: Arc::new(settings.clone()),
+            local: Some(local),
+            inner: Arc::new(OnceLock::new()),
         }
-        let resp = self
-            .inner
-            .get(parsed)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| classify(&e, timeout))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| classify(&e, timeout))?
-            .to_vec();
-        Ok(HttpResponse {
-            status,
-            date: None,
-            retry_after: None,
-            body,
-        })
     }
+}
+
+fn build(settings: &HttpSettings, local: Option<IpAddr>) -> Result<reqwest::Client, HttpError> {
+    // Err means a provider is already installed (by us or another caller): fine either way.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut b = reqwest::Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.total_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(2)
+        .tcp_keepalive(Duration::from_secs(30))
+        .no_proxy();
+    if let Some(local) = local {
+        b = b
+            .local_address(local)
+            .dns_resolver(Arc::new(FamilyResolver {
+                v6: local.is_ipv6(),
+            }));
+    }
+    b.build().map_err(|e| HttpError::Setup(error_chain(&e)))
 }
 
 /// Resolves host names with the system resolver and keeps only one family's addresses.

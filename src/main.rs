@@ -12,7 +12,7 @@ use ddnsd::cli::{Cli, Command, LogFormat, LogLevel, RunArgs};
 use ddnsd::clock::SystemClock;
 use ddnsd::config::{self, Config, Located};
 use ddnsd::error::Error;
-use ddnsd::provider::{self, ProviderDeps};
+use ddnsd::provider::ProviderDeps;
 use ddnsd::reconcile::{run_pass, Pass};
 use ddnsd::state::{FileStore, MemoryStore};
 use ddnsd::{daemon, report};
@@ -153,13 +153,13 @@ fn run(args: RunArgs) -> Result<i32, Error> {
 
 /// Builds sources, providers and the state store from a checked config.
 fn build(cfg: &Config) -> Result<daemon::Setup, Error> {
-    let deps = ProviderDeps::new(Arc::new(SystemClock))?;
+    let deps = ProviderDeps::new(Arc::new(SystemClock));
     Ok(daemon::Setup {
         sources: addr::build_all(&cfg.sources),
         providers: cfg
             .providers
             .iter()
-            .map(|(n, s)| (n.clone(), provider::build(n, s, &deps)))
+            .map(|(n, s)| (n.clone(), s.build(n, &deps)))
             .collect(),
         records: cfg.records.clone(),
         store: match &cfg.daemon.state_file {

@@ -164,32 +164,37 @@ pub fn head(body: &[u8]) -> String {
 pub struct HttpSource {
     name: String,
     settings: HttpSourceSettings,
+    /// Bound to the source's family; set up on the first detection and kept, so a daemon
+    /// reuses its connections instead of building a TLS client every pass.
+    client: HttpClient,
 }
 
 impl HttpSource {
     /// An http source named `name`.
     pub fn new(name: String, settings: HttpSourceSettings) -> HttpSource {
-        HttpSource { name, settings }
-    }
-
-    async fn detect_now(&self) -> Result<Detection, SourceError> {
-        let s = &self.settings;
-        let local = match s.family {
+        let local = match settings.family {
             Family::Ipv6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             Family::Ipv4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         };
         let client = HttpClient::bound_to(
             &HttpSettings {
-                connect_timeout: s.timeout,
-                total_timeout: s.timeout,
+                connect_timeout: settings.timeout,
+                total_timeout: settings.timeout,
                 ..HttpSettings::default()
             },
             local,
-        )
-        .map_err(SourceError::HttpSetup)?;
-        match s.consensus {
-            None => self.first_answer(&client).await,
-            Some(needed) => self.vote(&client, needed).await,
+        );
+        HttpSource {
+            name,
+            settings,
+            client,
+        }
+    }
+
+    async fn detect_now(&self) -> Result<Detection, SourceError> {
+        match self.settings.consensus {
+            None => self.first_answer(&self.client).await,
+            Some(needed) => self.vote(&self.client, needed).await,
         }
     }
 

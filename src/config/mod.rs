@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod default;
+pub mod diag;
 pub mod duration;
 pub mod raw;
 pub mod secret;
@@ -140,7 +141,7 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
-fn render_problems(text: &str, diags: Vec<build::Diag>) -> Vec<Problem> {
+fn render_problems(text: &str, diags: Vec<diag::Diag>) -> Vec<Problem> {
     let mut out: Vec<Problem> = diags
         .into_iter()
         .map(|d| {

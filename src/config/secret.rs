@@ -2,28 +2,9 @@
 
 use std::ops::Range;
 
-use super::build::Diag;
-use super::raw::Text;
+use super::diag::Diag;
+use crate::fields::{SecretFields, Text};
 use crate::secret::Secret;
-
-/// The three ways a secret field can be given.
-pub struct SecretFields<'a> {
-    /// The field's base name (`tsig_secret`).
-    pub name: &'a str,
-    /// `X = "…"`.
-    pub inline: &'a Option<Text>,
-    /// `X_file = "path"`.
-    pub file: &'a Option<Text>,
-    /// `X_env = "VAR"`.
-    pub env: &'a Option<Text>,
-}
-
-impl SecretFields<'_> {
-    /// True if any of the three forms is present.
-    pub fn given(&self) -> bool {
-        self.inline.is_some() || self.file.is_some() || self.env.is_some()
-    }
-}
 
 /// Resolves the secret, or explains why it cannot. `table` is the span used when no form is
 /// given at all; `env` looks variables up.

@@ -92,7 +92,7 @@ impl Backoff {
             Some(Hold::Parked) | None => 1,
         };
         let decision = match policy {
-            RetryPolicy::UntilConfigChange => Decision::Parked,
+            RetryPolicy::UntilConfigChange | RetryPolicy::UntilChange => Decision::Parked,
             RetryPolicy::Backoff => Decision::RetryIn(self.full_jitter(failures, jitter)),
             RetryPolicy::After(at_least) => Decision::RetryIn(
                 self.full_jitter(failures, jitter)

@@ -1,79 +1,147 @@
-//! `kind = "tencentcloud"`: Tencent Cloud DNSPod API 3.0 (service `dnspod`, version
-//! 2021-03-23), signed with TC3-HMAC-SHA256 (`tc3.rs`).
+//! `kind = "dnspod"`: the legacy DNSPod token API at dnsapi.cn (form-encoded POSTs, JSON
+//! replies with a string `status.code`).
 //!
-//! Owns the wire format of the API 3.0 actions and the mapping of its error codes to
-//! [`ProviderError`]s. Reference: `shared/providers/tencentcloud-dnspod.md`. Touches only the
-//! rows of the managed (sub-domain, type, line).
+//! Owns the wire format of Domain.List / Record.List / Record.Create / Record.Modify /
+//! Record.Remove and the mapping of status codes to [`ProviderError`]s. Reference:
+//! `shared/providers/tencentcloud-dnspod.md` §8. The token API carries no timestamp, so it has
+//! no clock-skew failure. The login token travels in the form body, which is never logged.
 
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::api;
-use super::rows::{self, Row, RowApi, RowError};
-use super::tc3::{self, Tc3Credentials, Tc3Request};
-use super::{LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints};
-use crate::clock::Clock;
-use crate::http::{self, Backoff, HttpClient};
-use crate::record::{Fqdn, RecordKey, RecordType, RrSet};
+use serde::Deserialize;
+
+use super::kit::api;
+use super::kit::rows::{self, Row, RowApi, RowError};
+use super::kit::zones::ZoneCache;
+use super::{
+    Configured, Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind,
+    ProviderHints,
+};
+use crate::fields::{self, Fields, SecretFields, Text};
+use crate::http::{Backoff, HttpClient};
+use crate::record::{Fqdn, RecordKey, RecordType, RrSet, Ttl};
 use crate::secret::Secret;
 
+/// The registry entry.
+pub const KIND: Kind = Kind {
+    name: "dnspod",
+    about: "DNSPod legacy token API (dnsapi.cn; token ID + token)",
+    example: r#"[providers.dnspod]
+kind = "dnspod"
+token_id = "123456"                     # the API token's ID from the DNSPod console
+token_env = "DNSPOD_TOKEN"              # or token / token_file
+# zone = "example.com"                  # omit to find it among the account's domains
+# record_line = "默认"
+# endpoint = "https://dnsapi.cn"
+"#,
+    configure,
+};
+
 /// The default API endpoint.
-pub const DEFAULT_ENDPOINT: &str = "https://dnspod.tencentcloudapi.com";
+pub const DEFAULT_ENDPOINT: &str = "https://dnsapi.cn";
 /// The default record line ("default").
 pub const DEFAULT_LINE: &str = "默认";
-/// The lowest TTL of DNSPod's free plan; lower TTLs are raised to it (with a warning).
+/// The lowest TTL of DNSPod's free plan.
 pub const MIN_TTL: u32 = 600;
 
-const SERVICE: &str = "dnspod";
-const VERSION: &str = "2021-03-23";
 const PAGE: u64 = 100;
-const AUTH_HINT: &str = "check secret_id/secret_key; the key needs DNSPod write permission";
+const AUTH_HINT: &str = "check login_token (\"ID,TOKEN\" from the DNSPod console); after 30 failed logins in 5 minutes DNSPod blocks the account for an hour";
+/// DNSPod requires `AppName/Version (contact)` and may ban clients without it (§8).
+const USER_AGENT: &str = concat!(
+    "ddnsd/",
+    env!("CARGO_PKG_VERSION"),
+    " (https://github.com/ddnsd/ddnsd)"
+);
 
-/// Settings of a Tencent Cloud DNSPod provider.
+/// Settings of a legacy DNSPod token provider.
 #[derive(Clone, Debug)]
-pub struct TencentCloudSettings {
-    /// SecretId (an identifier, shown in logs).
-    pub secret_id: String,
-    /// SecretKey.
-    pub secret_key: Secret<String>,
-    /// The zone (domain); `None` = found with DescribeDomainList.
+pub struct DnspodLegacySettings {
+    /// `ID,TOKEN` as shown by the DNSPod console (the part before the comma is the token's
+    /// id and may be logged; the whole value may not).
+    pub login_token: Secret<String>,
+    /// The zone (domain); `None` = found with Domain.List.
     pub zone: Option<Fqdn>,
     /// The record line; `None` = the default line ("默认").
     pub record_line: Option<String>,
-    /// API endpoint, default `https://dnspod.tencentcloudapi.com`.
+    /// API endpoint, default `https://dnsapi.cn`.
     pub endpoint: String,
-    /// Region header, if needed.
-    pub region: Option<String>,
 }
 
-/// A Tencent Cloud DNSPod API 3.0 provider.
-pub struct TencentCloud {
+/// `[providers.NAME]` with `kind = "dnspod"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[allow(dead_code)]
+    kind: Text,
+    token_id: Option<Text>,
+    token_id_file: Option<Text>,
+    token_id_env: Option<Text>,
+    token: Option<Text>,
+    token_file: Option<Text>,
+    token_env: Option<Text>,
+    zone: Option<Text>,
+    record_line: Option<Text>,
+    endpoint: Option<Text>,
+}
+
+fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
+    let r: Raw = fields::take(f)?;
+    let token_id = f.secret(SecretFields {
+        name: "token_id",
+        inline: &r.token_id,
+        file: &r.token_id_file,
+        env: &r.token_id_env,
+    });
+    let token = f.secret(SecretFields {
+        name: "token",
+        inline: &r.token,
+        file: &r.token_file,
+        env: &r.token_env,
+    });
+    let zone = fields::zone(f, &r.zone);
+    let endpoint = fields::endpoint(f, &r.endpoint, DEFAULT_ENDPOINT);
+    Some(Arc::new(DnspodLegacySettings {
+        // The API takes them joined: `login_token=ID,TOKEN`.
+        login_token: Secret::new(format!("{},{}", token_id?.expose(), token?.expose())),
+        zone: zone?,
+        record_line: r.record_line.map(toml::Spanned::into_inner),
+        endpoint: endpoint?,
+    }))
+}
+
+impl Configured for DnspodLegacySettings {
+    fn build(&self, name: &str, deps: &ProviderDeps) -> Arc<dyn Provider> {
+        Arc::new(DnspodLegacy::new(name.to_owned(), self.clone(), deps))
+    }
+}
+
+/// A legacy DNSPod token API provider.
+pub struct DnspodLegacy {
     name: String,
-    settings: TencentCloudSettings,
-    clock: Arc<dyn Clock>,
+    settings: DnspodLegacySettings,
     http: HttpClient,
     backoff: Backoff,
     timeout: Duration,
-    zones: Mutex<Option<Vec<Fqdn>>>,
+    zones: ZoneCache,
     ttl_warned: AtomicBool,
 }
 
-impl TencentCloud {
+impl DnspodLegacy {
     /// A provider named `name`.
-    pub fn new(name: String, settings: TencentCloudSettings, deps: &ProviderDeps) -> TencentCloud {
-        TencentCloud {
+    pub fn new(name: String, settings: DnspodLegacySettings, deps: &ProviderDeps) -> DnspodLegacy {
+        DnspodLegacy {
             name,
             settings,
-            clock: deps.clock.clone(),
             http: deps.http.clone(),
             backoff: deps.backoff,
             timeout: deps.timeout,
-            zones: Mutex::new(None),
+            zones: ZoneCache::default(),
             ttl_warned: AtomicBool::new(false),
         }
     }
@@ -82,21 +150,22 @@ impl TencentCloud {
         self.settings.record_line.as_deref().unwrap_or(DEFAULT_LINE)
     }
 
-    /// Calls `action` with `params`, retrying transient failures and rate limits; returns the
-    /// `Response` object, or the API's error code for the caller to interpret.
-    async fn call(&self, action: &'static str, params: Value) -> Result<Value, CallError> {
-        let body = serde_json::to_vec(&params).map_err(|e| {
-            CallError::Provider(ProviderError::new(
-                ProviderErrorKind::Protocol,
-                format!("{action}: could not encode the request: {e}"),
-            ))
-        })?;
+    /// Calls `action`; retries transient failures and rate limits. Returns the whole reply on
+    /// status `1`, or the status code for the caller to interpret.
+    async fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<Value, Failure> {
+        let mut form = vec![
+            ("login_token", self.settings.login_token.expose().as_str()),
+            ("format", "json"),
+            ("lang", "en"),
+        ];
+        form.extend_from_slice(params);
+        let body = form_urlencode(&form).into_bytes();
         api::with_retries(
             &self.backoff,
             &self.name,
             action,
             |e| match e {
-                CallError::Provider(p) => Some(p),
+                Failure::Provider(p) => Some(p),
                 _ => None,
             },
             || self.attempt(action, &body),
@@ -104,273 +173,174 @@ impl TencentCloud {
         .await
     }
 
-    async fn attempt(&self, action: &'static str, body: &[u8]) -> Result<Value, CallError> {
-        let url = reqwest::Url::parse(&self.settings.endpoint).map_err(|_| {
-            CallError::Provider(ProviderError::new(
-                ProviderErrorKind::Rejected,
-                format!("invalid endpoint {:?}", self.settings.endpoint),
-            ))
-        })?;
-        let host = match (url.host_str(), url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            (None, _) => {
-                return Err(CallError::Provider(ProviderError::new(
-                    ProviderErrorKind::Rejected,
-                    format!("endpoint {:?} has no host", self.settings.endpoint),
-                )))
-            }
-        };
-        let timestamp = self.clock.unix_secs();
-        let content_type = "application/json";
-        let signed = [
-            ("content-type", content_type),
-            ("host", host.as_str()),
-            ("x-tc-action", action),
+    async fn attempt(&self, action: &'static str, body: &[u8]) -> Result<Value, Failure> {
+        let url = format!("{}/{action}", self.settings.endpoint.trim_end_matches('/'));
+        let headers = [
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("User-Agent", USER_AGENT.to_owned()),
         ];
-        let sig = tc3::sign(
-            &Tc3Request {
-                method: "POST",
-                uri: "/",
-                query: "",
-                headers: &signed,
-                payload: body,
-            },
-            SERVICE,
-            Tc3Credentials {
-                secret_id: &self.settings.secret_id,
-                secret_key: self.settings.secret_key.expose(),
-            },
-            timestamp,
-        );
-        tracing::trace!(provider = %self.name, action, canonical_request = %sig.canonical_request, "signed");
-        let mut headers = vec![
-            ("Content-Type", content_type.to_owned()),
-            ("Host", host.clone()),
-            ("X-TC-Action", action.to_owned()),
-            ("X-TC-Version", VERSION.to_owned()),
-            ("X-TC-Timestamp", timestamp.to_string()),
-            ("X-TC-Language", "en-US".to_owned()),
-            ("Authorization", sig.authorization),
-        ];
-        if let Some(region) = &self.settings.region {
-            headers.push(("X-TC-Region", region.clone()));
-        }
         let resp = self
             .http
-            .post(url.as_str(), &headers, body.to_vec(), self.timeout)
+            .post(&url, &headers, body.to_vec(), self.timeout)
             .await
             .map_err(|e| {
-                CallError::Provider(api::http_error(action, &e, !action.starts_with("Describe")))
+                Failure::Provider(api::http_error(action, &e, !action.ends_with(".List")))
             })?;
         tracing::debug!(provider = %self.name, action, status = resp.status, "reply");
-        let reply = api::json_reply(action, &resp).map_err(CallError::Provider)?;
-        let Some(response) = reply.get("Response").filter(|r| r.is_object()) else {
-            return Err(CallError::Provider(api::protocol(
-                action,
-                "no \"Response\" object",
-            )));
+        let reply = api::json_reply(action, &resp).map_err(Failure::Provider)?;
+        let status = reply.get("status");
+        let code = match status.and_then(|s| s.get("code")) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(Failure::Provider(api::protocol(action, "no status.code"))),
         };
-        let Some(error) = response.get("Error") else {
-            return Ok(response.clone());
-        };
-        let code = error.get("Code").and_then(Value::as_str).unwrap_or("");
-        let message = error.get("Message").and_then(Value::as_str).unwrap_or("");
-        let request_id = response
-            .get("RequestId")
+        if code == "1" {
+            return Ok(reply);
+        }
+        let message = status
+            .and_then(|s| s.get("message"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        tracing::debug!(provider = %self.name, action, code, request_id, "api error");
-        let text = format!("{action} failed: {code}: {message:?}");
-        let kind = match code {
-            "AuthFailure.SignatureExpire" => {
-                let (offset_secs, measured) = match resp.date {
-                    Some(date) => (http::clock_offset_secs(date, self.clock.now()), true),
-                    None => (0, false),
-                };
-                let mut e = ProviderError::new(
-                    ProviderErrorKind::ClockSkew { offset_secs },
-                    format!("{action}: the provider rejected the request time as expired ({code})"),
-                );
-                if !measured {
-                    e = e.with_hint(
-                        "this machine's clock differs from the provider's by more than 5 minutes; enable NTP",
-                    );
-                }
-                return Err(CallError::Provider(e));
-            }
-            c if c.starts_with("AuthFailure.UnauthorizedOperation")
-                || c.starts_with("UnauthorizedOperation")
-                || c.starts_with("OperationDenied") =>
-            {
-                return Err(CallError::Provider(
-                    ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
-                        "allow the key's CAM user to write DNSPod records (e.g. policy QcloudDNSPodFullAccess)",
-                    ),
-                ))
-            }
-            c if c.starts_with("AuthFailure") => {
-                return Err(CallError::Provider(
-                    ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
-                ))
-            }
-            c if c.starts_with("RequestLimitExceeded") || c == "FailedOperation.FrequencyLimit" => {
+        tracing::debug!(provider = %self.name, action, code, "api error");
+        let text = format!("{action} failed: status {code}: {message:?}");
+        let e = match code.as_str() {
+            "-1" | "-8" => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
+            "-2" => ProviderError::new(
                 ProviderErrorKind::RateLimited {
                     retry_after: resp.retry_after,
-                }
+                },
+                text,
+            ),
+            "-7" | "85" | "-3" | "-4" | "7" => {
+                ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
+                    "the token's account must own the domain and be allowed to use the api",
+                )
             }
-            "InternalError" => ProviderErrorKind::Transient,
-            _ => {
-                return Err(CallError::Api {
-                    code: code.to_owned(),
-                    text,
-                })
-            }
+            _ => return Err(Failure::Status { code, text }),
         };
-        Err(CallError::Provider(ProviderError::new(kind, text)))
+        Err(Failure::Provider(e))
     }
 
+    /// Every domain of the account (Domain.List, paginated).
     async fn domains(&self) -> Result<Vec<Fqdn>, ProviderError> {
-        if let Some(z) = self.lock_zones().clone() {
-            return Ok(z);
-        }
+        let action = "Domain.List";
         let mut out = Vec::new();
-        let mut offset = 0;
+        let mut offset = 0u64;
         loop {
-            let action = "DescribeDomainList";
-            let resp = match self
-                .call(action, json!({"Offset": offset, "Limit": PAGE}))
-                .await
-            {
+            let (o, l) = (offset.to_string(), PAGE.to_string());
+            let reply = match self.call(action, &[("offset", &o), ("length", &l)]).await {
                 Ok(r) => r,
-                Err(CallError::Api { code, .. }) if code == "ResourceNotFound.NoDataOfDomain" => {
-                    break
-                }
+                // 9: "no domains".
+                Err(Failure::Status { code, .. }) if code == "9" => break,
                 Err(e) => return Err(e.into()),
             };
-            let list = array(&resp, "DomainList", action)?;
+            let list = match reply.get("domains") {
+                Some(Value::Array(a)) => a,
+                _ => return Err(api::protocol(action, "no \"domains\" array")),
+            };
             for d in list {
                 let name = d
-                    .get("Punycode")
+                    .get("punycode")
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
-                    .or_else(|| d.get("Name").and_then(Value::as_str))
+                    .or_else(|| d.get("name").and_then(Value::as_str))
                     .ok_or_else(|| api::protocol(action, "a domain without a name"))?;
                 if let Ok(f) = Fqdn::parse_relaxed(name) {
                     out.push(f);
                 }
             }
-            let total = resp
-                .get("DomainCountInfo")
-                .and_then(|c| c.get("AllTotal").or_else(|| c.get("DomainTotal")))
-                .and_then(Value::as_u64)
+            let total = reply
+                .get("info")
+                .and_then(|i| i.get("all_total").or_else(|| i.get("domain_total")))
+                .and_then(number)
                 .unwrap_or(0);
             offset += PAGE;
             if list.is_empty() || offset >= total {
                 break;
             }
         }
-        *self.lock_zones() = Some(out.clone());
         Ok(out)
-    }
-
-    fn lock_zones(&self) -> std::sync::MutexGuard<'_, Option<Vec<Fqdn>>> {
-        self.zones.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// A call's failure: an API error code the caller may expect, or a final provider error.
+/// A call's failure: a status code the caller may expect, or a final provider error.
 #[derive(Debug)]
-enum CallError {
-    Api { code: String, text: String },
+enum Failure {
+    Status { code: String, text: String },
     Provider(ProviderError),
 }
 
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::Api { text, .. } => f.write_str(text),
-            CallError::Provider(e) => e.fmt(f),
-        }
-    }
-}
-
-impl From<CallError> for ProviderError {
-    fn from(e: CallError) -> ProviderError {
+impl From<Failure> for ProviderError {
+    fn from(e: Failure) -> ProviderError {
         match e {
-            CallError::Provider(e) => e,
-            CallError::Api { code, text }
-                if code.starts_with("ResourceNotFound.NoDataOfDomain")
-                    || code.contains("DomainNotExists")
-                    || code.contains("DomainInvalid")
-                    || code.contains("DomainIdInvalid") =>
-            {
+            Failure::Provider(e) => e,
+            // 6: bad domain id / domain.
+            Failure::Status { code, text } if code == "6" => {
                 ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
                     .with_hint("check the zone: it must be a domain in this DNSPod account")
             }
-            CallError::Api { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
+            Failure::Status { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
         }
     }
 }
 
-impl From<CallError> for RowError {
-    fn from(e: CallError) -> RowError {
+impl From<Failure> for RowError {
+    fn from(e: Failure) -> RowError {
         match e {
-            CallError::Api { code, .. }
-                if code == "InvalidParameter.RecordIdInvalid"
-                    || code == "ResourceNotFound.NoDataOfRecord" =>
-            {
-                RowError::Gone
-            }
+            // 8: bad record id (Record.Modify / Record.Remove).
+            Failure::Status { code, .. } if code == "8" => RowError::Gone,
             e => RowError::Failed(e.into()),
         }
     }
 }
 
-fn array<'v>(v: &'v Value, field: &str, action: &str) -> Result<&'v Vec<Value>, ProviderError> {
-    match v.get(field) {
-        Some(Value::Array(a)) => Ok(a),
-        // The API sends null for an empty list in some versions.
-        Some(Value::Null) | None if field == "RecordList" => {
-            static EMPTY: Vec<Value> = Vec::new();
-            Ok(&EMPTY)
-        }
-        _ => Err(api::protocol(action, &format!("no {field:?} array"))),
+/// The legacy API sends most numbers as strings.
+fn number(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
     }
 }
 
-fn row_of(item: &Value, action: &str) -> Result<(Row, String, String, String), ProviderError> {
-    let id = match item.get("RecordId") {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        _ => return Err(api::protocol(action, "a record without RecordId")),
-    };
-    let text = |f: &str| item.get(f).and_then(Value::as_str).map(str::to_owned);
-    let value = text("Value").ok_or_else(|| api::protocol(action, "a record without Value"))?;
-    let ttl = item
-        .get("TTL")
-        .and_then(Value::as_u64)
-        .and_then(|t| u32::try_from(t).ok())
-        .ok_or_else(|| api::protocol(action, "a record without TTL"))?;
-    let value: IpAddr = value.parse().map_err(|_| {
-        api::protocol(
-            action,
-            &format!("record {id} has a non-address value {value:?}"),
-        )
-    })?;
-    Ok((
-        Row {
-            id: Some(id),
-            value,
-            ttl,
-        },
-        text("Name").unwrap_or_default(),
-        text("Type").unwrap_or_default(),
-        text("Line").unwrap_or_default(),
-    ))
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
-impl RowApi for TencentCloud {
+/// `application/x-www-form-urlencoded` (WHATWG URL §5.2): unreserved bytes as-is, space as
+/// `+`, everything else percent-encoded as UTF-8.
+pub fn form_urlencode(pairs: &[(&str, &str)]) -> String {
+    fn enc(out: &mut String, s: &str) {
+        for b in s.bytes() {
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    out.push(char::from(b))
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        enc(&mut out, k);
+        out.push('=');
+        enc(&mut out, v);
+    }
+    out
+}
+
+impl RowApi for DnspodLegacy {
     fn provider_name(&self) -> &str {
         &self.name
     }
@@ -380,26 +350,13 @@ impl RowApi for TencentCloud {
         name: &'a Fqdn,
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<Fqdn, ProviderError>> {
-        Box::pin(async move {
-            if let Some(z) = &self.settings.zone {
-                return Ok(z.clone());
-            }
-            if let Some(z) = rows::hinted_zone(hints, name) {
-                return Ok(z);
-            }
-            let domains = self.domains().await?;
-            domains
-                .into_iter()
-                .filter(|d| name.is_within(d))
-                .max_by_key(|d| d.as_str().len())
-                .ok_or_else(|| {
-                    ProviderError::new(
-                        ProviderErrorKind::ZoneNotFound,
-                        format!("no domain of this DNSPod account contains {name}"),
-                    )
-                    .with_hint("add the domain to DNSPod, or set zone in the provider's settings")
-                })
-        })
+        Box::pin(self.zones.zone_of(
+            name,
+            self.settings.zone.as_ref(),
+            hints,
+            "DNSPod",
+            || self.domains(),
+        ))
     }
 
     fn list<'a>(
@@ -409,38 +366,62 @@ impl RowApi for TencentCloud {
         rtype: RecordType,
     ) -> BoxFuture<'a, Result<Vec<Row>, ProviderError>> {
         Box::pin(async move {
-            let action = "DescribeRecordList";
+            let action = "Record.List";
             let mut out = Vec::new();
-            let mut offset = 0;
+            let mut offset = 0u64;
             loop {
-                let params = json!({
-                    "Domain": zone.as_str(),
-                    "Subdomain": sub,
-                    "RecordType": rtype.as_str(),
-                    "Offset": offset,
-                    "Limit": PAGE,
-                });
-                let resp = match self.call(action, params).await {
+                let (o, l) = (offset.to_string(), PAGE.to_string());
+                let params = [
+                    ("domain", zone.as_str()),
+                    ("sub_domain", sub),
+                    ("record_type", rtype.as_str()),
+                    ("offset", &o),
+                    ("length", &l),
+                ];
+                let reply = match self.call(action, &params).await {
                     Ok(r) => r,
-                    Err(CallError::Api { code, .. })
-                        if code == "ResourceNotFound.NoDataOfRecord" =>
-                    {
-                        break
-                    }
+                    // 10: "no records" is an error code in this API.
+                    Err(Failure::Status { code, .. }) if code == "10" => break,
                     Err(e) => return Err(e.into()),
                 };
-                let list = array(&resp, "RecordList", action)?;
+                let list = match reply.get("records") {
+                    Some(Value::Array(a)) => a,
+                    _ => return Err(api::protocol(action, "no \"records\" array")),
+                };
                 for item in list {
-                    let (row, name, typ, line) = row_of(item, action)?;
-                    if name == sub && typ == rtype.as_str() && line == self.line() {
-                        out.push(row);
+                    let field = |f: &str| item.get(f).and_then(text);
+                    let id =
+                        field("id").ok_or_else(|| api::protocol(action, "a record without id"))?;
+                    let value = field("value")
+                        .ok_or_else(|| api::protocol(action, "a record without value"))?;
+                    let ttl = item
+                        .get("ttl")
+                        .and_then(number)
+                        .and_then(|t| u32::try_from(t).ok())
+                        .ok_or_else(|| api::protocol(action, "a record without ttl"))?;
+                    if field("name").as_deref() != Some(sub)
+                        || field("type").as_deref() != Some(rtype.as_str())
+                        || field("line").as_deref() != Some(self.line())
+                    {
+                        continue;
                     }
+                    let value: IpAddr = value.parse().map_err(|_| {
+                        api::protocol(
+                            action,
+                            &format!("record {id} has a non-address value {value:?}"),
+                        )
+                    })?;
+                    out.push(Row {
+                        id: Some(id),
+                        value,
+                        ttl,
+                    });
                 }
-                let total = resp
-                    .get("RecordCountInfo")
-                    .and_then(|c| c.get("TotalCount"))
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| api::protocol(action, "no RecordCountInfo.TotalCount"))?;
+                let total = reply
+                    .get("info")
+                    .and_then(|i| i.get("record_total"))
+                    .and_then(number)
+                    .ok_or_else(|| api::protocol(action, "no info.record_total"))?;
                 offset += PAGE;
                 if list.is_empty() || offset >= total {
                     break;
@@ -459,27 +440,24 @@ impl RowApi for TencentCloud {
         ttl: u32,
     ) -> BoxFuture<'a, Result<Option<String>, RowError>> {
         Box::pin(async move {
-            let action = "CreateRecord";
-            let params = json!({
-                "Domain": zone.as_str(),
-                "SubDomain": sub,
-                "RecordType": rtype.as_str(),
-                "RecordLine": self.line(),
-                "Value": value.to_string(),
-                "TTL": ttl,
-            });
-            match self.call(action, params).await {
-                Ok(resp) => match resp.get("RecordId") {
-                    Some(Value::Number(n)) => Ok(Some(n.to_string())),
-                    _ => Err(RowError::Failed(api::protocol(action, "no RecordId"))),
+            let action = "Record.Create";
+            let (v, t) = (value.to_string(), ttl.to_string());
+            let params = [
+                ("domain", zone.as_str()),
+                ("sub_domain", sub),
+                ("record_type", rtype.as_str()),
+                ("record_line", self.line()),
+                ("value", &v),
+                ("ttl", &t),
+            ];
+            match self.call(action, &params).await {
+                Ok(reply) => match reply.get("record").and_then(|r| r.get("id")).and_then(text) {
+                    Some(id) => Ok(Some(id)),
+                    None => Err(RowError::Failed(api::protocol(action, "no record.id"))),
                 },
-                // Already there (e.g. a retried create whose first reply was lost).
-                Err(CallError::Api { code, .. })
-                    if code == "InvalidParameter.DomainRecordExist" =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(e.into()),
+                // 104: "record already exists" (a retried create whose reply was lost).
+                Err(Failure::Status { code, .. }) if code == "104" => Ok(None),
+                Err(e) => Err(RowError::Failed(e.into())),
             }
         })
     }
@@ -494,17 +472,17 @@ impl RowApi for TencentCloud {
         ttl: u32,
     ) -> BoxFuture<'a, Result<(), RowError>> {
         Box::pin(async move {
-            let record_id = parse_id(id)?;
-            // SubDomain is always sent: omitted, it would move the record to the apex (§4.4).
-            let mut params = Map::new();
-            params.insert("Domain".into(), json!(zone.as_str()));
-            params.insert("SubDomain".into(), json!(sub));
-            params.insert("RecordType".into(), json!(rtype.as_str()));
-            params.insert("RecordLine".into(), json!(self.line()));
-            params.insert("Value".into(), json!(value.to_string()));
-            params.insert("RecordId".into(), json!(record_id));
-            params.insert("TTL".into(), json!(ttl));
-            self.call("ModifyRecord", Value::Object(params))
+            let (v, t) = (value.to_string(), ttl.to_string());
+            let params = [
+                ("domain", zone.as_str()),
+                ("record_id", id),
+                ("sub_domain", sub),
+                ("record_type", rtype.as_str()),
+                ("record_line", self.line()),
+                ("value", &v),
+                ("ttl", &t),
+            ];
+            self.call("Record.Modify", &params)
                 .await
                 .map(|_| ())
                 .map_err(RowError::from)
@@ -513,24 +491,16 @@ impl RowApi for TencentCloud {
 
     fn delete<'a>(&'a self, zone: &'a Fqdn, id: &'a str) -> BoxFuture<'a, Result<(), RowError>> {
         Box::pin(async move {
-            let record_id = parse_id(id)?;
-            self.call(
-                "DeleteRecord",
-                json!({"Domain": zone.as_str(), "RecordId": record_id}),
-            )
-            .await
-            .map(|_| ())
-            .map_err(RowError::from)
+            let params = [("domain", zone.as_str()), ("record_id", id)];
+            self.call("Record.Remove", &params)
+                .await
+                .map(|_| ())
+                .map_err(RowError::from)
         })
     }
 }
 
-/// Record ids are integers on the wire; a remembered id that is not one is stale.
-fn parse_id(id: &str) -> Result<u64, RowError> {
-    id.parse().map_err(|_| RowError::Gone)
-}
-
-impl Provider for TencentCloud {
+impl Provider for DnspodLegacy {
     fn name(&self) -> &str {
         &self.name
     }
@@ -553,7 +523,34 @@ impl Provider for TencentCloud {
             desired,
             hints,
             MIN_TTL,
-            &self.ttl_warned,
         ))
+    }
+
+    fn effective_ttl(&self, ttl: Ttl) -> Ttl {
+        rows::raise_ttl(&self.name, ttl, MIN_TTL, &self.ttl_warned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding() {
+        assert_eq!(
+            form_urlencode(&[("login_token", "123,ab c"), ("record_line", "默认")]),
+            "login_token=123%2Cab+c&record_line=%E9%BB%98%E8%AE%A4"
+        );
+    }
+
+    #[test]
+    fn settings_debug_hides_the_token() {
+        let s = DnspodLegacySettings {
+            login_token: Secret::new("12345,s3cr3t".into()),
+            zone: None,
+            record_line: None,
+            endpoint: DEFAULT_ENDPOINT.into(),
+        };
+        assert!(!format!("{s:?}").contains("s3cr3t"));
     }
 }

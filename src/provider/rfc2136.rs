@@ -4,7 +4,7 @@
 //! Owns: building UPDATE and query messages (pure functions: [`update_message`],
 //! [`query_message`]), sending them to the configured server, and turning every reply into
 //! success or a [`ProviderError`] with a precise kind and hint ([`check_reply`],
-//! [`update_rcode_error`]). Signing and reply verification live in [`super::tsig`]. Must not
+//! [`update_rcode_error`]). Signing and reply verification live in [`super::sign::tsig`]. Must not
 //! read config files, environment variables or the system clock (time comes from the injected
 //! [`Clock`]).
 
@@ -21,10 +21,37 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
 
-use super::tsig::{self, TsigKey, TsigRcode, DEFAULT_FUDGE};
-use super::{LiveRrSet, Provider, ProviderError, ProviderErrorKind, ProviderHints};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::sign::tsig::{self, TsigAlgorithm, TsigKey, TsigRcode, DEFAULT_FUDGE};
+use super::{
+    Configured, Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind,
+    ProviderHints,
+};
 use crate::clock::Clock;
+use crate::fields::{self, Fields, SecretFields, Text};
 use crate::record::{AddrSet, Family, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use crate::secret::Secret;
+
+/// The registry entry.
+pub const KIND: Kind = Kind {
+    name: "rfc2136",
+    about: "DNS UPDATE (RFC 2136) with TSIG: BIND, Knot, PowerDNS, any primary server",
+    example: r#"[providers.home]
+kind = "rfc2136"
+server = "192.0.2.53:53"       # the primary's address (IP or IP:PORT)
+zone = "example.test"          # omit to find it with an SOA query
+tsig_name = "ddnsd-key"        # the key's name as the server knows it
+tsig_algorithm = "hmac-sha256" # or "hmac-sha512"
+tsig_secret_env = "DDNSD_TSIG_SECRET"   # or tsig_secret_file = "/etc/ddnsd/tsig.b64"
+# timeout = "5s"
+"#,
+    configure,
+};
+
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The [`ProviderHints`] key under which a zone found by SOA query is remembered.
 pub const HINT_ZONE: &str = "zone";
@@ -40,6 +67,102 @@ pub struct Rfc2136Settings {
     pub tsig: Option<TsigKey>,
     /// Per-request timeout.
     pub timeout: Duration,
+}
+
+/// `[providers.NAME]` with `kind = "rfc2136"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[allow(dead_code)]
+    kind: Text,
+    server: Text,
+    zone: Option<Text>,
+    tsig_name: Option<Text>,
+    tsig_algorithm: Option<Text>,
+    tsig_secret: Option<Text>,
+    tsig_secret_file: Option<Text>,
+    tsig_secret_env: Option<Text>,
+    timeout: Option<Text>,
+}
+
+fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
+    let r: Raw = fields::take(f)?;
+    let server = fields::socket_addr(r.server.get_ref(), 53).map_err(|m| {
+        f.problem(
+            r.server.span(),
+            format!("server {m}"),
+            Some("write an address, e.g. \"192.0.2.53\", \"192.0.2.53:5353\" or \"[2001:db8::53]:53\"".to_owned()),
+        )
+    });
+    let zone = fields::zone(f, &r.zone);
+    let timeout = f.duration(&r.timeout, DEFAULT_TIMEOUT, Duration::from_secs(300), "timeout");
+    let secret = SecretFields {
+        name: "tsig_secret",
+        inline: &r.tsig_secret,
+        file: &r.tsig_secret_file,
+        env: &r.tsig_secret_env,
+    };
+    let tsig = match &r.tsig_name {
+        None if secret.given() => {
+            f.problem(
+                f.span(),
+                "a TSIG secret is given but tsig_name is missing".to_owned(),
+                Some("add tsig_name = \"…\" with the key's name as the server knows it".to_owned()),
+            );
+            None
+        }
+        None => Some(None),
+        Some(n) => {
+            let name = Fqdn::parse_relaxed(n.get_ref())
+                .map_err(|e| f.problem(n.span(), format!("tsig_name: {e}"), None))
+                .ok();
+            let algorithm = match &r.tsig_algorithm {
+                None => Some(TsigAlgorithm::HmacSha256),
+                Some(a) => TsigAlgorithm::parse(a.get_ref()).or_else(|| {
+                    f.problem(
+                        a.span(),
+                        format!("unsupported tsig_algorithm {:?}", a.get_ref()),
+                        Some("use \"hmac-sha256\" or \"hmac-sha512\"".to_owned()),
+                    );
+                    None
+                }),
+            };
+            let bytes = f.secret(secret).and_then(|s| {
+                match base64::engine::general_purpose::STANDARD.decode(s.expose().as_bytes()) {
+                    Ok(bytes) if !bytes.is_empty() => Some(Secret::new(bytes)),
+                    _ => {
+                        // Point at whichever form was used; never quote the value.
+                        f.problem(
+                            secret.span().unwrap_or(0..0),
+                            "tsig_secret is not valid base64".to_owned(),
+                            Some("use the secret exactly as in the server's key statement (tsig-keygen / keymgr print it)".to_owned()),
+                        );
+                        None
+                    }
+                }
+            });
+            match (name, algorithm, bytes) {
+                (Some(name), Some(algorithm), Some(secret)) => Some(Some(TsigKey {
+                    name,
+                    algorithm,
+                    secret,
+                })),
+                _ => None,
+            }
+        }
+    };
+    Some(Arc::new(Rfc2136Settings {
+        server: server.ok()?,
+        zone: zone?,
+        tsig: tsig?,
+        timeout: timeout?,
+    }))
+}
+
+impl Configured for Rfc2136Settings {
+    fn build(&self, name: &str, deps: &ProviderDeps) -> Arc<dyn Provider> {
+        Arc::new(Rfc2136::new(name.to_owned(), self.clone(), deps.clock.clone()))
+    }
 }
 
 /// An RFC 2136 server.
@@ -819,7 +942,7 @@ fn fmt_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::tsig::TsigAlgorithm;
+    use crate::provider::sign::tsig::TsigAlgorithm;
     use crate::secret::Secret;
 
     fn hex(s: &str) -> Vec<u8> {

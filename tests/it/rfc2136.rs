@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ddnsd::clock::{Clock, FakeClock, SystemClock};
 use ddnsd::provider::rfc2136::{Rfc2136, Rfc2136Settings, HINT_ZONE};
-use ddnsd::provider::tsig::{TsigAlgorithm, TsigKey};
+use ddnsd::provider::sign::tsig::{TsigAlgorithm, TsigKey};
 use ddnsd::provider::{Provider, ProviderError, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;

@@ -1,6 +1,6 @@
 //! RRset reconciliation for APIs that store one row (with an id) per value, such as DNSPod:
 //! the pure row plan ([`plan_rows`]), the [`ProviderHints`] encoding of zone and record ids,
-//! and the apply loop shared by `dnspod.rs` and `dnspod_legacy.rs` over the [`RowApi`] trait.
+//! and the apply loop shared by `tencentcloud.rs` and `dnspod.rs` over the [`RowApi`] trait.
 //!
 //! Touches only rows of one (sub-domain, type, line); never other names or types.
 
@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::BoxFuture;
 
-use super::{LiveRrSet, ProviderError, ProviderErrorKind, ProviderHints};
+use crate::provider::{LiveRrSet, ProviderError, ProviderErrorKind, ProviderHints};
 use crate::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
 
 /// One live record row.
@@ -233,6 +233,21 @@ pub async fn read_rows(
     })
 }
 
+/// `ttl` raised to the provider's `min` (the TTL it really publishes), warning once per
+/// provider instance when it had to be raised.
+pub fn raise_ttl(provider: &str, ttl: Ttl, min: u32, warned: &AtomicBool) -> Ttl {
+    if ttl.0 < min && !warned.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            provider,
+            requested = ttl.0,
+            used = min,
+            "ttl {} is below the provider's minimum; publishing with ttl {min}",
+            ttl.0
+        );
+    }
+    Ttl(ttl.0.max(min))
+}
+
 /// Makes the live rows equal `desired`, trusting the rows remembered in `hints` when there
 /// are any (so an address change costs one modify); on a vanished row id, re-reads once.
 pub async fn apply_rows(
@@ -240,20 +255,10 @@ pub async fn apply_rows(
     desired: &RrSet,
     hints: &ProviderHints,
     min_ttl: u32,
-    ttl_warned: &AtomicBool,
 ) -> Result<ProviderHints, ProviderError> {
     let zone = api.zone(&desired.name, hints).await?;
     let sub = sub_domain(&desired.name, &zone)?;
     let ttl = desired.ttl.0.max(min_ttl);
-    if ttl != desired.ttl.0 && !ttl_warned.swap(true, Ordering::Relaxed) {
-        tracing::warn!(
-            provider = api.provider_name(),
-            record = %desired.key(),
-            requested = desired.ttl.0,
-            used = ttl,
-            "ttl is below the provider's minimum; using the minimum"
-        );
-    }
     let mut live = match hinted_rows(hints, &zone) {
         Some(rows) => rows,
         None => api.list(&zone, &sub, desired.rtype).await?,

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::{ProviderError, ProviderErrorKind};
 use crate::http::{HttpError, HttpResponse};
+use crate::provider::{ProviderError, ProviderErrorKind};
 
 /// A reply of `action` that does not have the expected shape.
 pub fn protocol(action: &str, what: &str) -> ProviderError {

@@ -1,0 +1,7 @@
+//! Pure request signers, one file per scheme, each tested against the worked examples of its
+//! provider's documentation (`../shared/providers/`): `tsig` (RFC 8945, DNS UPDATE) and `tc3`
+//! (TC3-HMAC-SHA256, Tencent Cloud). They take the time and the secret as arguments and do no
+//! I/O.
+
+pub mod tc3;
+pub mod tsig;
