@@ -301,10 +301,12 @@ impl reqwest::dns::Resolve for FamilyResolver {
 }
 
 fn classify(e: &reqwest::Error, timeout: Duration) -> HttpError {
-    if e.is_timeout() {
-        HttpError::Timeout(timeout)
-    } else if e.is_connect() {
+    // A connect timeout is a connection that never opened ("could not reach"), not a request
+    // that may have been processed: check is_connect first (issue 8, item 7).
+    if e.is_connect() {
         HttpError::Connect(error_chain(e))
+    } else if e.is_timeout() {
+        HttpError::Timeout(timeout)
     } else {
         HttpError::Io(error_chain(e))
     }

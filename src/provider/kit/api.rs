@@ -15,20 +15,31 @@ pub fn protocol(action: &str, what: &str) -> ProviderError {
     )
 }
 
-/// Maps a transport failure of `action`. A timeout on a `write` may mean it happened: that is
-/// "could not confirm", not "failed".
+/// Maps a transport failure of `action`. A connection that never opened is "could not
+/// reach" (the whole provider is unreachable); a timeout after a `write` was sent may mean it
+/// happened: that is "could not confirm", not "failed".
 pub fn http_error(action: &str, e: &HttpError, write: bool) -> ProviderError {
-    let kind = match e {
-        HttpError::Timeout(_) if write => ProviderErrorKind::Unconfirmed,
-        HttpError::Setup(_) | HttpError::BadUrl(_) => ProviderErrorKind::Rejected,
-        _ => ProviderErrorKind::Transient,
-    };
-    let verb = if kind == ProviderErrorKind::Unconfirmed {
-        "could not confirm"
-    } else {
-        "failed"
-    };
-    ProviderError::new(kind, format!("{action} {verb}: {e}"))
+    match e {
+        HttpError::Connect(_) | HttpError::Setup(_) => ProviderError::new(
+            ProviderErrorKind::Unreachable,
+            format!("{action}: could not reach the api: {e}"),
+        ),
+        HttpError::Timeout(_) if write => ProviderError::new(
+            ProviderErrorKind::Unconfirmed,
+            format!("{action} could not confirm: {e}"),
+        ),
+        HttpError::BadUrl(_) => {
+            ProviderError::new(ProviderErrorKind::Rejected, format!("{action} failed: {e}"))
+        }
+        HttpError::TooLarge(_) => ProviderError::new(
+            ProviderErrorKind::Protocol,
+            format!("{action}: unexpected reply: {e}"),
+        ),
+        HttpError::Timeout(_) | HttpError::Io(_) => ProviderError::new(
+            ProviderErrorKind::Transient,
+            format!("{action} failed: {e}"),
+        ),
+    }
 }
 
 /// The JSON body of a 200 reply to `action`; 429 → rate limited (with `Retry-After`), 5xx →
@@ -84,6 +95,8 @@ where
         let retry_after = match as_provider(&err).map(|e| &e.kind) {
             Some(ProviderErrorKind::Transient) => None,
             Some(ProviderErrorKind::RateLimited { retry_after }) => *retry_after,
+            // Unreachable, auth, permanent and unconfirmed failures: retrying at once would not
+            // help (or could write twice); the pass reports them and the daemon backs off.
             _ => return Err(err),
         };
         retry += 1;
