@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod addr;
+pub mod backoff;
 pub mod cli;
 pub mod clock;
 pub mod config;

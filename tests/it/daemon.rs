@@ -444,33 +444,119 @@ fn run_once_finds_the_lock_of_a_concurrent_run_and_exits_0() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("a.example.test AAAA 2001:db8::1"));
 }
 
+/// See: issue 8 (one writer). The two runs overlap for sure (their source takes half a
+/// second): exactly one publishes, the other names the lock and leaves. Without the lock both
+/// would print their record line and this test fails.
 #[test]
 fn two_concurrent_run_once_never_both_run() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = static_config(dir.path(), "ddnsd.toml", "a.example.test");
-    for _ in 0..5 {
-        let a = Command::new(BIN)
-            .args(["run", "--once", "-c"])
-            .arg(&cfg)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let b = Command::new(BIN)
-            .args(["run", "--once", "-c"])
-            .arg(&cfg)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+    let cfg = dir.path().join("ddnsd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[daemon]
+state_file = "{}/state.json"
+
+[sources.slow]
+kind = "command"
+command = ["sh", "-c", "sleep 0.5; echo 2001:db8::1"]
+
+[providers.p]
+kind = "dry-run"
+
+[[records]]
+name = "a.example.test"
+provider = "p"
+sources = ["slow"]
+"#,
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let spawn = || {
+            Command::new(BIN)
+                .args(["run", "--once", "-c"])
+                .arg(&cfg)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let mut published = 0;
+        let mut skipped = 0;
         for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
             assert_eq!(out.status.code(), Some(0));
             let s = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                s.starts_with("a.example.test AAAA")
-                    || s.starts_with("another ddnsd run holds the lock"),
-                "{s}"
-            );
+            if s.starts_with("a.example.test AAAA") {
+                published += 1;
+            } else if s.starts_with("another ddnsd run ") {
+                skipped += 1;
+            } else {
+                panic!("unexpected output: {s}");
+            }
         }
+        assert_eq!((published, skipped), (1, 1));
     }
+}
+
+/// See: issue 8 (one writer). A running daemon holds the lock for its whole life; `run
+/// --once` meanwhile exits 0 saying the daemon, with its PID, does the work.
+#[test]
+fn run_once_leaves_the_work_to_a_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = static_config(dir.path(), "ddnsd.toml", "a.example.test");
+    let mut daemon = Command::new(BIN)
+        .args(["run", "-c"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = dir.path().join("state.json.lock");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.ends_with(" daemon\n")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the daemon took no lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = Command::new(BIN)
+        .args(["run", "--once", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "the ddnsd daemon (pid {}) holds the lock {}; skipping this run (the daemon does the work)\n",
+            daemon.id(),
+            lock.display()
+        )
+    );
+    // A second daemon does not start either.
+    let out = Command::new(BIN)
+        .args(["run", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "error: another ddnsd (pid {}) already publishes with this state file",
+            daemon.id()
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(daemon.wait().unwrap().success());
 }
 
 /// A fake root where `systemd-analyze` finds the unit, the binary at /usr/bin/ddnsd, kill and

@@ -138,9 +138,14 @@ ttl = 60
         // the last address wins.
         let serial = bind.soa_serial();
         let t2 = Instant::now();
+        // Each step replaces the published address (a published address is kept while it
+        // stays usable, so an address merely added beside it would change nothing).
+        let mut prev = "2001:db8:1::3/64".to_owned();
         for i in 0..20u32 {
-            // Each new address is lower than every other, so it becomes the best one.
-            ns.add6("vt0", &format!("2001:db8::{:x}/64", 0x2f - i), &["nodad"]);
+            let next = format!("2001:db8::{:x}/64", 0x2f - i);
+            ns.add6("vt0", &next, &["nodad"]);
+            ns.del6("vt0", &prev);
+            prev = next;
         }
         assert!(
             t2.elapsed() < Duration::from_secs(1),
