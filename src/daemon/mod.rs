@@ -404,7 +404,7 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
                 // loss, and the new subscription's Resync re-reads everything anyway.
                 drop(s);
                 tracing::warn!(
-                    "netlink events were lost ({lost}); subscribing again and re-reading every source"
+                    "netlink events were lost: {lost}; subscribing again and re-reading every source"
                 );
             }
             Err(e) => {
