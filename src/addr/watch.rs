@@ -126,7 +126,10 @@ impl Subscription {
         let socket = conn.socket_mut().socket_mut();
         // The constant fits a C int (asserted at compile time above).
         let want = libc::c_int::try_from(RECEIVE_BUFFER).unwrap_or(libc::c_int::MAX);
-        socket.set_rx_buf_sz(want)?;
+        // A refusal is not worth going without events: the kernel's default buffer stays,
+        // overruns are recovered all the same, and the size in force is what
+        // `receive_buffer()` reports (the daemon logs it).
+        let _ = socket.set_rx_buf_sz(want);
         let buffer = socket.get_rx_buf_sz().ok();
         let task = tokio::spawn(conn);
         let names = match link_names().await {

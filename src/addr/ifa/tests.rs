@@ -408,8 +408,19 @@ fn model(m: &AddressMessage) -> Option<(IpAddr, u32)> {
     family_ok.then_some((addr, flags))
 }
 
+/// `n` cases per property in CI (a few seconds in all); a long run sets proptest's own
+/// `PROPTEST_CASES` instead (command and result in docs/design/testing.md).
+fn cases(n: u32) -> ProptestConfig {
+    let config = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_some() {
+        config
+    } else {
+        ProptestConfig { cases: n, ..config }
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(2000))]
 
     /// Arbitrary datagrams: no panic, and nothing comes out that the bytes did not say.
     #[test]
@@ -474,7 +485,7 @@ proptest! {
 
 proptest! {
     // Each case is a whole stream: fewer cases keep this within a second.
-    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+    #![proptest_config(cases(150))]
 
     /// A long stream of arbitrary messages through one tracker: its memory is bounded by
     /// what was announced (one entry per distinct interface/address), never more.
