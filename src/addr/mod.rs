@@ -5,6 +5,7 @@ pub mod command;
 pub mod dns;
 pub mod fixed;
 pub mod http;
+pub mod ifa;
 pub mod netlink;
 pub mod policy;
 pub mod prefix;

@@ -385,7 +385,7 @@ pub async fn run_os(d: Daemon, started: impl FnOnce()) -> io::Result<Stats> {
 }
 
 /// Keeps a netlink subscription open, forwarding its events; subscribes again (and asks for a
-/// full pass) when the kernel dropped events or the socket closed.
+/// full pass) when the kernel dropped events or the socket closed (issue 8).
 async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) {
     let mut sub = first;
     let mut delay = Duration::from_secs(1);
@@ -395,12 +395,26 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
             Ok(mut s) => {
                 delay = Duration::from_secs(1);
                 warned = false;
-                while let Some(ev) = s.next().await {
-                    if tx.send(Trigger::Netlink(ev)).await.is_err() {
-                        return;
+                tracing::debug!(
+                    receive_buffer = s.receive_buffer(),
+                    "subscribed to netlink address events"
+                );
+                let lost = loop {
+                    match s.next().await {
+                        Ok(ev) => {
+                            if tx.send(Trigger::Netlink(ev)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(lost) => break lost,
                     }
-                }
-                tracing::warn!("netlink event subscription lost (events may have been dropped); subscribing again");
+                };
+                // The old socket goes first: its queue holds only events from before the
+                // loss, and the new subscription's Resync re-reads everything anyway.
+                drop(s);
+                tracing::warn!(
+                    "netlink events were lost: {lost}; subscribing again and re-reading every source"
+                );
             }
             Err(e) => {
                 if warned {

@@ -71,6 +71,32 @@ impl Netns {
         ]);
     }
 
+    /// `ip -n NS -batch -`: many commands (one per line, without the leading `ip`) in one
+    /// process, so a flood of changes reaches the kernel within milliseconds.
+    pub fn batch(&self, commands: &str) {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["-n", &self.name, "-batch", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run ip -batch: {e}"));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(commands.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "ip -batch failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// `sysctl -w KEY=VALUE` inside the namespace.
     pub fn sysctl(&self, kv: &str) {
         run_ok(Command::new("ip").args(["netns", "exec", &self.name, "sysctl", "-q", "-w", kv]));
