@@ -25,6 +25,7 @@ pub mod error;
 pub mod fields;
 pub mod http;
 pub mod limits;
+pub mod logging;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;

@@ -15,7 +15,7 @@ use ddnsd::error::Error;
 use ddnsd::provider::ProviderDeps;
 use ddnsd::reconcile::{self, run_pass, Holds, Pass};
 use ddnsd::state::{FileStore, MemoryStore, StateStore};
-use ddnsd::{daemon, report};
+use ddnsd::{daemon, logging, report};
 
 fn main() {
     let cli = Cli::parse();
@@ -253,11 +253,6 @@ fn init_logging(level: LogLevel, format: LogFormat) {
         LogLevel::Debug => tracing::Level::DEBUG,
         LogLevel::Trace => tracing::Level::TRACE,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.with_target(false).init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let style = logging::style(format == LogFormat::Json, logging::sink());
+    logging::init(level, style);
 }

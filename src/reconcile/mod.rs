@@ -278,6 +278,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                 ttl: e.ttl,
             });
             let action = plan(&desired, &rec.provider, remembered);
+            tracing::debug!(record = %key, provider = %rec.provider, addrs = %desired.addrs, ?action, "planned");
             let hints = entry
                 .as_ref()
                 .filter(|e| e.provider == rec.provider)

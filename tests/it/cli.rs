@@ -92,3 +92,62 @@ fn state_dir_unwritable_is_exit_1_with_hint() {
         "{stderr}"
     );
 }
+
+/// See: issue 8 (logs fit where they go). A pipe or a file gets no escape codes; the journal
+/// (JOURNAL_STREAM naming stderr's device and inode) gets `<N>` priority prefixes.
+#[test]
+fn logs_have_no_colour_off_a_terminal_and_priorities_in_the_journal() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "ddnsd.toml",
+        &format!(
+            "[daemon]\nstate_file = \"{}/state.json\"\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n[providers.p]\nkind = \"dry-run\"\n[[records]]\nname = \"h.example.test\"\nprovider = \"p\"\nsources = [\"s\"]\n",
+            dir.path().display()
+        ),
+    );
+    let mut c = ddnsd();
+    c.args(["--log-level", "debug", "run", "--once", "-c", &cfg]);
+    let (code, _, stderr) = output(c);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("planned"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape codes in a pipe: {stderr:?}"
+    );
+
+    // The journal: stderr is a file whose device and inode JOURNAL_STREAM names.
+    let log = dir.path().join("journal.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let meta = file.metadata().unwrap();
+    let mut c = ddnsd();
+    c.args(["--log-level", "debug", "run", "--once", "-c", &cfg])
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .stderr(file);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        assert!(
+            line.starts_with("<7>") || line.starts_with("<6>") || line.starts_with("<4>"),
+            "no priority prefix: {line:?}"
+        );
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+    }
+    assert!(
+        text.contains("<7>planned record=h.example.test AAAA"),
+        "{text}"
+    );
+
+    // JOURNAL_STREAM inherited by a process whose stderr went elsewhere: plain lines.
+    let mut c = ddnsd();
+    c.args(["--log-level", "debug", "run", "--once", "-c", &cfg])
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()));
+    let (_, _, stderr) = output(c);
+    assert!(
+        !stderr.contains("<7>") && stderr.contains("DEBUG"),
+        "{stderr}"
+    );
+}
