@@ -10,7 +10,7 @@ use clap::Parser;
 use ddnsd::addr::{self, SourceFailure};
 use ddnsd::cli::{Cli, Command, LogFormat, LogLevel, RunArgs};
 use ddnsd::clock::SystemClock;
-use ddnsd::config::{self, Config, Located};
+use ddnsd::config::{self, Config, Located, Purpose};
 use ddnsd::error::Error;
 use ddnsd::provider::ProviderDeps;
 use ddnsd::reconcile::{self, run_pass, Holds, Pass};
@@ -37,7 +37,9 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Check(c) => {
-            let cfg = load(c.config.as_deref(), false)?;
+            let located = config::locate(c.config.as_deref(), &config::process_env);
+            let cfg = load_located(&located, false, Purpose::Check, &Env::default())?;
+            eprint!("{}", report::config_warnings(&cfg));
             out(&report::check_ok(
                 &cfg.origin,
                 cfg.sources.len(),
@@ -47,7 +49,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Detect(d) => {
-            let cfg = load(d.config.config.as_deref(), true)?;
+            let located = config::locate(d.config.config.as_deref(), &config::process_env);
+            let cfg = load_located(&located, true, Purpose::Run, &Env::default())?;
             let detections = runtime()?.block_on(detect_all(&cfg));
             if d.json {
                 out(&report::detect_json(&detections));
@@ -74,7 +77,13 @@ fn run(args: RunArgs) -> Result<i32, Error> {
             located = Located::Named(abs);
         }
     }
-    let cfg = load_located(&located, true)?;
+    let env = Arc::new(Env::default());
+    let cfg = load_located(&located, true, Purpose::Run, &env)?;
+    // Secrets named by `X_env` leave the process environment now, before any thread or child
+    // exists, so nothing ddnsd starts can inherit them (issue 8; command sources also get a
+    // clean environment of their own). A reload finds them in `env`. The kernel's copy in
+    // /proc/PID/environ is readable only by the same user and root.
+    env.take(&cfg.secret_env);
     if args.once {
         // One writer: a daemon (or an overlapping cron run) holding the lock does the work.
         let _lock = match writer_lock(&cfg, args.dry_run, "run --once")? {
@@ -139,7 +148,9 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     let reload_from = located.clone();
     let d = daemon::Daemon {
         setup,
-        reload: Box::new(move || load_located(&reload_from, false).and_then(|c| build(&c))),
+        reload: Box::new(move || {
+            load_located(&reload_from, false, Purpose::Run, &env).and_then(|c| build(&c))
+        }),
         clock: Arc::new(SystemClock),
         dry_run: args.dry_run,
         on_report: Box::new(report::log_run),
@@ -218,17 +229,46 @@ async fn detect_all(cfg: &Config) -> Vec<Result<addr::Detection, SourceFailure>>
     addr::detect_many(&sources, &sources.keys().cloned().collect(), &published).await
 }
 
-/// Loads the config; with `embedded_ok`, shows the notice when the embedded default is used.
-fn load(cli_path: Option<&std::path::Path>, embedded_ok: bool) -> Result<Config, Error> {
-    load_located(&config::locate(cli_path, &config::process_env), embedded_ok)
-}
-
-/// Loads the config chosen earlier (run keeps the choice for SIGHUP reloads).
-fn load_located(located: &Located, embedded_ok: bool) -> Result<Config, Error> {
+/// Loads the config chosen earlier (run keeps the choice for SIGHUP reloads); with
+/// `embedded_ok`, shows the notice when the embedded default is used.
+fn load_located(
+    located: &Located,
+    embedded_ok: bool,
+    purpose: Purpose,
+    env: &Env,
+) -> Result<Config, Error> {
     if *located == Located::Embedded && embedded_ok {
         eprint!("{}", report::embedded_notice(config::DEFAULT_PATH));
     }
-    Ok(config::load(located, &config::process_env)?)
+    Ok(config::load(located, &|name| env.lookup(name), purpose)?)
+}
+
+/// The process environment, minus the secrets taken out of it (kept here for reloads).
+#[derive(Debug, Default)]
+struct Env {
+    taken: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+impl Env {
+    fn lookup(&self, name: &str) -> Option<String> {
+        let taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        taken
+            .get(name)
+            .cloned()
+            .or_else(|| config::process_env(name))
+    }
+
+    /// Moves `names` from the process environment into this one. Called only while the
+    /// process has a single thread (before the runtime and any fork).
+    fn take(&self, names: &[String]) {
+        let mut taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        for name in names {
+            if let Ok(value) = std::env::var(name) {
+                taken.insert(name.clone(), value);
+                std::env::remove_var(name);
+            }
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {

@@ -320,6 +320,22 @@ pub fn summary(report: &RunReport) -> String {
     format!("{changed} changed, {unchanged} unchanged, {failed} failed, {skipped} without address")
 }
 
+/// The warnings of a usable config, `PATH:LINE:COL: warning: …` with hints (for `check`).
+pub fn config_warnings(cfg: &crate::config::Config) -> String {
+    let mut s = String::new();
+    for w in &cfg.warnings {
+        let _ = writeln!(
+            s,
+            "{}:{}:{}: warning: {}",
+            cfg.origin, w.line, w.col, w.message
+        );
+        if let Some(h) = &w.hint {
+            let _ = writeln!(s, "  hint: {h}");
+        }
+    }
+    s
+}
+
 /// What `ddnsd check` prints for a usable config.
 pub fn check_ok(
     origin: &crate::config::Origin,

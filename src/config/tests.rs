@@ -197,7 +197,13 @@ fn init_example_is_accepted_by_check() {
 
 #[test]
 fn embedded_default_builds() {
-    let c = build::build(&default::embedded("vm"), Origin::Embedded, &env).unwrap();
+    let c = build::build(
+        &default::embedded("vm"),
+        Origin::Embedded,
+        &env,
+        super::Purpose::Run,
+    )
+    .unwrap();
     assert_eq!(c.records[0].name.as_str(), "vm.example.invalid");
     assert_eq!(c.providers["preview"].kind(), "dry-run");
     assert_eq!(c.daemon.state_file, None);
