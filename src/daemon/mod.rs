@@ -35,7 +35,7 @@ use crate::state::StateStore;
 /// How long the pass in flight may still run after SIGTERM/SIGINT before it is abandoned. With
 /// the runtime's own shutdown timeout (in `main`) the process is gone within 5 s even while a
 /// name lookup hangs in a blocking thread (issue 8).
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// A burst of events delays its pass by at most this many debounce periods, so a flapping
 /// link cannot postpone publishing forever.

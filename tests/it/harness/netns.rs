@@ -123,6 +123,19 @@ impl Netns {
         .unwrap()
     }
 
+    /// A UDP socket bound to `addr` inside the namespace (e.g. a resolver that never answers).
+    pub fn bind_udp(&self, addr: &str) -> std::net::UdpSocket {
+        let path = format!("/run/netns/{}", self.name);
+        let addr = addr.to_owned();
+        std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).unwrap();
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            std::net::UdpSocket::bind(addr.as_str()).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
     /// Writes `/etc/netns/NAME/FILE`, which `ip netns exec` bind-mounts over `/etc/FILE`.
     pub fn etc(&self, file: &str, text: &str) {
         std::fs::write(format!("/etc/netns/{}/{file}", self.name), text).unwrap();
