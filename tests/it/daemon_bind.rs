@@ -306,3 +306,55 @@ fn lost_netlink_events_lead_to_a_full_pass() {
         wait_served(&bind, &["2001:db8:3::1"], Duration::from_secs(10));
     });
 }
+
+/// See: issue 8 (failure scope). BIND's update-policy allows only one of the two names: the
+/// refused one fails on every renumbering, with a line each time, and the allowed one follows
+/// all three renumberings. (Before issue 8 the refusal parked the whole provider and the
+/// allowed name stayed at the first address, silently.)
+#[test]
+fn a_refused_name_does_not_stop_the_other_name_of_the_same_provider() {
+    let ns = Netns::new();
+    ns.add6("vt0", "2001:db8:1::1/64", &["nodad"]);
+    ns.within(|| {
+        let key = TestKey::default();
+        let policy = format!("grant {} name {NAME} AAAA;", key.name);
+        let bind = BindServer::start_with_policy(&TestZone::example(), &key, &policy);
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(config(dir.path(), &bind)).unwrap();
+        let cfg = write(
+            dir.path(),
+            "two.toml",
+            &format!(
+                "{text}\n[[records]]\nname = \"refused.example.test\"\nprovider = \"home\"\nsources = [\"wan6\"]\nttl = 60\n"
+            ),
+        );
+        let log = dir.path().join("daemon.log");
+        let mut c = ddnsd();
+        c.env("TEST_TSIG", KEY_SECRET_B64)
+            .args(["--log-format", "json", "run", "-c", &cfg])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        let _daemon = Running(c.spawn().unwrap());
+        wait_served(&bind, &["2001:db8:1::1"], Duration::from_secs(10));
+        let mut prev = "2001:db8:1::1/64".to_owned();
+        for i in 2..=4 {
+            let next = format!("2001:db8:{i}::1/64");
+            ns.add6("vt0", &next, &["nodad"]);
+            ns.del6("vt0", &prev);
+            wait_served(&bind, &[next.trim_end_matches("/64")], Duration::from_secs(10));
+            prev = next;
+        }
+        assert!(bind
+            .addresses("refused.example.test", RecordType::AAAA)
+            .is_empty());
+        // Never quiet: the refused record was reported on the start-up pass and on every
+        // renumbering (each a new value, so each tried again).
+        std::thread::sleep(Duration::from_millis(500));
+        let text = std::fs::read_to_string(&log).unwrap();
+        let refusals = text
+            .lines()
+            .filter(|l| l.contains("refused.example.test AAAA") && l.contains("failed: "))
+            .count();
+        assert!(refusals >= 4, "{refusals} failure lines:\n{text}");
+    });
+}
