@@ -281,6 +281,10 @@ pub enum Note<'a> {
     AbandonedPass,
     /// The loop ended.
     ShuttingDown,
+    /// Netlink events were lost (why).
+    EventsLost(&'a str),
+    /// No netlink subscription is possible.
+    WatchUnavailable,
 }
 
 /// The log line of a daemon event.
@@ -297,6 +301,10 @@ pub fn note(n: &Note<'_>) -> String {
         }
         Note::AbandonedPass => "abandoned the pass in flight at shutdown".to_owned(),
         Note::ShuttingDown => "shutting down".to_owned(),
+        Note::EventsLost(why) => format!(
+            "netlink events were lost: {why}; subscribing again and re-reading every source"
+        ),
+        Note::WatchUnavailable => "cannot subscribe to netlink address events; interface sources are re-read every interval instead".to_owned(),
     }
 }
 

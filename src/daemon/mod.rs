@@ -412,15 +412,13 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
                 // The old socket goes first: its queue holds only events from before the
                 // loss, and the new subscription's Resync re-reads everything anyway.
                 drop(s);
-                tracing::warn!(
-                    "netlink events were lost: {lost}; subscribing again and re-reading every source"
-                );
+                tracing::warn!("{}", report::note(&Note::EventsLost(&lost.to_string())));
             }
             Err(e) => {
                 if warned {
-                    tracing::debug!(error = %e, "cannot subscribe to netlink address events");
+                    tracing::debug!(error = %e, "{}", report::note(&Note::WatchUnavailable));
                 } else {
-                    tracing::warn!(error = %e, "cannot subscribe to netlink address events; interface sources are re-read every interval instead");
+                    tracing::warn!(error = %e, "{}", report::note(&Note::WatchUnavailable));
                     warned = true;
                 }
                 if tx.send(Trigger::WatchDown).await.is_err() {
