@@ -1,7 +1,7 @@
 //! One DNS exchange on the wire, shared by the `dns` address source and the rfc2136 provider:
 //! send a request over UDP (retransmitted within the timeout), ask again over TCP when the
 //! reply is truncated (RFC 1035 §4.2.1), keep only replies that answer *this* request (same
-//! ID, QR set), and read at most [`limits::MAX_REPLY`](crate::limits::MAX_REPLY) bytes.
+//! ID, opcode and question, QR set), and read at most [`limits::MAX_REPLY`](crate::limits::MAX_REPLY) bytes.
 //!
 //! Knows nothing about providers, sources or TSIG: the caller builds the request bytes and
 //! judges each matching reply ([`Sieve`]) — a reply it cannot trust is skipped and the exchange
@@ -123,8 +123,9 @@ pub enum ExchangeError {
 
 /// Sends `ex.request` and returns what `judge` takes from the first acceptable reply.
 ///
-/// Replies with another ID or without the QR bit are dropped without asking `judge` (the UDP
-/// socket is connected, so the kernel already drops datagrams from other addresses). A
+/// Replies that do not [`answer`](answers) the request (another ID, opcode or question, QR
+/// clear) are dropped without asking `judge` (the UDP socket is connected, so the kernel
+/// already drops datagrams from other addresses). A
 /// matching reply with TC set ends the UDP phase: the request is sent again over TCP with the
 /// two-byte length prefix of RFC 1035 §4.2.2.
 pub async fn exchange<T>(
@@ -149,12 +150,49 @@ pub fn message_id(msg: &[u8]) -> Option<u16> {
     (msg.len() >= HEADER_LEN).then(|| u16::from_be_bytes([msg[0], msg[1]]))
 }
 
-/// True when `reply` answers `request`: a full header, the same ID, and QR set.
+/// True when `reply` answers `request`: a full header, the same ID and opcode, QR set, and
+/// the request's question (for an UPDATE: its zone section) echoed, letters in any case.
+///
+/// An empty question section is accepted too: RFC 2136 §3.8 lets an UPDATE response carry
+/// zero counts ("placing zeros (0) in these count fields and not including any part of the
+/// original update"), and a FORMERR reply may have none. Anything else is a reply to some
+/// other question — stray, stale, or forged by someone who guessed the ID — and is dropped.
 pub fn answers(request: &[u8], reply: &[u8]) -> bool {
-    match (message_id(request), message_id(reply)) {
-        (Some(q), Some(r)) => q == r && reply[2] & 0x80 != 0,
+    let (Some(q), Some(r)) = (message_id(request), message_id(reply)) else {
+        return false;
+    };
+    if q != r || reply[2] & 0x80 == 0 || (reply[2] ^ request[2]) & 0x78 != 0 {
+        return false;
+    }
+    if reply[4..6] == [0, 0] {
+        return true;
+    }
+    match (questions(request), questions(reply)) {
+        (Some((n, a)), Some((m, b))) => n == m && a.eq_ignore_ascii_case(b),
         _ => false,
     }
+}
+
+/// The question section of `msg`: its count and its entries' bytes, if every name in it is
+/// uncompressed and it lies within the message. The first name of a message has nothing
+/// before it to point to, so a well-formed question is never compressed.
+pub fn questions(msg: &[u8]) -> Option<(u16, &[u8])> {
+    let count = u16::from_be_bytes([*msg.get(4)?, *msg.get(5)?]);
+    let mut p = HEADER_LEN;
+    for _ in 0..count {
+        loop {
+            let len = usize::from(*msg.get(p)?);
+            p += 1;
+            match len {
+                0 => break,
+                1..=63 => p += len,
+                // A pointer or a reserved label type.
+                _ => return None,
+            }
+        }
+        p += 4;
+    }
+    Some((count, msg.get(HEADER_LEN..p)?))
 }
 
 /// True when the reply's TC bit is set (the caller checked it has a full header).
@@ -302,20 +340,56 @@ fn wildcard(server: SocketAddr) -> SocketAddr {
 mod tests {
     use super::*;
 
+    /// `example.test. SOA IN` as a zone / question entry.
+    const ZONE: &[u8] = b"\x07example\x04test\x00\x00\x06\x00\x01";
+
+    fn message(id: u16, flags: [u8; 2], qd: u16, question: &[u8]) -> Vec<u8> {
+        let mut m = id.to_be_bytes().to_vec();
+        m.extend_from_slice(&flags);
+        m.extend_from_slice(&qd.to_be_bytes());
+        m.extend_from_slice(&[0, 0, 0, 0, 0, 1]);
+        m.extend_from_slice(question);
+        m
+    }
+
     #[test]
     fn a_reply_answers_only_its_request() {
-        let request = [0x12, 0x34, 0x28, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-        let mut reply = request;
-        reply[2] |= 0x80;
-        assert!(answers(&request, &reply));
-        let mut other_id = reply;
-        other_id[1] = 0x35;
-        assert!(!answers(&request, &other_id));
-        // The request itself (QR clear) echoed back is not an answer.
-        assert!(!answers(&request, &request));
-        assert!(!answers(&request, &reply[..11]));
-        assert!(!truncated(&reply));
-        reply[2] |= 0x02;
-        assert!(truncated(&reply));
+        let request = message(0x1234, [0x28, 0], 1, ZONE);
+        let reply = |id, flags, qd, q: &[u8]| message(id, flags, qd, q);
+        let mut shouted = ZONE.to_vec();
+        shouted[1..8].copy_from_slice(b"EXAMPLE");
+        let mut other_zone = ZONE.to_vec();
+        other_zone[1] = b'f';
+        let mut other_type = ZONE.to_vec();
+        other_type[15] = 28;
+        // (reply, answers?)
+        let cases: Vec<(Vec<u8>, bool)> = vec![
+            (reply(0x1234, [0xa8, 0x05], 1, ZONE), true),
+            (reply(0x1234, [0xa8, 0x00], 1, &shouted), true),
+            // RFC 2136 §3.8: a response may carry no sections at all.
+            (reply(0x1234, [0xa8, 0x05], 0, b""), true),
+            (reply(0x1235, [0xa8, 0x05], 1, ZONE), false),
+            // The request itself echoed back (QR clear).
+            (reply(0x1234, [0x28, 0x00], 1, ZONE), false),
+            // Another opcode (QUERY).
+            (reply(0x1234, [0x80, 0x05], 1, ZONE), false),
+            (reply(0x1234, [0xa8, 0x05], 1, &other_zone), false),
+            (reply(0x1234, [0xa8, 0x05], 1, &other_type), false),
+            (reply(0x1234, [0xa8, 0x05], 2, ZONE), false),
+            (reply(0x1234, [0xa8, 0x05], 1, &ZONE[..10]), false),
+            // A compressed question name.
+            (
+                reply(0x1234, [0xa8, 0x05], 1, b"\xc0\x0c\x00\x06\x00\x01"),
+                false,
+            ),
+            (reply(0x1234, [0xa8, 0x05], 1, ZONE)[..11].to_vec(), false),
+        ];
+        for (i, (r, want)) in cases.iter().enumerate() {
+            assert_eq!(answers(&request, r), *want, "case {i}: {r:02x?}");
+        }
+        let mut tc = reply(0x1234, [0xaa, 0x00], 1, ZONE);
+        assert!(truncated(&tc));
+        tc[2] = 0xa8;
+        assert!(!truncated(&tc));
     }
 }

@@ -20,7 +20,8 @@ use serde::Deserialize;
 use super::kit::dnsmsg::{
     check_reply, dns_type, live_addresses, protocol, query_message, query_rcode_error,
     rejected_build, update_message, update_rcode_error, zone_from_soa_reply, CheckedReply, Sent,
-    UpdateContext, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN, RCODE_REFUSED,
+    Untrusted, UpdateContext, Verdict, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN,
+    RCODE_REFUSED,
 };
 use super::sign::tsig::{self, TsigAlgorithm, TsigKey, DEFAULT_FUDGE};
 use super::{
@@ -286,6 +287,27 @@ impl Rfc2136 {
             // claim nothing happened. Only errors that prove non-delivery (connection refused)
             // are reported as "could not reach".
             Err(Failure::Reply(e)) => return Err(e),
+            // Only replies that could not be trusted came: report what they said — in the words
+            // of the RCODE table when a plain unsigned error said it — as transient (see
+            // `check_reply`). Retrying is safe: the UPDATE replaces the RRset, so applying it
+            // twice changes nothing.
+            Err(Failure::Untrusted(u)) => {
+                let ctx = UpdateContext {
+                    server: self.settings.server,
+                    zone,
+                    key: &key,
+                    tsig_name: self.settings.tsig.as_ref().map(|k| &k.name),
+                };
+                let claim = u
+                    .rcode
+                    .and_then(|r| update_rcode_error(&ctx, r))
+                    .map(|mut e| {
+                        e.kind = ProviderErrorKind::Transient;
+                        e
+                    })
+                    .unwrap_or(u.claim);
+                return Err(claim);
+            }
             Err(Failure::Wire(e)) if is_unreachable(&e) => return Err(self.unreachable(&e)),
             Err(Failure::Wire(_)) => {
                 return Err(ProviderError::new(
@@ -344,6 +366,7 @@ impl Rfc2136 {
         match self.exchange(&msg).await {
             Ok(r) => Ok(r),
             Err(Failure::Reply(e)) => Err(e),
+            Err(Failure::Untrusted(u)) => Err(u.claim),
             Err(Failure::Wire(e)) if is_unreachable(&e) => Err(self.unreachable(&e)),
             Err(Failure::Wire(_)) => Err(self.unreachable_because(&format!(
                 "no reply within {}",
@@ -379,10 +402,34 @@ impl Rfc2136 {
             timeout: self.settings.timeout,
             udp_sends: UDP_SENDS,
         };
-        dns::exchange(&ex, |reply| Sieve::Take(check_reply(&sent, reply)))
-            .await
-            .map_err(Failure::Wire)?
-            .map_err(Failure::Reply)
+        // Replies that cannot be trusted are skipped and the exchange keeps listening for the
+        // real one (RFC 8945 §5.4, see `check_reply`); the strongest claim among them is
+        // reported only when nothing trustworthy came before the timeout, and then as a
+        // transient error: a forged packet must never park the provider.
+        let mut strongest: Option<Untrusted> = None;
+        let mut skipped = 0usize;
+        let result = dns::exchange(&ex, |reply| match check_reply(&sent, reply) {
+            Verdict::Trusted(r) => Sieve::Take(r),
+            Verdict::Untrusted(u) => {
+                skipped += 1;
+                if strongest.as_ref().is_none_or(|s| u.why > s.why) {
+                    strongest = Some(u);
+                }
+                Sieve::Skip
+            }
+        })
+        .await;
+        match (result, strongest) {
+            (Ok(r), Some(u)) => {
+                // RFC 8945 §5.4: "the client SHOULD log an error". Only when a signed reply
+                // followed: otherwise the claim itself is the error reported.
+                tracing::warn!(provider = %self.name, server = %self.settings.server, ignored = skipped, why = ?u.why, claim = %u.claim, "ignored replies that could not be trusted before the signed one (forged, or from a middlebox)");
+                r.map_err(Failure::Reply)
+            }
+            (Ok(r), None) => r.map_err(Failure::Reply),
+            (Err(e), Some(u)) if !is_unreachable(&e) => Err(Failure::Untrusted(u)),
+            (Err(e), _) => Err(Failure::Wire(e)),
+        }
     }
 
     /// "could not reach SERVER: why" for a failure that proves nothing was delivered.
@@ -417,11 +464,12 @@ fn is_unreachable(e: &ExchangeError) -> bool {
     )
 }
 
-/// A wire failure, or an error already mapped from the reply.
+/// A wire failure, an error already mapped from a trusted reply, or only untrusted replies.
 #[derive(Debug)]
 enum Failure {
     Wire(ExchangeError),
     Reply(ProviderError),
+    Untrusted(Untrusted),
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -101,70 +101,167 @@ pub struct Sent<'a> {
     pub signed_at: u64,
 }
 
-/// Checks a reply's TSIG and decodes it; maps TSIG errors to [`ProviderError`]s.
+/// What a reply is worth to the request it seems to answer.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// Act on it: its TSIG verified, or no key is configured (nothing can be verified). A
+    /// verified failure (BADTIME, a signature outside the fudge) is an `Err`.
+    Trusted(Result<CheckedReply, ProviderError>),
+    /// Do not act on it: keep waiting for the real reply (RFC 8945 §5.4).
+    Untrusted(Untrusted),
+}
+
+/// A reply that cannot be trusted, and what it claimed.
+#[derive(Clone, Debug)]
+pub struct Untrusted {
+    /// Why it is not trusted; also how much its claim tells the user.
+    pub why: Distrust,
+    /// What it claimed, as the error to report if nothing trustworthy arrives before the
+    /// timeout. Always [`ProviderErrorKind::Transient`]: a forged packet must not park the
+    /// provider (Auth) or stop retries of the record (Forbidden, Rejected, ZoneNotFound).
+    pub claim: ProviderError,
+    /// The RCODE of a plain unsigned error reply (no TSIG record, not NOERROR), so the caller
+    /// can phrase the claim with its RCODE table (some servers, e.g. Knot for a zone it does
+    /// not serve, answer a signed UPDATE so).
+    pub rcode: Option<u8>,
+}
+
+/// Why a reply is not trusted, weakest claim first: when only untrusted replies arrive, the
+/// one with the strongest claim is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Distrust {
+    /// Its TSIG record could not be read.
+    Undecodable,
+    /// It carries no TSIG record at all.
+    Unsigned,
+    /// Its TSIG record names another key, carries a truncated MAC, or the MAC is wrong.
+    FailedVerification,
+    /// An unsigned TSIG error (MAC size 0): BADKEY or BADSIG as a server that does not know the
+    /// key or secret sends it (RFC 8945 §5.3.2) — and as anyone can forge it.
+    UnsignedTsigError,
+}
+
+/// Checks a reply's TSIG and decodes it, mapping TSIG errors to [`ProviderError`]s.
 ///
-/// With a key configured (RFC 8945 §5.3): a signed reply must verify (key, algorithm, MAC over
-/// the request MAC and the reply, time within the fudge), else it is a Protocol error. A
-/// NOERROR reply without TSIG is rejected as a Protocol error. An unsigned *error* reply is
-/// accepted as the failure it reports (BADKEY/BADSIG replies cannot be signed, RFC 8945
-/// §5.3.2; a forged failure can only delay an update, never fake one).
-pub fn check_reply(ex: &Sent<'_>, reply: &[u8]) -> Result<CheckedReply, ProviderError> {
+/// Without a key nothing can be verified: every reply is [`Verdict::Trusted`]. With a key,
+/// only a reply whose TSIG verifies (key and algorithm, full MAC over the request MAC and the
+/// reply, RFC 8945 §5.3.1) is trusted; a verified reply signed outside the fudge is clock skew.
+/// Everything else is [`Verdict::Untrusted`] — including the unsigned BADKEY / BADSIG replies
+/// that servers send when they do not know the key or the secret, since a forger can send the
+/// very same bytes. RFC 8945 §5.4: "Regardless of the RCODE, a message containing a TSIG RR
+/// that is unsigned as specified in Section 5.3.2 or that fails verification SHOULD NOT be
+/// considered an acceptable response, as it may have been spoofed or manipulated. Instead,
+/// the client SHOULD log an error and continue to wait for a signed response until the
+/// request times out." A reply with no TSIG at all to a signed request is treated the same.
+pub fn check_reply(ex: &Sent<'_>, reply: &[u8]) -> Verdict {
     let server = ex.server;
     if reply.len() < 12 {
-        return Err(protocol(format!(
+        let e = protocol(format!(
             "the reply from {server} is shorter than a dns header"
-        )));
+        ));
+        return match ex.key {
+            None => Verdict::Trusted(Err(e)),
+            Some(_) => untrusted(Distrust::Undecodable, e),
+        };
     }
     // invariant: `reply.len() >= 12` was checked just above.
     let rcode = reply[3] & 0x0f;
-    if let Some(key) = ex.key {
-        let found = tsig::find_tsig(reply).map_err(|e| {
-            protocol(format!(
-                "could not read the tsig record of the reply from {server}: {e}"
-            ))
-        })?;
-        match found {
-            Some(t) => match t.error {
-                TsigRcode::BadKey => return Err(badkey(server, key)),
-                TsigRcode::BadSig => return Err(badsig(server, key)),
-                TsigRcode::BadTime => {
-                    tsig::verify_reply(key, ex.request_mac, reply, &t)
-                        .map_err(|e| unverified(server, &e))?;
-                    let server_time = t.server_time().ok_or_else(|| {
-                        protocol(format!(
-                            "{server} answered BADTIME without its time in the tsig other data"
-                        ))
-                    })?;
-                    return Err(badtime(server, server_time, ex.signed_at));
-                }
-                TsigRcode::NoError => {
-                    tsig::verify_reply(key, ex.request_mac, reply, &t)
-                        .map_err(|e| unverified(server, &e))?;
-                    let offset = t.time_signed as i64 - ex.signed_at as i64;
-                    if offset.unsigned_abs() > u64::from(t.fudge) {
-                        return Err(ProviderError::new(
-                            ProviderErrorKind::ClockSkew { offset_secs: offset },
-                            format!("the reply from {server} is signed {offset} s away from this machine's clock, outside the fudge of {} s", t.fudge),
-                        ));
-                    }
-                }
-                TsigRcode::BadTrunc | TsigRcode::Other(_) => {
-                    return Err(protocol(format!(
-                        "{server} answered with tsig error {}",
-                        tsig_rcode_name(t.error)
-                    )))
-                }
-            },
-            None if rcode == RCODE_NOERROR => {
-                return Err(protocol(format!(
-                    "the reply from {server} is not signed although the request was signed with key {}; not trusting it",
-                    key.name
-                ))
-                .with_hint("check that the server knows the key and signs its replies (a middlebox may have answered)"));
-            }
-            None => {}
+    let Some(key) = ex.key else {
+        return Verdict::Trusted(decode(server, rcode, reply));
+    };
+    let t = match tsig::find_tsig(reply) {
+        Err(e) => {
+            return untrusted(
+                Distrust::Undecodable,
+                protocol(format!(
+                    "could not read the tsig record of the reply from {server}: {e}"
+                )),
+            )
         }
+        Ok(None) => {
+            let what = match rcode {
+                RCODE_NOERROR => "the reply".to_owned(),
+                r => format!("the {} reply", rcode_name(r)),
+            };
+            let claim = protocol(format!(
+                "{what} from {server} is not signed although the request was signed with key {}; not trusting it",
+                key.name
+            ))
+            .with_hint("check that the server knows the key and signs its replies (a middlebox may have answered)");
+            return match untrusted(Distrust::Unsigned, claim) {
+                Verdict::Untrusted(u) => Verdict::Untrusted(Untrusted {
+                    rcode: (rcode != RCODE_NOERROR).then_some(rcode),
+                    ..u
+                }),
+                trusted => trusted,
+            };
+        }
+        Ok(Some(t)) => t,
+    };
+    if t.mac.is_empty() {
+        // RFC 8945 §5.3.2: errors about the key or the MAC are sent unsigned. Report what the
+        // server (or a forger) said in its words, but only if nothing verifiable comes.
+        let claim = match t.error {
+            TsigRcode::BadKey => badkey(server, key),
+            TsigRcode::BadSig => badsig(server, key),
+            other => {
+                return untrusted(
+                    Distrust::Unsigned,
+                    protocol(format!(
+                        "the reply from {server} has a tsig record without a mac (tsig error {}); not trusting it",
+                        tsig_rcode_name(other)
+                    )),
+                )
+            }
+        };
+        return untrusted(Distrust::UnsignedTsigError, claim);
     }
+    if let Err(e) = tsig::verify_reply(key, ex.request_mac, reply, &t) {
+        return untrusted(Distrust::FailedVerification, unverified(server, &e));
+    }
+    // Verified: what it says is the server's word.
+    let verified = match t.error {
+        TsigRcode::NoError => {
+            let offset = t.time_signed as i64 - ex.signed_at as i64;
+            if offset.unsigned_abs() > u64::from(t.fudge) {
+                Err(ProviderError::new(
+                    ProviderErrorKind::ClockSkew { offset_secs: offset },
+                    format!("the reply from {server} is signed {offset} s away from this machine's clock, outside the fudge of {} s", t.fudge),
+                ))
+            } else {
+                decode(server, rcode, reply)
+            }
+        }
+        TsigRcode::BadTime => match t.server_time() {
+            Some(server_time) => Err(badtime(server, server_time, ex.signed_at)),
+            None => Err(protocol(format!(
+                "{server} answered BADTIME without its time in the tsig other data"
+            ))),
+        },
+        // A server must not sign these (RFC 8945 §5.3.2), but this one did, with our key.
+        TsigRcode::BadKey => Err(badkey(server, key)),
+        TsigRcode::BadSig => Err(badsig(server, key)),
+        TsigRcode::BadTrunc | TsigRcode::Other(_) => Err(protocol(format!(
+            "{server} answered with tsig error {}",
+            tsig_rcode_name(t.error)
+        ))),
+    };
+    Verdict::Trusted(verified)
+}
+
+/// An untrusted reply whose claim is reported as a transient error.
+fn untrusted(why: Distrust, claim: ProviderError) -> Verdict {
+    let mut claim = claim;
+    claim.kind = ProviderErrorKind::Transient;
+    Verdict::Untrusted(Untrusted {
+        why,
+        claim,
+        rcode: None,
+    })
+}
+
+/// Decodes a reply that is trusted.
+fn decode(server: SocketAddr, rcode: u8, reply: &[u8]) -> Result<CheckedReply, ProviderError> {
     let message = Message::from_vec(reply)
         .map_err(|e| protocol(format!("could not parse the reply from {server}: {e}")))?;
     Ok(CheckedReply { rcode, message })
@@ -599,41 +696,71 @@ mod tests {
         r
     }
 
+    impl Verdict {
+        /// The trusted result; panics on an untrusted reply.
+        fn trusted(self) -> Result<CheckedReply, ProviderError> {
+            match self {
+                Verdict::Trusted(r) => r,
+                Verdict::Untrusted(u) => panic!("untrusted: {u:?}"),
+            }
+        }
+
+        /// The untrusted claim; panics on a trusted reply.
+        fn untrusted(self) -> Untrusted {
+            match self {
+                Verdict::Untrusted(u) => u,
+                Verdict::Trusted(r) => panic!("trusted: {r:?}"),
+            }
+        }
+    }
+
+    /// See: issue 8 (item 3). BADKEY / BADSIG come unsigned (RFC 8945 §5.3.2), so anyone can
+    /// send them: they are remembered in the server's words (the message and hint users know),
+    /// but as a transient claim, never Auth.
     #[test]
-    fn badkey_reply_is_auth_naming_the_settings() {
+    fn unsigned_badkey_and_badsig_are_untrusted_claims_in_the_servers_words() {
         let k = key();
-        let e = check_reply(
+        let u = check_reply(
             &sent(Some(&k), &[1; 32], 1_700_000_000),
             &with_unsigned_tsig(reply(9), 17),
         )
-        .unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Auth);
+        .untrusted();
+        assert_eq!(u.why, Distrust::UnsignedTsigError);
+        assert_eq!(u.claim.kind, ProviderErrorKind::Transient);
         assert_eq!(
-            e.message,
+            u.claim.message,
             "127.0.0.1:5300 does not know tsig key ddnsd-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)"
         );
-        let hint = e.hint().unwrap();
+        let hint = u.claim.hint().unwrap();
         assert!(
             hint.contains("tsig_name") && hint.contains("tsig_algorithm"),
             "{hint}"
         );
-    }
 
-    #[test]
-    fn badsig_reply_is_auth_wrong_secret() {
-        let k = key();
-        let e = check_reply(
+        let u = check_reply(
             &sent(Some(&k), &[1; 32], 1_700_000_000),
             &with_unsigned_tsig(reply(9), 16),
         )
-        .unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Auth);
-        assert!(e.message.contains("BADSIG"), "{}", e.message);
-        let hint = e.hint().unwrap();
+        .untrusted();
+        assert_eq!(u.why, Distrust::UnsignedTsigError);
+        assert_eq!(u.claim.kind, ProviderErrorKind::Transient);
+        assert_eq!(
+            u.claim.message,
+            "127.0.0.1:5300 rejected the signature made with tsig key ddnsd-key (NOTAUTH, BADSIG)"
+        );
+        let hint = u.claim.hint().unwrap();
         assert!(
             hint.starts_with("wrong secret") && hint.contains("tsig_secret"),
             "{hint}"
         );
+        // An unsigned TSIG record with any other error is just unsigned.
+        let u = check_reply(
+            &sent(Some(&k), &[1; 32], 1_700_000_000),
+            &with_unsigned_tsig(reply(0), 0),
+        )
+        .untrusted();
+        assert_eq!(u.why, Distrust::Unsigned);
+        assert_eq!(u.claim.kind, ProviderErrorKind::Transient);
     }
 
     #[test]
@@ -652,7 +779,9 @@ mod tests {
             &hex("00006b06145e"),
         )
         .unwrap();
-        let e = check_reply(&sent(Some(&k), &req_mac, signed_at), &r).unwrap_err();
+        let e = check_reply(&sent(Some(&k), &req_mac, signed_at), &r)
+            .trusted()
+            .unwrap_err();
         let offset = (server_time - signed_at) as i64;
         assert_eq!(
             e.kind,
@@ -664,54 +793,106 @@ mod tests {
             e.message,
             format!("127.0.0.1:5300 rejected the signing time (NOTAUTH, BADTIME): clocks differ by {offset} s")
         );
-        // A BADTIME reply signed with another request MAC does not verify.
-        let e = check_reply(&sent(Some(&k), &[0u8; 32], signed_at), &r).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Protocol);
+        // A BADTIME reply signed over another request MAC does not verify: not trusted.
+        let u = check_reply(&sent(Some(&k), &[0u8; 32], signed_at), &r).untrusted();
+        assert_eq!(u.why, Distrust::FailedVerification);
+        assert_eq!(u.claim.kind, ProviderErrorKind::Transient);
     }
 
+    /// See: issue 8 (item 3). With a key, only a verified reply is acted on — whatever its
+    /// RCODE; without one, every reply is.
     #[test]
-    fn noerror_reply_must_be_signed_and_verify() {
+    fn with_a_key_only_verified_replies_are_trusted() {
         let k = key();
         let mac = [5u8; 32];
         let now = 1_800_000_000;
         let good = tsig::sign_reply(&k, &mac, &reply(0), now + 2, 300, 0, &[]).unwrap();
-        let ok = check_reply(&sent(Some(&k), &mac, now), &good).unwrap();
-        assert_eq!(ok.rcode, 0);
-
-        let unsigned = check_reply(&sent(Some(&k), &mac, now), &reply(0)).unwrap_err();
-        assert_eq!(unsigned.kind, ProviderErrorKind::Protocol);
-        assert!(
-            unsigned.message.contains("not signed"),
-            "{}",
-            unsigned.message
+        assert_eq!(
+            check_reply(&sent(Some(&k), &mac, now), &good)
+                .trusted()
+                .unwrap()
+                .rcode,
+            0
+        );
+        let refused = tsig::sign_reply(&k, &mac, &reply(5), now, 300, 0, &[]).unwrap();
+        assert_eq!(
+            check_reply(&sent(Some(&k), &mac, now), &refused)
+                .trusted()
+                .unwrap()
+                .rcode,
+            5,
+            "a signed REFUSED is the server's word"
         );
 
-        let mut forged = good.clone();
-        forged[3] = 0x00;
-        forged[2] ^= 0x04; // flip AA
-        let e = check_reply(&sent(Some(&k), &mac, now), &forged).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Protocol);
-        assert!(
-            e.message.contains("failed tsig verification"),
-            "{}",
-            e.message
-        );
+        let mut flipped = good.clone();
+        flipped[3] = 0x05; // NOERROR → REFUSED under the same MAC
+        let other_key = TsigKey {
+            secret: Secret::new(b"a-forger-does-not-know-the-secret".to_vec()),
+            ..key()
+        };
+        let renamed = TsigKey {
+            name: fqdn("other-key"),
+            ..key()
+        };
+        // (reply, why, message fragment)
+        let cases: Vec<(Vec<u8>, Distrust, &str)> = vec![
+            (reply(0), Distrust::Unsigned, "the reply from 127.0.0.1:5300 is not signed although the request was signed with key ddnsd-key; not trusting it"),
+            (reply(5), Distrust::Unsigned, "the REFUSED reply from 127.0.0.1:5300 is not signed although the request was signed with key ddnsd-key; not trusting it"),
+            (flipped, Distrust::FailedVerification, "the reply from 127.0.0.1:5300 failed tsig verification: the reply's MAC does not verify"),
+            (
+                tsig::sign_reply(&other_key, &mac, &reply(0), now, 300, 0, &[]).unwrap(),
+                Distrust::FailedVerification,
+                "the reply's MAC does not verify",
+            ),
+            (
+                tsig::sign_reply(&renamed, &mac, &reply(0), now, 300, 0, &[]).unwrap(),
+                Distrust::FailedVerification,
+                "not the request's key",
+            ),
+            (good[..good.len() - 3].to_vec(), Distrust::Undecodable, "could not read the tsig record"),
+            (good[..7].to_vec(), Distrust::Undecodable, "shorter than a dns header"),
+        ];
+        for (bytes, why, fragment) in cases {
+            let rcode = (why == Distrust::Unsigned && bytes[3] != 0).then_some(bytes[3]);
+            let u = check_reply(&sent(Some(&k), &mac, now), &bytes).untrusted();
+            assert_eq!(u.rcode, rcode, "{}", u.claim.message);
+            assert_eq!(u.why, why, "{}", u.claim.message);
+            assert_eq!(u.claim.kind, ProviderErrorKind::Transient);
+            assert!(u.claim.message.contains(fragment), "{}", u.claim.message);
+        }
 
         let late = tsig::sign_reply(&k, &mac, &reply(0), now + 1000, 300, 0, &[]).unwrap();
-        let e = check_reply(&sent(Some(&k), &mac, now), &late).unwrap_err();
+        let e = check_reply(&sent(Some(&k), &mac, now), &late)
+            .trusted()
+            .unwrap_err();
         assert_eq!(e.kind, ProviderErrorKind::ClockSkew { offset_secs: 1000 });
 
-        // Without a key, an unsigned reply is fine; an unsigned error reply is fine with a key.
+        // Without a key nothing can be verified: every reply is taken as it comes.
         assert_eq!(
-            check_reply(&sent(None, &[], now), &reply(0)).unwrap().rcode,
+            check_reply(&sent(None, &[], now), &reply(0))
+                .trusted()
+                .unwrap()
+                .rcode,
             0
         );
         assert_eq!(
-            check_reply(&sent(Some(&k), &mac, now), &reply(5))
+            check_reply(&sent(None, &[], now), &reply(5))
+                .trusted()
                 .unwrap()
                 .rcode,
             5
         );
+        assert_eq!(
+            check_reply(&sent(None, &[], now), &reply(0)[..5])
+                .trusted()
+                .unwrap_err()
+                .kind,
+            ProviderErrorKind::Protocol
+        );
+        // The strongest claim wins when only untrusted replies come.
+        assert!(Distrust::UnsignedTsigError > Distrust::FailedVerification);
+        assert!(Distrust::FailedVerification > Distrust::Unsigned);
+        assert!(Distrust::Unsigned > Distrust::Undecodable);
     }
 
     #[test]
