@@ -108,6 +108,12 @@ pub struct BindServer;
 impl BindServer {
     /// Starts `named -g` serving `zone`, updatable with `key`, on a free port.
     pub fn start(zone: &TestZone, key: &TestKey) -> DnsServer {
+        Self::start_with_policy(zone, key, &format!("grant {} zonesub ANY;", key.name))
+    }
+
+    /// Like [`BindServer::start`] with the zone's `update-policy` rules given (first match
+    /// wins, e.g. `deny KEY name x.example.test. ANY; grant KEY zonesub ANY;`).
+    pub fn start_with_policy(zone: &TestZone, key: &TestKey, policy: &str) -> DnsServer {
         let named = find_binary("named", "bind9");
         let dir = tempfile::tempdir().expect("create a temp dir for named");
         let d = dir.path();
@@ -130,7 +136,7 @@ zone "{apex}" {{
     type primary;
     file "{d}/{apex}.zone";
     journal "{d}/{apex}.zone.jnl";
-    update-policy {{ grant {kname} zonesub ANY; }};
+    update-policy {{ {policy} }};
 }};
 "#,
             kname = key.name,
