@@ -1261,4 +1261,111 @@ mod tests {
             None
         );
     }
+
+    /// `n` cases per property in CI; a long run sets `PROPTEST_CASES` (docs/design/testing.md).
+    fn cases(n: u32) -> proptest::test_runner::Config {
+        let config = proptest::test_runner::Config::default();
+        if std::env::var_os("PROPTEST_CASES").is_some() {
+            config
+        } else {
+            proptest::test_runner::Config { cases: n, ..config }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// True when byte `i` of a reply signed with the `ddnsd-key` / hmac-sha256 key lies in
+    /// the TSIG record's key name or algorithm name: the record is the last 82 bytes (owner
+    /// 11, fixed 10, algorithm 13, then 48 bytes of rdata).
+    fn case_blind(reply: &[u8], i: usize) -> bool {
+        let start = reply.len() - 82;
+        (start..start + 11).contains(&i) || (start + 21..start + 34).contains(&i)
+    }
+
+    /// A reply as a server signs it: `rcode`, the zone echoed, with `answers` A records.
+    fn signed(rcode: u8, answers: u16, mac: &[u8], at: u64) -> Vec<u8> {
+        let mut m = Message::new(0x1234, MessageType::Response, OpCode::Update);
+        m.metadata.response_code = hickory_proto::op::ResponseCode::from(0, rcode);
+        let mut z = Query::new();
+        z.set_name(Name::from_ascii("example.test.").unwrap())
+            .set_query_type(DnsType::SOA);
+        m.add_query(z);
+        for i in 0..answers {
+            m.add_answer(Record::from_rdata(
+                Name::from_ascii("host.example.test.").unwrap(),
+                300,
+                RData::A(A(std::net::Ipv4Addr::from(u32::from(i)))),
+            ));
+        }
+        tsig::sign_reply(&key(), mac, &m.to_vec().unwrap(), at, 300, 0, &[]).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(cases(1000))]
+
+        /// See: issue 8 (fuzzing). Arbitrary bytes, with and without a key: a verdict, never a
+        /// panic; without a key a decoded message holds no more records than the bytes could.
+        #[test]
+        fn check_reply_takes_arbitrary_bytes_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+        ) {
+            let k = key();
+            match check_reply(&sent(Some(&k), &[5; 32], 1_800_000_000), &bytes) {
+                Verdict::Trusted(_) => prop_assert!(false, "unsigned bytes were trusted"),
+                Verdict::Untrusted(u) => {
+                    prop_assert_eq!(u.claim.kind, ProviderErrorKind::Transient)
+                }
+            }
+            if let Verdict::Trusted(Ok(r)) = check_reply(&sent(None, &[], 0), &bytes) {
+                let m = &r.message;
+                let records = m.queries.len() + m.answers.len() + m.authorities.len()
+                    + m.additionals.len();
+                prop_assert!(records <= bytes.len() / 5);
+            }
+        }
+
+        /// A verified reply with any byte changed past the ID, or cut short, is never trusted:
+        /// it is skipped as a transient claim, whatever it says.
+        #[test]
+        fn damaged_signed_replies_are_never_trusted(
+            rcode in 0u8..16,
+            answers in 0u16..4,
+            hits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let k = key();
+            let mac = [7u8; 32];
+            let now = 1_800_000_000;
+            let good = signed(rcode, answers, &mac, now);
+            match check_reply(&sent(Some(&k), &mac, now), &good) {
+                Verdict::Trusted(Ok(r)) => {
+                    prop_assert_eq!(r.rcode, rcode);
+                    prop_assert_eq!(r.message.answers.len(), usize::from(answers));
+                }
+                other => prop_assert!(false, "{other:?}"),
+            }
+            let mut bad = good.clone();
+            for (at, value) in hits {
+                let i = 2 + at.index(bad.len() - 2);
+                // The TSIG's key and algorithm names are MACed in canonical (lower-case) form
+                // (RFC 8945 §4.3.3), so their letters' case is not the signer's to fix.
+                if !(case_blind(&good, i) && good[i].eq_ignore_ascii_case(&value)) {
+                    bad[i] = value;
+                }
+            }
+            if bad != good {
+                let trusted = matches!(
+                    check_reply(&sent(Some(&k), &mac, now), &bad),
+                    Verdict::Trusted(_)
+                );
+                prop_assert!(!trusted, "a damaged reply was trusted");
+            }
+            let short = &good[..cut.index(good.len())];
+            let trusted = matches!(
+                check_reply(&sent(Some(&k), &mac, now), short),
+                Verdict::Trusted(_)
+            );
+            prop_assert!(!trusted, "a cut reply was trusted");
+        }
+    }
 }
