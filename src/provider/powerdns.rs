@@ -47,13 +47,13 @@ pub const DEFAULT_SERVER_ID: &str = "localhost";
 /// The [`ProviderHints`] key under which the zone is remembered.
 pub const HINT_ZONE: &str = "zone";
 
-const SERVICE: &str = "PowerDNS server";
+const SERVICE: &str = "PowerDNS";
 const AUTH_HINT: &str = "check api_key: it must equal the server's api-key setting (the key gives full access to the API; PowerDNS has no narrower permission)";
 
 /// Settings of a PowerDNS provider.
 #[derive(Clone, Debug)]
 pub struct PowerDnsSettings {
-    /// The API's base URL, without `/api/v1` (e.g. `http://192.0.2.53:8081`).
+    /// The API's base URL (e.g. `http://192.0.2.53:8081`; a trailing `/api/v1` is allowed).
     pub endpoint: String,
     /// The server's `api-key`.
     pub api_key: Secret<String>,
@@ -86,9 +86,7 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
         env: &r.api_key_env,
     });
     let zone = fields::zone(f, &r.zone);
-    // Users paste either the server's root or the API's; both mean the same base.
-    let endpoint = fields::endpoint(f, &Some(r.endpoint), "")
-        .map(|e| e.trim_end_matches("/api/v1").to_owned());
+    let endpoint = fields::endpoint(f, &Some(r.endpoint), "");
     let server_id = match r.server_id {
         None => Some(DEFAULT_SERVER_ID.to_owned()),
         Some(s) if is_plain_id(s.get_ref()) => Some(s.into_inner()),
@@ -145,10 +143,10 @@ impl PowerDns {
     }
 
     fn zones_url(&self) -> String {
-        format!(
-            "{}/api/v1/servers/{}/zones",
-            self.settings.endpoint, self.settings.server_id
-        )
+        // Users paste either the server's root or the API's; both mean the same base.
+        let base = self.settings.endpoint.trim_end_matches('/');
+        let base = base.strip_suffix("/api/v1").unwrap_or(base);
+        format!("{base}/api/v1/servers/{}/zones", self.settings.server_id)
     }
 
     fn zone_url(&self, zone: &Fqdn) -> String {
@@ -462,6 +460,45 @@ mod tests {
         let e = status_error("list zones", &resp(401, "Unauthorized")).unwrap();
         assert_eq!(e.message, "list zones: the api key was rejected (http 401)");
         assert_eq!(e.hint().as_deref(), Some(AUTH_HINT));
+    }
+
+    fn parse(table: &str) -> Result<PowerDnsSettings, String> {
+        let text = format!(
+            "{table}\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n\n[[records]]\nname = \"h.example.com\"\nprovider = \"pdns\"\nsources = [\"s\"]\n"
+        );
+        let env = |n: &str| (n == "PDNS_API_KEY").then(|| "k".to_owned());
+        let c = crate::config::from_text(&text, std::path::Path::new("t.toml"), &env)
+            .map_err(|e| e.to_string())?;
+        Ok(c.providers["pdns"]
+            .get::<PowerDnsSettings>()
+            .expect("powerdns settings")
+            .clone())
+    }
+
+    #[test]
+    fn the_example_and_its_variants_parse() {
+        let s = parse(KIND.example).unwrap();
+        assert_eq!(s.endpoint, "http://192.0.2.53:8081");
+        assert_eq!(s.server_id, "localhost");
+        assert_eq!(s.zone, None);
+        assert_eq!(s.api_key.expose(), "k");
+        let s = parse(
+            "[providers.pdns]\nkind = \"powerdns\"\nendpoint = \"https://dns.example.com/api/v1/\"\napi_key = \"x\"\nserver_id = \"other\"\nzone = \"example.com.\"",
+        )
+        .unwrap();
+        assert_eq!(s.endpoint, "https://dns.example.com/api/v1");
+        assert_eq!(s.server_id, "other");
+        assert_eq!(s.zone.as_ref().map(Fqdn::as_str), Some("example.com"));
+        let e = parse("[providers.pdns]\nkind = \"powerdns\"\napi_key = \"x\"").unwrap_err();
+        assert!(e.contains("endpoint"), "{e}");
+        let e = parse(
+            "[providers.pdns]\nkind = \"powerdns\"\nendpoint = \"http://h:1\"\napi_key = \"x\"\nserver_id = \"a/b\"",
+        )
+        .unwrap_err();
+        assert!(e.contains("server_id \"a/b\" is not a plain identifier"), "{e}");
+        // The Debug form never shows the key.
+        let s = parse("[providers.pdns]\nkind = \"powerdns\"\nendpoint = \"http://h:1\"\napi_key = \"sekrit\"").unwrap();
+        assert!(!format!("{s:?}").contains("sekrit"));
     }
 
     #[test]

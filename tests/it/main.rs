@@ -14,5 +14,6 @@ mod daemon_bind;
 mod dnspod;
 mod harness;
 mod netlink;
+mod powerdns;
 mod rfc2136;
 mod sources;
