@@ -458,10 +458,12 @@ fn battery() {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let trace_text = std::fs::read_to_string(&trace).unwrap_or_default();
-    let lines: Vec<&str> = stdout
+    let mut lines: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("conformance "))
         .collect();
+    // The fixtures ran in parallel: group each provider's lines (skips, then its summary).
+    lines.sort_by_key(|l| l.split(':').next().unwrap_or(""));
     for l in &lines {
         println!("{l}");
     }
