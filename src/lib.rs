@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod addr;
+pub mod backoff;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod fields;
 pub mod http;
 pub mod limits;
+pub mod logging;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;

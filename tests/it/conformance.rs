@@ -39,7 +39,8 @@ use ddnsd::addr::Source;
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope};
-use ddnsd::reconcile::{run_pass, Pass, RunReport, Status};
+use ddnsd::backoff::ThreadJitter;
+use ddnsd::reconcile::{run_pass, Holds, Pass, RunReport, Status};
 use ddnsd::record::{Fqdn, RecordKey, RecordSpec, RecordType, Ttl};
 use ddnsd::state::{MemoryStore, StateStore};
 
@@ -640,16 +641,21 @@ impl Bench<'_> {
         }
         let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
         providers.insert(PROVIDER.to_owned(), self.provider(creds));
-        run_pass(&Pass {
-            sources: &sources,
-            providers: &providers,
-            records: &specs,
-            store,
-            clock: &SystemClock,
-            dry_run: false,
-            verify,
-            only_sources: None,
-        })
+        // Fresh holds too: each pass is a new `run --once` process.
+        run_pass(
+            &Pass {
+                sources: &sources,
+                providers: &providers,
+                records: &specs,
+                store,
+                clock: &SystemClock,
+                dry_run: false,
+                verify,
+                only_sources: None,
+            },
+            &mut Holds::default(),
+            &mut ThreadJitter,
+        )
         .await
     }
 

@@ -112,6 +112,19 @@ pub struct BindServer;
 impl BindServer {
     /// Starts `named -g` serving `zone`, updatable with `key`, on a free port.
     pub fn start(zone: &TestZone, key: &TestKey) -> DnsServer {
+        // The first matching rule decides (BIND ARM, "update-policy"): the zone's refused
+        // names first.
+        let deny: String = zone
+            .deny_update
+            .iter()
+            .map(|n| format!("deny {} name {n}.{}. ANY; ", key.name, zone.apex))
+            .collect();
+        BindServer::start_with_policy(zone, key, &format!("{deny}grant {} zonesub ANY;", key.name))
+    }
+
+    /// Like [`BindServer::start`], with `policy` as the zone's `update-policy` rules (e.g.
+    /// `grant KEY name allowed.example.test AAAA;` to refuse every other name).
+    pub fn start_with_policy(zone: &TestZone, key: &TestKey, policy: &str) -> DnsServer {
         let named = find_binary("named", "bind9");
         let dir = tempfile::tempdir().expect("create a temp dir for named");
         let d = dir.path();
@@ -134,7 +147,7 @@ zone "{apex}" {{
     type primary;
     file "{d}/{apex}.zone";
     journal "{d}/{apex}.zone.jnl";
-    update-policy {{ {deny}grant {kname} zonesub ANY; }};
+    update-policy {{ {policy} }};
 }};
 "#,
             kname = key.name,
@@ -142,12 +155,6 @@ zone "{apex}" {{
             secret = key.secret_b64,
             d = d.display(),
             apex = zone.apex,
-            // The first matching rule decides (BIND ARM, "update-policy").
-            deny = zone
-                .deny_update
-                .iter()
-                .map(|n| format!("deny {} name {n}.{}. ANY; ", key.name, zone.apex))
-                .collect::<String>(),
         );
         let conf_path = d.join("named.conf");
         fs::write(&conf_path, conf).unwrap();
