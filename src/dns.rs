@@ -1,6 +1,6 @@
 //! One DNS exchange on the wire, shared by the `dns` address source and the rfc2136 provider:
 //! send a request over UDP (retransmitted within the timeout), ask again over TCP when the
-//! reply is truncated (RFC 1035 §4.2.1), keep only replies that answer *this* request (same
+//! reply is truncated (RFC 1035 §4.2.1) — or at once when the request is too long for UDP — keep only replies that answer *this* request (same
 //! ID, opcode and question, QR set), and read at most [`limits::MAX_REPLY`](crate::limits::MAX_REPLY) bytes.
 //!
 //! Knows nothing about providers, sources or TSIG: the caller builds the request bytes and
@@ -21,6 +21,11 @@ use crate::limits::MAX_REPLY;
 
 /// Length of a DNS header (RFC 1035 §4.1.1).
 pub const HEADER_LEN: usize = 12;
+
+/// The longest request sent over UDP. RFC 1035 §4.2.1: "Messages carried by UDP are restricted
+/// to 512 bytes (not counting the IP or UDP headers)"; ddnsd sends no EDNS, so a longer request
+/// (a batch of UPDATEs) goes over TCP from the start.
+pub const MAX_UDP_REQUEST: usize = 512;
 
 /// One request to send.
 #[derive(Clone, Copy, Debug)]
@@ -108,7 +113,8 @@ pub enum ExchangeError {
         /// Matching replies the caller skipped.
         skipped: usize,
     },
-    /// The TCP connection broke after the request was sent.
+    /// The request reached the server, then the exchange broke: the TCP connection failed
+    /// after the request was sent, or could not be opened after a truncated UDP reply.
     #[error("{step} failed: {error}")]
     Broken {
         /// Where it failed.
@@ -136,11 +142,30 @@ pub async fn exchange<T>(
         return Err(ExchangeError::Oversized(ex.request.len()));
     }
     let mut skipped = 0;
+    if ex.request.len() > MAX_UDP_REQUEST {
+        return tcp(ex, &mut judge, &mut skipped).await;
+    }
     match udp(ex, &mut judge, &mut skipped).await? {
         Udp::Answer(t) => Ok(t),
         Udp::Truncated => {
             tracing::debug!(server = %ex.server, "reply truncated, asking again over tcp");
-            tcp(ex, &mut judge, &mut skipped).await
+            // The server answered over UDP, so it has the request: if TCP then fails, the
+            // request may have been acted on (`Broken`), unlike a server never reached.
+            tcp(ex, &mut judge, &mut skipped)
+                .await
+                .map_err(|e| match e {
+                    ExchangeError::Unreachable { step, error } => {
+                        ExchangeError::Broken { step, error }
+                    }
+                    ExchangeError::ConnectTimeout(d) => ExchangeError::Broken {
+                        step: Step::TcpConnect,
+                        error: io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("timed out after {d:?}"),
+                        ),
+                    },
+                    other => other,
+                })
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `kind = "rfc2136"`: DNS UPDATE (RFC 2136) signed with TSIG (RFC 8945), sent natively over
-//! UDP (TCP when the reply is truncated).
+//! UDP (TCP when the reply is truncated or the request long); a batch is one UPDATE per zone.
 //!
 //! Owns the adapter: settings, zone discovery and the [`Provider`] impl, which signs the
 //! messages built by [`kit::dnsmsg`](super::kit::dnsmsg) (pure: UPDATE and query builders,
@@ -13,20 +13,22 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures::future::BoxFuture;
+use futures::stream::{self, StreamExt};
 use hickory_proto::op::Message;
 use hickory_proto::rr::RecordType as DnsType;
 use serde::Deserialize;
 
 use super::kit::dnsmsg::{
-    check_reply, dns_type, live_addresses, protocol, query_message, query_rcode_error,
-    rejected_build, update_message, update_rcode_error, zone_from_soa_reply, CheckedReply, Sent,
+    batch_update_messages, check_reply, dns_type, live_addresses, protocol, query_message,
+    query_rcode_error, rejected_build, update_message, update_rcode_error, zone_from_soa_reply,
+    CheckedReply, Sent, MAX_UPDATE_LEN,
     Untrusted, UpdateContext, Verdict, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN,
     RCODE_REFUSED,
 };
 use super::sign::tsig::{self, TsigAlgorithm, TsigKey, DEFAULT_FUDGE};
 use super::{
     Configured, Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind,
-    ProviderHints,
+    ProviderHints, RetryPolicy, Scope, Write,
 };
 use crate::clock::Clock;
 use crate::dns::{self, ExchangeError, Sieve};
@@ -222,41 +224,18 @@ impl Provider for Rfc2136 {
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
         Box::pin(async move {
-            let hinted = hints
-                .0
-                .get(HINT_ZONE)
-                .and_then(|z| Fqdn::parse_relaxed(z).ok())
-                .filter(|z| desired.name.is_within(z));
-            let (zone, source) = match (&self.settings.zone, hinted) {
-                (Some(z), _) => (z.clone(), ZoneSource::Config),
-                (None, Some(z)) => (z, ZoneSource::Hint),
-                (None, None) => (self.find_zone(&desired.name).await?, ZoneSource::Discovered),
-            };
-            let zone = match self.update(&zone, desired).await {
-                Ok(()) => zone,
-                // A remembered zone may have been split or moved since: find it again, once.
-                Err(e)
-                    if source == ZoneSource::Hint
-                        && matches!(
-                            e.kind,
-                            ProviderErrorKind::ZoneNotFound | ProviderErrorKind::Rejected
-                        ) =>
-                {
-                    let fresh = self.find_zone(&desired.name).await?;
-                    if fresh == zone {
-                        return Err(e);
-                    }
-                    self.update(&fresh, desired).await?;
-                    fresh
-                }
-                Err(e) => return Err(e),
-            };
-            let mut out = hints.clone();
-            if source != ZoneSource::Config {
-                out.0.insert(HINT_ZONE.to_owned(), zone.to_string());
-            }
-            Ok(out)
+            let (zone, source) = self.zone_for(desired, hints).await?;
+            self.apply_in(zone, source, desired, hints).await
         })
+    }
+
+    /// One UPDATE per zone carrying every RRset of that zone (issue 13), split only where a
+    /// message would pass 64 KiB; see `Rfc2136::batch`.
+    fn apply_batch<'a>(
+        &'a self,
+        writes: &'a [Write],
+    ) -> BoxFuture<'a, Vec<Result<ProviderHints, ProviderError>>> {
+        Box::pin(self.batch(writes))
     }
 }
 
@@ -275,63 +254,244 @@ enum ZoneSource {
 const UDP_SENDS: u32 = 3;
 
 impl Rfc2136 {
-    /// Sends the replacing UPDATE for `desired` to `zone` and checks the reply.
-    async fn update(&self, zone: &Fqdn, desired: &RrSet) -> Result<(), ProviderError> {
-        let key = desired.key();
-        let msg = update_message(zone, desired, rand::random()).map_err(rejected_build)?;
-        let reply = match self.exchange(&msg).await {
-            Ok(r) => r,
-            // UDP gives no delivery receipt: when no reply arrives the UPDATE may still have been
-            // applied (reply lost) — or never arrived. We say so honestly (Unconfirmed: state is
-            // not updated and a verify is scheduled) rather than "could not reach", which would
-            // claim nothing happened. Only errors that prove non-delivery (connection refused)
-            // are reported as "could not reach".
-            Err(Failure::Reply(e)) => return Err(e),
-            // Only replies that could not be trusted came: report what they said — in the words
-            // of the RCODE table when a plain unsigned error said it — as transient (see
-            // `check_reply`). Retrying is safe: the UPDATE replaces the RRset, so applying it
-            // twice changes nothing.
-            Err(Failure::Untrusted(u)) => {
-                let ctx = UpdateContext {
-                    server: self.settings.server,
-                    zone,
-                    key: &key,
-                    tsig_name: self.settings.tsig.as_ref().map(|k| &k.name),
-                };
-                let claim = u
-                    .rcode
-                    .and_then(|r| update_rcode_error(&ctx, r))
-                    .map(|mut e| {
-                        e.kind = ProviderErrorKind::Transient;
-                        e
-                    })
-                    .unwrap_or(u.claim);
-                return Err(claim);
+    /// The zone of `desired`: from the settings, else the remembered hint, else found by SOA
+    /// queries.
+    async fn zone_for(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<(Fqdn, ZoneSource), ProviderError> {
+        let hinted = hints
+            .0
+            .get(HINT_ZONE)
+            .and_then(|z| Fqdn::parse_relaxed(z).ok())
+            .filter(|z| desired.name.is_within(z));
+        Ok(match (&self.settings.zone, hinted) {
+            (Some(z), _) => (z.clone(), ZoneSource::Config),
+            (None, Some(z)) => (z, ZoneSource::Hint),
+            (None, None) => (self.find_zone(&desired.name).await?, ZoneSource::Discovered),
+        })
+    }
+
+    /// Replaces `desired` in `zone` with an UPDATE of its own; a remembered zone that the
+    /// server no longer takes is looked up again, once.
+    async fn apply_in(
+        &self,
+        zone: Fqdn,
+        source: ZoneSource,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
+        let zone = match self.update(&zone, desired).await {
+            Ok(()) => zone,
+            // A remembered zone may have been split or moved since: find it again, once.
+            Err(e)
+                if source == ZoneSource::Hint
+                    && matches!(
+                        e.kind,
+                        ProviderErrorKind::ZoneNotFound | ProviderErrorKind::Rejected
+                    ) =>
+            {
+                let fresh = self.find_zone(&desired.name).await?;
+                if fresh == zone {
+                    return Err(e);
+                }
+                self.update(&fresh, desired).await?;
+                fresh
             }
-            Err(Failure::Wire(e)) if is_unreachable(&e) => return Err(self.unreachable(&e)),
-            Err(Failure::Wire(_)) => {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::Unconfirmed,
-                    format!(
-                        "could not confirm update of {key}: no reply from {} within {}",
-                        self.settings.server,
-                        fmt_duration(self.settings.timeout)
-                    ),
-                ))
+            Err(e) => return Err(e),
+        };
+        Ok(hints_after(&zone, source, hints))
+    }
+
+    /// Writes a batch: the zones of all writes (found concurrently where not known), then one
+    /// UPDATE per zone carrying all its RRsets — zones concurrently, at most [`IN_FLIGHT`] at a
+    /// time — split only where a message would pass [`MAX_UPDATE_LEN`]. One result per write,
+    /// in order.
+    ///
+    /// An UPDATE is one transaction (RFC 2136 §3.4.2.1: "the update section is processed as a
+    /// single atomic unit"): if the server refuses it, it refuses every RRset in it — so one
+    /// name outside the key's update-policy would fail its zone's others. When a message of
+    /// several RRsets is answered with an error about what it asked (REFUSED, NOTAUTH,
+    /// NOTZONE, FORMERR, YX*/NX*: the kinds retried only on change), each of its RRsets is
+    /// sent again in an UPDATE of its own, so only the RRset at fault fails. Errors about the
+    /// exchange or the server (no reply, SERVFAIL, clock skew, unreachable) go to every RRset
+    /// of the message as they are. After an error about the whole provider (unreachable,
+    /// clock skew, a rejected key), no further UPDATE is sent: the writes not yet sent get
+    /// that error too.
+    async fn batch(&self, writes: &[Write]) -> Vec<Result<ProviderHints, ProviderError>> {
+        let halt = Halt::default();
+        // The futures are made before they enter the stream: a closure mapping inside it
+        // trips the compiler's higher-ranked Send check for the boxed future.
+        let mut lookups = Vec::with_capacity(writes.len());
+        for w in writes {
+            lookups.push(self.zone_for(&w.desired, &w.hints));
+        }
+        let zones: Vec<_> = stream::iter(lookups).buffered(IN_FLIGHT).collect().await;
+        let mut results: Vec<Option<Result<ProviderHints, ProviderError>>> =
+            writes.iter().map(|_| None).collect();
+        // Zones in the order they first appear, each with its writes in order.
+        let mut groups: Vec<(Fqdn, Vec<(usize, ZoneSource)>)> = Vec::new();
+        for (i, z) in zones.into_iter().enumerate() {
+            match z {
+                Ok((zone, source)) => match groups.iter_mut().find(|(g, _)| *g == zone) {
+                    Some((_, members)) => members.push((i, source)),
+                    None => groups.push((zone, vec![(i, source)])),
+                },
+                Err(e) => {
+                    halt.note(&e);
+                    results[i] = Some(Err(e));
+                }
+            }
+        }
+        let mut zone_updates = Vec::with_capacity(groups.len());
+        for (zone, members) in groups {
+            zone_updates.push(self.apply_zone(zone, members, writes, &halt));
+        }
+        let done: Vec<_> = stream::iter(zone_updates)
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        for (i, r) in done.into_iter().flatten() {
+            results[i] = Some(r);
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(halt.error().unwrap_or_else(never_sent))))
+            .collect()
+    }
+
+    /// The UPDATEs of one zone's writes (`members`: indices into `writes` and where their zone
+    /// came from), with one result per member.
+    async fn apply_zone(
+        &self,
+        zone: Fqdn,
+        members: Vec<(usize, ZoneSource)>,
+        writes: &[Write],
+        halt: &Halt,
+    ) -> Vec<(usize, Result<ProviderHints, ProviderError>)> {
+        let sets: Vec<&RrSet> = members.iter().map(|(i, _)| &writes[*i].desired).collect();
+        let mut out = Vec::with_capacity(members.len());
+        let plan = match batch_update_messages(&zone, &sets, MAX_UPDATE_LEN) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = rejected_build(e);
+                return members.iter().map(|(i, _)| (*i, Err(e.clone()))).collect();
             }
         };
+        for (j, e) in plan.refused {
+            out.push((members[j].0, Err(rejected_build(e))));
+        }
+        for batch in plan.updates {
+            let carried: Vec<(usize, ZoneSource)> = batch.sets.iter().map(|j| members[*j]).collect();
+            if let Some(e) = halt.error() {
+                out.extend(carried.iter().map(|(i, _)| (*i, Err(e.clone()))));
+                continue;
+            }
+            if let [(i, source)] = carried[..] {
+                let w = &writes[i];
+                let r = self.apply_in(zone.clone(), source, &w.desired, &w.hints).await;
+                halt.note_result(&r);
+                out.push((i, r));
+                continue;
+            }
+            let mut msg = batch.message;
+            msg.metadata.id = rand::random();
+            let outcome = self.send_update(&msg).await;
+            if self.split_after(&zone, &writes[carried[0].0].desired, &outcome) {
+                tracing::debug!(provider = %self.name, zone = %zone, rrsets = carried.len(), "batch update refused; sending each rrset alone");
+                for (i, source) in carried {
+                    let w = &writes[i];
+                    let r = self.apply_in(zone.clone(), source, &w.desired, &w.hints).await;
+                    halt.note_result(&r);
+                    out.push((i, r));
+                }
+                continue;
+            }
+            for (i, source) in carried {
+                let w = &writes[i];
+                let r = match self.update_error(&zone, &w.desired, &outcome) {
+                    None => Ok(hints_after(&zone, source, &w.hints)),
+                    Some(e) => Err(e),
+                };
+                halt.note_result(&r);
+                out.push((i, r));
+            }
+        }
+        out
+    }
+
+    /// True when a refused UPDATE of several RRsets should be retried one RRset at a time:
+    /// the server's trusted answer is about what was asked (a kind retried only on change),
+    /// or the message was too long to send.
+    fn split_after(&self, zone: &Fqdn, first: &RrSet, outcome: &UpdateOutcome) -> bool {
+        match outcome {
+            UpdateOutcome::Rcode(_) => self
+                .update_error(zone, first, outcome)
+                .is_some_and(|e| e.kind.retry_policy() == RetryPolicy::UntilChange),
+            UpdateOutcome::Wire(ExchangeError::Oversized(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// Sends the replacing UPDATE for `desired` to `zone` and checks the reply.
+    async fn update(&self, zone: &Fqdn, desired: &RrSet) -> Result<(), ProviderError> {
+        let msg = update_message(zone, desired, rand::random()).map_err(rejected_build)?;
+        let outcome = self.send_update(&msg).await;
+        match self.update_error(zone, desired, &outcome) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one UPDATE (of one RRset or many) and says what came of it.
+    async fn send_update(&self, msg: &Message) -> UpdateOutcome {
+        match self.exchange(msg).await {
+            Ok(reply) => UpdateOutcome::Rcode(reply.rcode),
+            Err(Failure::Reply(e)) => UpdateOutcome::Failed(e),
+            Err(Failure::Untrusted(u)) => UpdateOutcome::Untrusted(u),
+            Err(Failure::Wire(e)) => UpdateOutcome::Wire(e),
+        }
+    }
+
+    /// What an UPDATE's outcome means for `desired`, one of the RRsets it carried: `None` when
+    /// it was applied.
+    fn update_error(
+        &self,
+        zone: &Fqdn,
+        desired: &RrSet,
+        outcome: &UpdateOutcome,
+    ) -> Option<ProviderError> {
+        let key = desired.key();
         let ctx = UpdateContext {
             server: self.settings.server,
             zone,
             key: &key,
             tsig_name: self.settings.tsig.as_ref().map(|k| &k.name),
         };
-        match update_rcode_error(&ctx, reply.rcode) {
-            None => {
-                tracing::debug!(provider = %self.name, record = %key, zone = %zone, addrs = %desired.addrs, "rfc2136 update applied");
-                Ok(())
+        match outcome {
+            UpdateOutcome::Rcode(rcode) => {
+                let e = update_rcode_error(&ctx, *rcode);
+                if e.is_none() {
+                    tracing::debug!(provider = %self.name, record = %key, zone = %zone, addrs = %desired.addrs, "rfc2136 update applied");
+                }
+                e
             }
-            Some(e) => Err(e),
+            UpdateOutcome::Failed(e) => Some(e.clone()),
+            // Only replies that could not be trusted came: report what they said — in the
+            // words of the RCODE table when a plain unsigned error said it — as transient (see
+            // `check_reply`). Retrying is safe: the UPDATE replaces the RRset, so applying it
+            // twice changes nothing.
+            UpdateOutcome::Untrusted(u) => Some(
+                u.rcode
+                    .and_then(|r| update_rcode_error(&ctx, r))
+                    .map(|mut e| {
+                        e.kind = ProviderErrorKind::Transient;
+                        e
+                    })
+                    .unwrap_or_else(|| u.claim.clone()),
+            ),
+            UpdateOutcome::Wire(e) => Some(self.update_wire_error(&key, e)),
         }
     }
 
@@ -367,11 +527,7 @@ impl Rfc2136 {
             Ok(r) => Ok(r),
             Err(Failure::Reply(e)) => Err(e),
             Err(Failure::Untrusted(u)) => Err(u.claim),
-            Err(Failure::Wire(e)) if is_unreachable(&e) => Err(self.unreachable(&e)),
-            Err(Failure::Wire(_)) => Err(self.unreachable_because(&format!(
-                "no reply within {}",
-                fmt_duration(self.settings.timeout)
-            ))),
+            Err(Failure::Wire(e)) => Err(self.query_wire_error(&e)),
         }
     }
 
@@ -432,25 +588,69 @@ impl Rfc2136 {
         }
     }
 
-    /// "could not reach SERVER: why" for a failure that proves nothing was delivered.
-    fn unreachable(&self, e: &ExchangeError) -> ProviderError {
-        let why = match e {
-            ExchangeError::Unreachable { error, .. } => io_reason(error),
-            ExchangeError::ConnectTimeout(d) => {
-                format!("tcp connect timed out after {}", fmt_duration(*d))
-            }
-            ExchangeError::Oversized(_) => "the request is too large for tcp".to_owned(),
-            other => other.to_string(),
-        };
-        self.unreachable_because(&why)
+    /// The error for an UPDATE that got no usable reply (issue 8 item 7). Only failures that
+    /// prove nothing was delivered (connection refused, no TCP connection) are "could not
+    /// reach" (Unreachable: the whole provider waits). Once the UPDATE went out, silence or a
+    /// broken connection may hide an applied update: that is Unconfirmed, never "failed" —
+    /// state is not updated and the live record is read on the next pass.
+    fn update_wire_error(&self, key: &RecordKey, e: &ExchangeError) -> ProviderError {
+        let server = self.settings.server;
+        match e {
+            ExchangeError::NoReply { .. } => ProviderError::new(
+                ProviderErrorKind::Unconfirmed,
+                format!(
+                    "could not confirm update of {key}: no reply from {server} within {}",
+                    fmt_duration(self.settings.timeout)
+                ),
+            ),
+            ExchangeError::Broken { step, error } => ProviderError::new(
+                ProviderErrorKind::Unconfirmed,
+                format!(
+                    "could not confirm update of {key}: {step} with {server} failed: {}",
+                    io_reason(error)
+                ),
+            ),
+            _ => self.common_wire_error(e),
+        }
     }
 
-    /// "could not reach SERVER: why".
-    fn unreachable_because(&self, why: &str) -> ProviderError {
-        ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("could not reach {}: {why}", self.settings.server),
-        )
+    /// The error for a query that got no usable reply: a server that does not answer at all
+    /// is unreachable for every record.
+    fn query_wire_error(&self, e: &ExchangeError) -> ProviderError {
+        let server = self.settings.server;
+        match e {
+            ExchangeError::NoReply { .. } => ProviderError::new(
+                ProviderErrorKind::Unreachable,
+                format!(
+                    "could not reach {server}: no reply within {}",
+                    fmt_duration(self.settings.timeout)
+                ),
+            ),
+            ExchangeError::Broken { step, error } => ProviderError::new(
+                ProviderErrorKind::Transient,
+                format!("the exchange with {server} broke off: {step} failed: {}", io_reason(error)),
+            ),
+            _ => self.common_wire_error(e),
+        }
+    }
+
+    /// Failures that mean the same for updates and queries.
+    fn common_wire_error(&self, e: &ExchangeError) -> ProviderError {
+        let server = self.settings.server;
+        let unreachable = |why: String| {
+            ProviderError::new(
+                ProviderErrorKind::Unreachable,
+                format!("could not reach {server}: {why}"),
+            )
+        };
+        match e {
+            ExchangeError::Unreachable { error, .. } => unreachable(io_reason(error)),
+            // A connection that never opened: nothing was sent (not "could not confirm").
+            ExchangeError::ConnectTimeout(d) => {
+                unreachable(format!("tcp connect timed out after {}", fmt_duration(*d)))
+            }
+            other => protocol(format!("could not send to {server}: {other}")),
+        }
     }
 }
 
@@ -458,9 +658,7 @@ impl Rfc2136 {
 fn is_unreachable(e: &ExchangeError) -> bool {
     matches!(
         e,
-        ExchangeError::Unreachable { .. }
-            | ExchangeError::ConnectTimeout(_)
-            | ExchangeError::Oversized(_)
+        ExchangeError::Unreachable { .. } | ExchangeError::ConnectTimeout(_)
     )
 }
 
@@ -470,6 +668,63 @@ enum Failure {
     Wire(ExchangeError),
     Reply(ProviderError),
     Untrusted(Untrusted),
+}
+
+/// What came of one UPDATE, whichever RRsets it carried.
+#[derive(Debug)]
+enum UpdateOutcome {
+    /// A trusted reply with this header RCODE (NOERROR: applied).
+    Rcode(u8),
+    /// A trusted reply that is an error on its own (clock skew, an undecodable reply).
+    Failed(ProviderError),
+    /// Only replies that could not be trusted.
+    Untrusted(Untrusted),
+    /// No usable reply.
+    Wire(ExchangeError),
+}
+
+/// How many zone look-ups or zone UPDATEs of one batch are in flight at once.
+const IN_FLIGHT: usize = 8;
+
+/// The first error about the whole provider seen in a batch: once set, no further UPDATE is
+/// sent (the default `apply_batch` stops there too).
+#[derive(Debug, Default)]
+struct Halt(std::sync::Mutex<Option<ProviderError>>);
+
+impl Halt {
+    /// Remembers `e` if it is about the whole provider and nothing was remembered yet.
+    fn note(&self, e: &ProviderError) {
+        if e.scope() == Scope::Provider {
+            let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            g.get_or_insert_with(|| e.clone());
+        }
+    }
+
+    fn note_result<T>(&self, r: &Result<T, ProviderError>) {
+        if let Err(e) = r {
+            self.note(e);
+        }
+    }
+
+    /// The error that halted the batch, if one did.
+    fn error(&self) -> Option<ProviderError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// For a write left without a result, which cannot happen: every write is in a zone group or
+/// failed its look-up.
+fn never_sent() -> ProviderError {
+    protocol("the update was not sent".to_owned())
+}
+
+/// The hints to remember after `zone` took an update: the zone, unless it is configured.
+fn hints_after(zone: &Fqdn, source: ZoneSource, hints: &ProviderHints) -> ProviderHints {
+    let mut out = hints.clone();
+    if source != ZoneSource::Config {
+        out.0.insert(HINT_ZONE.to_owned(), zone.to_string());
+    }
+    out
 }
 
 fn io_reason(e: &std::io::Error) -> String {

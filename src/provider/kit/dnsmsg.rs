@@ -41,36 +41,133 @@ pub enum BuildError {
 /// atomically and nothing else in the zone is touched. No prerequisites are sent. An empty
 /// `desired.addrs` only deletes.
 pub fn update_message(zone: &Fqdn, desired: &RrSet, id: u16) -> Result<Message, BuildError> {
-    if !desired.name.is_within(zone) {
-        return Err(BuildError::OutsideZone {
-            name: desired.name.to_string(),
-            zone: zone.to_string(),
-        });
+    let mut msg = empty_update(zone, id)?;
+    add_rrset(&mut msg, zone, desired)?;
+    Ok(msg)
+}
+
+/// The most bytes an UPDATE may hold before its TSIG record: a DNS message over TCP holds
+/// 65535 bytes (RFC 1035 §4.2.2, a 16-bit length), and a TSIG record is at most 255 (key
+/// name) + 10 + 13 (`hmac-sha512.`) + 16 + 64 (MAC) = 358 bytes; 512 are kept for it.
+pub const MAX_UPDATE_LEN: usize = 65535 - 512;
+
+/// One UPDATE of a batch: the message and which RRsets it carries.
+#[derive(Clone, Debug)]
+pub struct BatchUpdate {
+    /// The message, with ID 0 (the sender gives it a random one).
+    pub message: Message,
+    /// Indices into the `sets` given to [`batch_update_messages`], in order.
+    pub sets: Vec<usize>,
+}
+
+/// The UPDATEs of a batch, and the RRsets that could not go into one.
+#[derive(Clone, Debug)]
+pub struct BatchPlan {
+    /// The messages, in order.
+    pub updates: Vec<BatchUpdate>,
+    /// Indices of the RRsets that cannot be built, with why.
+    pub refused: Vec<(usize, BuildError)>,
+}
+
+/// Builds the UPDATEs that replace every RRset of `sets` in `zone` (issue 13: one UPDATE per
+/// zone per pass), in order, each RRset whole — its delete and its adds, as in
+/// [`update_message`] — in as few messages as fit `max_len` bytes each. The size is counted
+/// without name compression, so the encoded message is never longer. The server applies each
+/// message as one transaction (RFC 2136 §3.4.2.1), so every RRset of a message is replaced,
+/// or none is.
+///
+/// An RRset that cannot be built (outside the zone, an invalid name) is returned with its error
+/// instead; one that alone exceeds `max_len` gets a message of its own rather than being split
+/// (half a replaced RRset would publish half a set).
+pub fn batch_update_messages(
+    zone: &Fqdn,
+    sets: &[&RrSet],
+    max_len: usize,
+) -> Result<BatchPlan, BuildError> {
+    let base = HEADER_LEN + name_len(zone) + 4;
+    let mut out: Vec<BatchUpdate> = Vec::new();
+    let mut refused = Vec::new();
+    let mut current: Option<(BatchUpdate, usize)> = None;
+    for (i, set) in sets.iter().enumerate() {
+        if let Err(e) = buildable(zone, set) {
+            refused.push((i, e));
+            continue;
+        }
+        let len = rrset_len(set);
+        if matches!(&current, Some((_, used)) if used + len > max_len) {
+            out.extend(current.take().map(|(b, _)| b));
+        }
+        if current.is_none() {
+            let message = empty_update(zone, 0)?;
+            current = Some((
+                BatchUpdate {
+                    message,
+                    sets: Vec::new(),
+                },
+                base,
+            ));
+        }
+        if let Some((batch, used)) = current.as_mut() {
+            add_rrset(&mut batch.message, zone, set)?;
+            batch.sets.push(i);
+            *used += len;
+        }
     }
-    let zone_name = dns_name(zone)?;
-    let name = dns_name(&desired.name)?;
+    out.extend(current.map(|(b, _)| b));
+    Ok(BatchPlan {
+        updates: out,
+        refused,
+    })
+}
+
+/// An UPDATE with only its zone section (`ZNAME SOA IN`, RFC 2136 §2.3).
+fn empty_update(zone: &Fqdn, id: u16) -> Result<Message, BuildError> {
     let mut msg = Message::new(id, MessageType::Query, OpCode::Update);
     let mut z = Query::new();
-    z.set_name(zone_name)
+    z.set_name(dns_name(zone)?)
         .set_query_class(DNSClass::IN)
         .set_query_type(DnsType::SOA);
     msg.add_zone(z);
+    Ok(msg)
+}
+
+/// Why `set` cannot go into an UPDATE of `zone`, if it cannot.
+fn buildable(zone: &Fqdn, set: &RrSet) -> Result<(), BuildError> {
+    if !set.name.is_within(zone) {
+        return Err(BuildError::OutsideZone {
+            name: set.name.to_string(),
+            zone: zone.to_string(),
+        });
+    }
+    dns_name(&set.name).map(|_| ())
+}
+
+/// Appends the delete of `desired`'s RRset and one add per address of its type.
+fn add_rrset(msg: &mut Message, zone: &Fqdn, desired: &RrSet) -> Result<(), BuildError> {
+    buildable(zone, desired)?;
+    let name = dns_name(&desired.name)?;
     let mut delete = Record::update0(name.clone(), 0, dns_type(desired.rtype));
     delete.dns_class = DNSClass::ANY;
     msg.add_update(delete);
-    for addr in desired
-        .addrs
-        .iter()
-        .filter(|a| Family::of(a).record_type() == desired.rtype)
-    {
+    for addr in addrs_of_type(desired) {
         let rdata = match addr {
             IpAddr::V4(v4) => RData::A(A(*v4)),
             IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
         };
         msg.add_update(Record::from_rdata(name.clone(), desired.ttl.0, rdata));
     }
-    Ok(msg)
+    Ok(())
 }
+
+/// The addresses of `set` that match its type (another family's never leak in).
+fn addrs_of_type(set: &RrSet) -> impl Iterator<Item = &IpAddr> {
+    set.addrs
+        .iter()
+        .filter(|a| Family::of(a).record_type() == set.rtype)
+}
+
+/// Length of a DNS header.
+const HEADER_LEN: usize = 12;
 
 /// Builds a non-recursive query for (name, type).
 pub fn query_message(name: &Fqdn, qtype: DnsType, id: u16) -> Result<Message, BuildError> {
@@ -543,6 +640,24 @@ pub fn dns_type(t: RecordType) -> DnsType {
     }
 }
 
+/// The uncompressed wire length of a name: a length byte per label, the labels, the root.
+fn name_len(name: &Fqdn) -> usize {
+    name.as_str().trim_end_matches('.').len() + 2
+}
+
+/// The most bytes `set`'s update RRs take: each RR's owner name uncompressed, type, class, TTL
+/// and RDLENGTH (10 bytes) and, for each add, 4 or 16 bytes of address. Compression is not
+/// counted on: hickory's encoder compresses only against the first 64 names it wrote
+/// (`COMPRESSION_CANDIDATE_LIMIT`) and writes later ones whole.
+fn rrset_len(set: &RrSet) -> usize {
+    let owner = name_len(&set.name) + 10;
+    let rdata = match set.rtype {
+        RecordType::A => 4,
+        RecordType::Aaaa => 16,
+    };
+    owner + addrs_of_type(set).count() * (owner + rdata)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -669,6 +784,125 @@ mod tests {
             .to_string(),
             "host.other.test is not inside zone example.test"
         );
+    }
+
+    /// The update section as (owner, class, type, ttl, address) rows.
+    fn update_rows(msg: &Message) -> Vec<(String, DNSClass, DnsType, u32, String)> {
+        msg.authorities
+            .iter()
+            .map(|r| {
+                let data = match &r.data {
+                    RData::A(a) => a.0.to_string(),
+                    RData::AAAA(a) => a.0.to_string(),
+                    _ => String::new(),
+                };
+                (r.name.to_ascii(), r.dns_class, r.record_type(), r.ttl, data)
+            })
+            .collect()
+    }
+
+    /// See: issue 13 (item 3). Three RRsets of one zone → one UPDATE carrying each RRset's
+    /// delete and adds in order, the zone named once; byte for byte what one-per-RRset
+    /// messages would carry, concatenated.
+    #[test]
+    fn batch_of_one_zone_is_one_message_with_every_rrset_in_order() {
+        let zone = fqdn("example.test");
+        let sets = [
+            rrset("a.example.test", RecordType::Aaaa, &["2001:db8::1"]),
+            rrset("b.example.test", RecordType::A, &["192.0.2.2", "192.0.2.1"]),
+            rrset("c.example.test", RecordType::Aaaa, &[]),
+        ];
+        let refs: Vec<&RrSet> = sets.iter().collect();
+        let plan = batch_update_messages(&zone, &refs, MAX_UPDATE_LEN).unwrap();
+        let (batches, refused) = (plan.updates, plan.refused);
+        assert!(refused.is_empty());
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].sets, vec![0, 1, 2]);
+        let msg = &batches[0].message;
+        assert_eq!(msg.metadata.op_code, OpCode::Update);
+        assert_eq!(msg.queries.len(), 1);
+        assert_eq!(msg.queries[0].name().to_ascii(), "example.test.");
+        assert!(msg.answers.is_empty(), "no prerequisites");
+        let want: Vec<_> = sets
+            .iter()
+            .flat_map(|s| update_rows(&update_message(&zone, s, 0).unwrap()))
+            .collect();
+        assert_eq!(update_rows(msg), want);
+        use DNSClass::{ANY, IN};
+        assert_eq!(
+            want.iter()
+                .map(|(n, c, t, _, a)| (n.as_str(), *c, *t, a.as_str()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("a.example.test.", ANY, DnsType::AAAA, ""),
+                ("a.example.test.", IN, DnsType::AAAA, "2001:db8::1"),
+                ("b.example.test.", ANY, DnsType::A, ""),
+                ("b.example.test.", IN, DnsType::A, "192.0.2.1"),
+                ("b.example.test.", IN, DnsType::A, "192.0.2.2"),
+                ("c.example.test.", ANY, DnsType::AAAA, ""),
+            ]
+        );
+    }
+
+    /// Split only at the size limit, at RRset boundaries; every message fits; an RRset that
+    /// cannot be built is handed back with its error and the others still go.
+    #[test]
+    fn batch_splits_at_the_size_limit_and_hands_back_bad_rrsets() {
+        let zone = fqdn("example.test");
+        let sets: Vec<RrSet> = (0..1000)
+            .map(|i| {
+                rrset(
+                    &format!("host-{i:04}.example.test"),
+                    RecordType::Aaaa,
+                    &["2001:db8::1", "2001:db8::2"],
+                )
+            })
+            .chain([rrset("x.other.test", RecordType::A, &["192.0.2.1"])])
+            .collect();
+        let refs: Vec<&RrSet> = sets.iter().collect();
+        for max_len in [MAX_UPDATE_LEN, 4096, 512, 100] {
+            let plan = batch_update_messages(&zone, &refs, max_len).unwrap();
+            let (batches, refused) = (plan.updates, plan.refused);
+            assert_eq!(refused.len(), 1, "{max_len}");
+            assert_eq!(refused[0].0, 1000);
+            assert_eq!(
+                refused[0].1.to_string(),
+                "x.other.test is not inside zone example.test"
+            );
+            let carried: Vec<usize> = batches.iter().flat_map(|b| b.sets.clone()).collect();
+            assert_eq!(
+                carried,
+                (0..1000).collect::<Vec<_>>(),
+                "{max_len}: in order"
+            );
+            for b in &batches {
+                let len = b.message.to_vec().unwrap().len();
+                // The estimate never undercounts; a lone RRset may exceed a tiny limit.
+                assert!(len <= max_len || b.sets.len() == 1, "{max_len}: {len}");
+                let rows = update_rows(&b.message);
+                assert_eq!(rows.len(), b.sets.len() * 3, "each RRset whole");
+            }
+            let n = batches.len();
+            match max_len {
+                // 1000 × (34 + 2 × 50) bytes at most: three TCP-sized messages.
+                MAX_UPDATE_LEN => assert_eq!(n, 3),
+                100 => assert_eq!(n, 1000, "one RRset per message"),
+                _ => assert!(n > 1 && n < 1000, "{max_len}: {n}"),
+            }
+        }
+        // A full message still has room for its TSIG (the longest: hmac-sha512).
+        let batches = batch_update_messages(&zone, &refs, MAX_UPDATE_LEN)
+            .unwrap()
+            .updates;
+        let sha512 = TsigKey {
+            algorithm: tsig::TsigAlgorithm::HmacSha512,
+            ..key()
+        };
+        for b in &batches {
+            let wire = b.message.to_vec().unwrap();
+            let signed = tsig::sign_request(&sha512, &wire, 1_700_000_000, 300).unwrap();
+            assert!(signed.wire.len() <= 65535, "{}", signed.wire.len());
+        }
     }
 
     fn sent<'a>(key: Option<&'a TsigKey>, mac: &'a [u8], signed_at: u64) -> Sent<'a> {
