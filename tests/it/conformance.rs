@@ -36,10 +36,10 @@ use std::time::{Duration, Instant};
 
 use ddnsd::addr::fixed::{StaticSettings, StaticSource};
 use ddnsd::addr::Source;
+use ddnsd::backoff::ThreadJitter;
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope};
-use ddnsd::backoff::ThreadJitter;
 use ddnsd::reconcile::{run_pass, Holds, Pass, RunReport, Status};
 use ddnsd::record::{Fqdn, RecordKey, RecordSpec, RecordType, Ttl};
 use ddnsd::state::{MemoryStore, StateStore};
@@ -95,6 +95,12 @@ pub const DNS_TIMEOUT: Duration = Duration::from_millis(1500);
 /// The relative name whose writes the backend must refuse (its update policy, ACL, a
 /// conflicting record…: the fixture decides how). Nothing else is seeded at this name.
 pub const REFUSED: &str = "refused";
+
+/// Every relative name a scenario writes (a backend that allows updates by name must allow
+/// these, and refuse [`REFUSED`]).
+pub const WRITTEN: &[&str] = &[
+    "life", "stale", "pair", "pair2", "@", "auth", "srv", "slow", "rate", "accepted", REFUSED,
+];
 
 /// One record a fixture creates in its backend before the battery starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,9 +306,10 @@ pub enum Kind {
 /// The battery's scenarios, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scenario {
-    /// A new AAAA and A RRset are created (one write each, no delete).
+    /// A new AAAA and A RRset are created (at most one write each, no delete).
     Create,
-    /// A changed address is one write per RRset, reusing record ids, never delete + create.
+    /// A changed address is at most one write per RRset, reusing record ids, never delete +
+    /// create.
     Update,
     /// Unchanged addresses: zero calls between verifies.
     Unchanged,
@@ -840,7 +847,12 @@ async fn create(b: &Bench<'_>, store: &MemoryStore) {
     b.expect_live(s, "life", "AAAA", &[LIFE_V6]);
     b.expect_live(s, "life", "A", &[LIFE_V4]);
     let t = b.fx.tally();
-    assert_eq!(t.writes(), 2, "{} {s}: one write per RRset: {t}", b.label);
+    // One write per RRset at most (an API that batches may send both in one).
+    assert!(
+        (1..=2).contains(&t.writes()),
+        "{} {s}: at most one write per RRset: {t}",
+        b.label
+    );
     assert_eq!(t.deletes, 0, "{} {s}: {t}", b.label);
     if b.fx.has_ids() {
         assert_eq!(b.ids("life", "AAAA").len(), 1, "{} {s}", b.label);
@@ -864,7 +876,11 @@ async fn update(b: &Bench<'_>, store: &MemoryStore) {
     b.expect_live(s, "life", "AAAA", &[LIFE_V6_NEW]);
     b.expect_live(s, "life", "A", &[LIFE_V4_NEW]);
     let t = b.fx.tally();
-    assert_eq!(t.writes(), 2, "{} {s}: one write per RRset: {t}", b.label);
+    assert!(
+        (1..=2).contains(&t.writes()),
+        "{} {s}: at most one write per RRset: {t}",
+        b.label
+    );
     assert_eq!(
         (t.creates, t.deletes),
         (0, 0),
@@ -1112,8 +1128,13 @@ async fn publish_through(b: &Bench<'_>, s: Scenario, name: &str, value: &str) ->
             let r = b
                 .pass(&store, &[Rec(name, &[value])], Creds::Good, false)
                 .await;
-            assert_status(b, s, &r, name, RecordType::Aaaa, "created");
-            "next-pass"
+            match status(b, &r, name, RecordType::Aaaa) {
+                Status::Created => "next-pass",
+                // The unconfirmed write had happened: the next pass read the live record
+                // (issue 8 item 7) and found it current.
+                Status::Unchanged if s == Scenario::Timeout => "confirmed by a read next pass",
+                other => panic!("{} {s}: the next pass: {other:?}", b.label),
+            }
         }
         other => panic!("{} {s}: {other:?}", b.label),
     };

@@ -1,8 +1,8 @@
 //! Fixtures for `rfc2136` against real servers — BIND, Knot and PowerDNS — each behind a DNS
 //! front (`harness/dnsproxy.rs`) that counts queries and UPDATEs and serves the faults. The
 //! test key's secret contains the marker; the refused name is refused by the server itself
-//! (BIND: an update-policy `deny` rule; Knot: a `deny` ACL on the owner; PowerDNS: a CNAME at
-//! the name, which it answers with REFUSED).
+//! (BIND: an update-policy `deny` rule; Knot: an ACL allowing only the other names; PowerDNS:
+//! a CNAME at the name, which it answers with REFUSED).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +73,7 @@ fn zone_file(seed: &Seed) -> TestZone {
         apex: seed.zone.to_owned(),
         extra,
         deny_update: vec![seed.refused.to_owned()],
+        allow_update: Vec::new(),
     }
 }
 
@@ -97,11 +98,20 @@ pub fn bind(seed: &Seed) -> Dns {
     )
 }
 
-/// Knot DNS.
+/// Knot DNS. The key may update the names the battery writes except the refused one (an
+/// allow-list: Knot 3.2's deny rule on an owner lets through an UPDATE that also names an
+/// allowed owner).
 pub fn knot(seed: &Seed) -> Dns {
+    let mut zone = zone_file(seed);
+    zone.deny_update.clear();
+    zone.allow_update = super::WRITTEN
+        .iter()
+        .filter(|n| **n != seed.refused)
+        .map(|n| (*n).to_owned())
+        .collect();
     fronted(
         "rfc2136/knot",
-        Server::Dns(KnotServer::start(&zone_file(seed), &test_key())),
+        Server::Dns(KnotServer::start(&zone, &test_key())),
     )
 }
 

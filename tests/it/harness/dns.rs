@@ -52,9 +52,14 @@ pub struct TestZone {
     pub apex: String,
     /// Extra zone-file lines after SOA, NS and `ns1 A`.
     pub extra: String,
-    /// Relative names the test key may not update (BIND: an update-policy `deny` rule first;
-    /// Knot: a `deny` ACL on the owner name first): their UPDATEs are REFUSED.
+    /// Relative names the test key may not update (BIND: an update-policy `deny` rule first,
+    /// REFUSED; Knot: a `deny` ACL on the owner name first, NOTAUTH/BADKEY — but Knot 3.2
+    /// denies only an UPDATE whose owners are ALL listed, so one that also names an allowed
+    /// name gets through; use `allow_update` with Knot).
     pub deny_update: Vec<String>,
+    /// Knot only: when not empty, the key may update only these relative names (`@` = the
+    /// apex); an UPDATE naming any other owner is denied as a whole.
+    pub allow_update: Vec<String>,
 }
 
 impl TestZone {
@@ -65,6 +70,7 @@ impl TestZone {
             apex: "example.test".to_owned(),
             extra: "other IN A 192.0.2.50\nhost IN TXT \"keep me\"\n".to_owned(),
             deny_update: Vec::new(),
+            allow_update: Vec::new(),
         }
     }
 
@@ -201,7 +207,7 @@ acl:
 {deny_acl}  - id: ddnsd_update
     key: {kname}
     action: update
-template:
+{allow_owners}template:
   - id: default
     storage: "{d}"
     file: "%s.zone"
@@ -226,6 +232,16 @@ zone:
                 .map(|(i, n)| format!("  - id: deny{i}\n    key: {kname}\n    action: update\n    update-owner: name\n    update-owner-match: equal\n    update-owner-name: [{n}.{apex}.]\n    deny: on\n", kname = key.name, apex = zone.apex))
                 .collect::<String>(),
             deny_ids = (0..zone.deny_update.len()).map(|i| format!("deny{i}, ")).collect::<String>(),
+            allow_owners = if zone.allow_update.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = zone
+                    .allow_update
+                    .iter()
+                    .map(|n| if n == "@" { format!("{}.", zone.apex) } else { format!("{n}.{}.", zone.apex) })
+                    .collect();
+                format!("    update-owner: name\n    update-owner-match: equal\n    update-owner-name: [{}]\n", names.join(", "))
+            },
         );
         let conf_path = d.join("knot.conf");
         fs::write(&conf_path, conf).unwrap();
