@@ -83,6 +83,13 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// False for write-only APIs (dyndns2, webhooks): nothing can be read back, so verify
+    /// passes and unconfirmed writes skip the read, and the record is written again only when
+    /// its value changes (or a write may not have happened).
+    fn reads_live(&self) -> bool {
+        true
+    }
+
     /// The TTL the provider really publishes when asked for `ttl` (a plan's minimum raises
     /// it). Plans and verifies compare against this, so a raised TTL is not "drift".
     fn effective_ttl(&self, ttl: Ttl) -> Ttl {
