@@ -417,4 +417,51 @@ mod tests {
         tc[2] = 0xa8;
         assert!(!truncated(&tc));
     }
+
+    use proptest::prelude::*;
+
+    /// `n` cases per property in CI; a long run sets `PROPTEST_CASES` (docs/design/testing.md).
+    fn cases(n: u32) -> proptest::test_runner::Config {
+        let config = proptest::test_runner::Config::default();
+        if std::env::var_os("PROPTEST_CASES").is_some() {
+            config
+        } else {
+            proptest::test_runner::Config { cases: n, ..config }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(2000))]
+
+        /// See: issue 8 (fuzzing). Arbitrary request and reply bytes: a yes or no, never a
+        /// panic; a question section is always a slice of the message after its header.
+        #[test]
+        fn matching_takes_arbitrary_bytes_without_panic(
+            a in proptest::collection::vec(any::<u8>(), 0..300),
+            b in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let _ = answers(&a, &b);
+            if let Some((_, q)) = questions(&b) {
+                prop_assert!(q.len() + HEADER_LEN <= b.len());
+            }
+        }
+
+        /// Changing any byte of the echoed question, other than a letter's case, makes the
+        /// reply answer another question.
+        #[test]
+        fn a_changed_question_is_another_question(
+            at in any::<prop::sample::Index>(),
+            value in any::<u8>(),
+        ) {
+            let request = message(0x1234, [0x28, 0], 1, ZONE);
+            let mut reply = message(0x1234, [0xa8, 0x05], 1, ZONE);
+            prop_assert!(answers(&request, &reply));
+            let i = HEADER_LEN + at.index(ZONE.len());
+            let was = reply[i];
+            reply[i] = value;
+            if !was.eq_ignore_ascii_case(&value) {
+                prop_assert!(!answers(&request, &reply));
+            }
+        }
+    }
 }

@@ -430,4 +430,74 @@ mod tests {
             Err(DnsFailure::Malformed(_))
         ));
     }
+
+    /// `n` cases per property in CI; a long run sets `PROPTEST_CASES` (docs/design/testing.md).
+    fn cases(n: u32) -> proptest::test_runner::Config {
+        let config = proptest::test_runner::Config::default();
+        if std::env::var_os("PROPTEST_CASES").is_some() {
+            config
+        } else {
+            proptest::test_runner::Config { cases: n, ..config }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn qtype(i: u8) -> QueryType {
+        [QueryType::A, QueryType::Aaaa, QueryType::Txt][usize::from(i % 3)]
+    }
+
+    proptest! {
+        #![proptest_config(cases(2000))]
+
+        /// See: issue 8 (fuzzing). Arbitrary bytes: addresses or an error, never a panic, and
+        /// never more addresses than the bytes could carry.
+        #[test]
+        fn read_reply_takes_arbitrary_bytes_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+            t in any::<u8>(),
+        ) {
+            let id = bytes.first().map_or(0, |b| u16::from(*b) << 8);
+            if let Ok(Reply::Addresses(a)) = read_reply(&bytes, id, qtype(t)) {
+                prop_assert!(!a.is_empty() && a.len() <= bytes.len() / 4);
+            }
+        }
+
+        /// Real whoami answers (TXT, A, AAAA) with bytes overwritten or cut short: no panic,
+        /// and an answer is only ever an address of the asked type.
+        #[test]
+        fn damaged_whoami_answers_never_panic(
+            t in any::<u8>(),
+            hits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let rtype = qtype(t);
+            let rdata = match rtype {
+                QueryType::A => RData::A(A(Ipv4Addr::new(203, 0, 113, 7))),
+                QueryType::Aaaa => RData::AAAA(hickory_proto::rr::rdata::AAAA(
+                    "2001:db8::7".parse().unwrap(),
+                )),
+                QueryType::Txt => RData::TXT(TXT::new(vec!["2001:db8::7".into()])),
+            };
+            let mut bytes = reply(7, vec![rdata], false);
+            prop_assert!(matches!(read_reply(&bytes, 7, rtype), Ok(Reply::Addresses(_))));
+            for (at, value) in hits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let keep = cut.index(bytes.len() + 1);
+            for b in [&bytes[..], &bytes[..keep]] {
+                if let Ok(Reply::Addresses(a)) = read_reply(b, 7, rtype) {
+                    for addr in a {
+                        let family_ok = match rtype {
+                            QueryType::A => addr.is_ipv4(),
+                            QueryType::Aaaa => addr.is_ipv6(),
+                            QueryType::Txt => true,
+                        };
+                        prop_assert!(family_ok, "{addr} for {rtype}");
+                    }
+                }
+            }
+        }
+    }
 }
