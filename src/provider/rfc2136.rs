@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::kit::dnsmsg::{
     batch_update_messages, check_reply, dns_type, live_addresses, protocol, query_message,
     query_rcode_error, rejected_build, update_message, update_rcode_error, zone_from_soa_reply,
-    CheckedReply, Sent, MAX_UPDATE_LEN,
+    CheckedReply, Distrust, Sent, MAX_UPDATE_LEN,
     Untrusted, UpdateContext, Verdict, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN,
     RCODE_REFUSED,
 };
@@ -423,12 +423,19 @@ impl Rfc2136 {
 
     /// True when a refused UPDATE of several RRsets should be retried one RRset at a time:
     /// the server's trusted answer is about what was asked (a kind retried only on change),
-    /// or the message was too long to send.
+    /// an unsigned error claim that may be about one of its names, or the message was too
+    /// long to send.
     fn split_after(&self, zone: &Fqdn, first: &RrSet, outcome: &UpdateOutcome) -> bool {
         match outcome {
             UpdateOutcome::Rcode(_) => self
                 .update_error(zone, first, outcome)
                 .is_some_and(|e| e.kind.retry_policy() == RetryPolicy::UntilChange),
+            // Knot 3.2 answers an UPDATE naming an owner its ACL denies with an unsigned
+            // NOTAUTH/BADKEY for the whole message (found by the conformance battery): such a
+            // claim cannot be trusted, but sending each RRset alone lets the others through.
+            UpdateOutcome::Untrusted(u) => {
+                u.rcode.is_some() || u.why == Distrust::UnsignedTsigError
+            }
             UpdateOutcome::Wire(ExchangeError::Oversized(_)) => true,
             _ => false,
         }

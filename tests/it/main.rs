@@ -8,10 +8,12 @@
 )]
 
 mod cli;
+mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
 mod netlink;
+mod powerdns;
 mod rfc2136;
 mod sources;

@@ -4,7 +4,10 @@
 pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod dnsproxy;
+pub mod httpfront;
 pub mod netns;
+pub mod pdns;
 pub mod servers;
 
 use std::net::{TcpListener, UdpSocket};
