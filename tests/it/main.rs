@@ -7,6 +7,7 @@
     missing_docs
 )]
 
+mod alidns;
 mod cli;
 mod daemon;
 mod daemon_bind;

@@ -111,10 +111,7 @@ pub fn sign(
     );
 
     // Step 2.
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}",
-        hex_sha256(canonical_request.as_bytes())
-    );
+    let string_to_sign = format!("{ALGORITHM}\n{}", hex_sha256(canonical_request.as_bytes()));
 
     // Step 3: the secret is the HMAC key as is (no derivation, no "&" suffix as in V2).
     let signature = hex(&hmac_sha256(
@@ -214,7 +211,10 @@ mod tests {
             path: "/",
             query: &[
                 ("RegionId", "cn-shanghai"),
-                ("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"),
+                (
+                    "ImageId",
+                    "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd",
+                ),
             ],
             // Order and case must not matter.
             headers: &[
@@ -228,7 +228,12 @@ mod tests {
             access_key_id: "YourAccessKeyId",
             access_key_secret: "YourAccessKeySecret",
         };
-        let s = sign(&req, creds, 1_698_315_752, "3156853299f313e23d1673dc12e1703d");
+        let s = sign(
+            &req,
+            creds,
+            1_698_315_752,
+            "3156853299f313e23d1673dc12e1703d",
+        );
         assert_eq!(
             s.canonical_request,
             format!("POST\n/\nImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai\nhost:ecs.cn-shanghai.aliyuncs.com\nx-acs-action:RunInstances\nx-acs-content-sha256:{EMPTY}\nx-acs-date:2023-10-26T10:22:32Z\nx-acs-signature-nonce:3156853299f313e23d1673dc12e1703d\nx-acs-version:2014-05-26\n\nhost;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version\n{EMPTY}")
@@ -288,7 +293,12 @@ mod tests {
             access_key_id: "testid",
             access_key_secret: "testsecret",
         };
-        let s = sign(&req, creds, 1_700_000_000, "b5f3e1a2000040008000000000000001");
+        let s = sign(
+            &req,
+            creds,
+            1_700_000_000,
+            "b5f3e1a2000040008000000000000001",
+        );
         assert_eq!(
             s.canonical_query,
             "DomainName=example.com&PageNumber=1&PageSize=100&SubDomain=home.example.com&Type=AAAA"

@@ -215,7 +215,8 @@ mod tests {
     /// `china-clouds.md` §1.1: POST a record set, equal to `huaweicloudsdkcore` `Signer.sign`.
     #[test]
     fn published_post_vector() {
-        let body = br#"{"name":"home.example.com.","type":"AAAA","ttl":300,"records":["2001:db8::1"]}"#;
+        let body =
+            br#"{"name":"home.example.com.","type":"AAAA","ttl":300,"records":["2001:db8::1"]}"#;
         let req = HuaweiRequest {
             method: "POST",
             path: "/v2/zones/ff8080828bfcc673018ca42326e3480b/recordsets",
@@ -244,7 +245,11 @@ mod tests {
     #[test]
     fn query_and_dates() {
         assert_eq!(
-            canonical_query(&[("type", "AAAA"), ("name", "home.example.com."), ("limit", "500")]),
+            canonical_query(&[
+                ("type", "AAAA"),
+                ("name", "home.example.com."),
+                ("limit", "500")
+            ]),
             "limit=500&name=home.example.com.&type=AAAA"
         );
         assert_eq!(canonical_query(&[("a", "x y"), ("a", "w")]), "a=w&a=x%20y");
