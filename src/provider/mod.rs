@@ -44,6 +44,7 @@ kinds! {
     tencentcloud,
     dnspod,
     alidns,
+    huaweicloud,
     dry_run,
 }
 

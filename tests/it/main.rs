@@ -13,6 +13,7 @@ mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
+mod huaweicloud;
 mod netlink;
 mod rfc2136;
 mod sources;

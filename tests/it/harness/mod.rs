@@ -5,6 +5,7 @@ pub mod alidns_emu;
 pub mod dns;
 pub mod dnspod_emu;
 pub mod emu_http;
+pub mod huawei_emu;
 pub mod netns;
 pub mod servers;
 
