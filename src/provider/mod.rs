@@ -43,6 +43,7 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    powerdns,
     alidns,
     huaweicloud,
     dry_run,

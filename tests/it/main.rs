@@ -9,11 +9,13 @@
 
 mod alidns;
 mod cli;
+mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
 mod huaweicloud;
 mod netlink;
+mod powerdns;
 mod rfc2136;
 mod sources;

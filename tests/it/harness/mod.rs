@@ -3,10 +3,14 @@
 
 pub mod alidns_emu;
 pub mod dns;
+pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod dnsproxy;
 pub mod emu_http;
+pub mod httpfront;
 pub mod huawei_emu;
 pub mod netns;
+pub mod pdns;
 pub mod servers;
 
 use std::net::{TcpListener, UdpSocket};
