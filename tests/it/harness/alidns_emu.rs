@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use super::emu_http::{
     form_decode, hex, hex_sha256, hmac_sha256, rfc3986, unix_of, EmuReply, EmuRequest, EmuServer,
-    Outcome,
+    Outcome, Target,
 };
 
 /// The API version served.
@@ -89,8 +89,10 @@ pub struct State {
     pub domains: Vec<Domain>,
     /// Calls per action (`x-acs-action`), rejected ones included.
     pub calls: BTreeMap<String, u32>,
-    /// Faults to serve, in order; `Some(action)` only for that action.
-    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Faults to serve, in order, each to the first request its target hits.
+    pub faults: VecDeque<(Target, Fault)>,
+    /// The action of every request that got a fault.
+    pub faulted: Vec<String>,
     /// Largest page returned, whatever PageSize asks (0 = the documented 100).
     pub page_cap: u64,
     /// Writes to these names (FQDN) are refused with the given code.
@@ -122,7 +124,7 @@ impl State {
             + self.count("DeleteDomainRecord")
     }
 
-    /// Adds a domain (with the NS rows Alidns shows for it).
+    /// Adds a domain, with the apex NS rows Alidns shows for it.
     pub fn add_domain(&mut self, name: &str) {
         let id = self.fresh_id();
         self.domains.push(Domain {
@@ -130,6 +132,9 @@ impl State {
             name: name.to_owned(),
             records: Vec::new(),
         });
+        for ns in ["dns1.hichina.com", "dns2.hichina.com"] {
+            self.add_record(name, "@", "NS", ns, 86_400);
+        }
     }
 
     /// Adds a record on the default line; returns its id.
@@ -250,6 +255,7 @@ impl AlidnsEmu {
             domains: Vec::new(),
             calls: BTreeMap::new(),
             faults: VecDeque::new(),
+            faulted: Vec::new(),
             page_cap: 0,
             refused: BTreeMap::new(),
             nonces: HashSet::new(),
@@ -279,9 +285,12 @@ impl AlidnsEmu {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        self.state()
-            .faults
-            .push_back((action.map(str::to_owned), fault));
+        self.inject_on(Target::of(action), fault);
+    }
+
+    /// Queues a fault for the next call `target` hits.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.state().faults.push_back((target, fault));
     }
 
     /// Refuses every write to `fqdn` with `code` (`Forbidden.RAM`, `DomainRecordConflict`).
@@ -341,11 +350,12 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
     let action = req.header("x-acs-action").unwrap_or("").to_owned();
     *st.calls.entry(action.clone()).or_default() += 1;
     let now = st.now();
-    let pos = st
-        .faults
-        .iter()
-        .position(|(a, _)| a.as_deref().is_none_or(|a| a == action));
+    let read = is_read(&action);
+    let pos = st.faults.iter().position(|(t, _)| t.hits(&action, read));
     let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
+    if fault.is_some() {
+        st.faulted.push(action.clone());
+    }
     let mut headers = vec![
         ("Date".to_owned(), httpdate::fmt_http_date(now)),
         (
@@ -407,6 +417,11 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
         });
     }
     reply(status, headers, &body)
+}
+
+/// True for the actions that only read.
+pub fn is_read(action: &str) -> bool {
+    action.starts_with("Describe")
 }
 
 fn reply(status: u16, mut headers: Vec<(String, String)>, body: &Value) -> Outcome {

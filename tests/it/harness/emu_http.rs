@@ -70,6 +70,36 @@ pub enum Outcome {
     Hang,
 }
 
+/// Which requests a queued fault hits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The next request, whatever it is.
+    Any,
+    /// The next request of this action / operation.
+    Action(String),
+    /// The next request that only reads.
+    Reads,
+    /// The next request that writes.
+    Writes,
+}
+
+impl Target {
+    /// `None` → any request, `Some(a)` → action `a`.
+    pub fn of(action: Option<&str>) -> Target {
+        action.map_or(Target::Any, |a| Target::Action(a.to_owned()))
+    }
+
+    /// Whether a request of `action` (a read when `read`) is hit.
+    pub fn hits(&self, action: &str, read: bool) -> bool {
+        match self {
+            Target::Any => true,
+            Target::Action(a) => a == action,
+            Target::Reads => read,
+            Target::Writes => !read,
+        }
+    }
+}
+
 /// The request handler.
 pub type Handler = Arc<dyn Fn(&EmuRequest) -> Outcome + Send + Sync>;
 

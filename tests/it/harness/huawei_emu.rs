@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use super::emu_http::{
     civil_of, hex, hex_sha256, hmac_sha256, percent_decode, rfc3986, unix_of, EmuReply, EmuRequest,
-    EmuServer, Outcome,
+    EmuServer, Outcome, Target,
 };
 
 /// Allowed difference between `X-Sdk-Date` and the gateway's clock.
@@ -87,8 +87,10 @@ pub struct State {
     pub zones: Vec<Zone>,
     /// Calls per operation, rejected ones included.
     pub calls: BTreeMap<String, u32>,
-    /// Faults to serve, in order; `Some(op)` only for that operation.
-    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Faults to serve, in order, each to the first request its target hits.
+    pub faults: VecDeque<(Target, Fault)>,
+    /// The operation of every request that got a fault.
+    pub faulted: Vec<String>,
     /// Largest page returned, whatever `limit` asks (0 = 500).
     pub page_cap: u64,
     /// Writes to these names (FQDN without the dot) are refused with the given code.
@@ -258,6 +260,7 @@ impl HuaweiEmu {
             zones: Vec::new(),
             calls: BTreeMap::new(),
             faults: VecDeque::new(),
+            faulted: Vec::new(),
             page_cap: 0,
             refused: BTreeMap::new(),
             signature_failures: 0,
@@ -287,9 +290,12 @@ impl HuaweiEmu {
 
     /// Queues a fault for the next call (of `op`, if given).
     pub fn inject(&self, op: Option<&str>, fault: Fault) {
-        self.state()
-            .faults
-            .push_back((op.map(str::to_owned), fault));
+        self.inject_on(Target::of(op), fault);
+    }
+
+    /// Queues a fault for the next call `target` hits.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.state().faults.push_back((target, fault));
     }
 
     /// Refuses every write to `fqdn` (no trailing dot) with `code` (`DNS.0013`, `DNS.0312`).
@@ -362,11 +368,12 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
     let (op, zone_id, set_id) = route(&req.method, &req.path);
     *st.calls.entry(op.to_owned()).or_default() += 1;
     let now = st.now();
-    let pos = st
-        .faults
-        .iter()
-        .position(|(o, _)| o.as_deref().is_none_or(|o| o == op));
+    let read = req.method == "GET";
+    let pos = st.faults.iter().position(|(t, _)| t.hits(op, read));
     let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
+    if fault.is_some() {
+        st.faulted.push(op.to_owned());
+    }
     let rid = request_id();
     let mut headers = vec![
         ("Date".to_owned(), httpdate::fmt_http_date(now)),
