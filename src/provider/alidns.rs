@@ -3,7 +3,7 @@
 //!
 //! Owns the wire format of DescribeDomains / DescribeSubDomainRecords / AddDomainRecord /
 //! UpdateDomainRecord / DeleteDomainRecord and the mapping of Alidns error codes to
-//! [`ProviderError`]s ([`meaning`], the one code table). Alidns keeps one row (with a
+//! [`ProviderError`]s (`meaning`, the one code table). Alidns keeps one row (with a
 //! `RecordId`) per value, so the RRset is reconciled by `kit::rows`: ids are reused with
 //! UpdateDomainRecord, never deleted and re-created. Touches only the rows of the managed
 //! (host, type) on the `default` line. Reference: `shared/providers/alidns.md`.
@@ -284,7 +284,12 @@ impl Alidns {
                 )))
             }
         };
-        let query: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // Lang=en: Alidns' own messages (quoted in errors) default to Chinese.
+        let query: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain([("Lang", "en")])
+            .collect();
         let nonce = format!("{:032x}", rand::random::<u128>());
         // The SDK's RPC calls: POST / with every parameter in the query and an empty body.
         let sig = acs3::sign(

@@ -3,7 +3,7 @@
 //!
 //! Owns the wire format of ListPublicZones / ListRecordSetsByZone / CreateRecordSet /
 //! UpdateRecordSet / DeleteRecordSet and the mapping of Huawei's error codes to
-//! [`ProviderError`]s ([`meaning`], the one code table). A Huawei record set holds every
+//! [`ProviderError`]s (`meaning`, the one code table). A Huawei record set holds every
 //! value of one (name, type), so an RRset is one object: an update is one PUT of the whole
 //! set by its id, never a delete and a create. Touches only the set of the managed (name,
 //! type). References: `shared/providers/china-clouds.md` §1 and
@@ -611,7 +611,14 @@ impl HuaweiCloud {
             ("search_mode", "equal".to_owned()),
         ];
         let path = format!("/v2/zones/{zone_id}/recordsets");
-        let items = self.list_all(op, &path, &query, "recordsets").await?;
+        let items = match self.list_all(op, &path, &query, "recordsets").await {
+            // "No record sets found" is no set, should the list ever answer it.
+            Err(CallError::Api {
+                meaning: Meaning::Gone,
+                ..
+            }) => return Ok(None),
+            other => other?,
+        };
         for item in &items {
             let name_ok = item
                 .get("name")
