@@ -43,6 +43,8 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    cloudflare,
+    route53,
     dry_run,
 }
 
