@@ -59,9 +59,12 @@ pub const MAX_TTL: u32 = 86_400;
 /// Cloudflare's "automatic" TTL (what proxied records always have).
 pub const AUTO_TTL: u32 = 1;
 
-/// Records per page when listing (Cloudflare's documented maximum is 5,000; 100 is the
-/// default and keeps a page well under the 64 KiB reply cap).
-const PER_PAGE: u32 = 100;
+/// Records per page when listing (Cloudflare allows up to 5,000): 50 records with long
+/// comments (~1 KiB each) keep a page under the 64 KiB reply cap.
+const PER_PAGE: u32 = 50;
+/// Writes in one batch call at most: its reply lists every record written or deleted, and
+/// must stay under the 64 KiB reply cap (a record with a long comment is ~1 KiB).
+const BATCH_MAX: usize = 50;
 /// Pages read at most for one name and type (more means something is wrong).
 const MAX_PAGES: u32 = 50;
 const HINT_ZONE_ID: &str = "zone_id";
@@ -479,7 +482,8 @@ impl Cloudflare {
     }
 
     /// Carries out `ops` on the records of `desired` in `zone` (one call for one write, a
-    /// transactional batch for more); returns the records as they are afterwards.
+    /// transactional batch for more, at most [`BATCH_MAX`] writes a call so the reply stays
+    /// small); returns the records as they are afterwards.
     async fn write(
         &self,
         zone: &Zone,
@@ -487,56 +491,70 @@ impl Cloudflare {
         live: &[Record],
         ops: &[Op],
     ) -> Result<Vec<Record>, Failure> {
-        let base = format!("/zones/{}/dns_records", zone.id);
         let mut after: Vec<Record> = live.to_vec();
-        if let [op] = ops {
-            match op {
-                Op::Patch { id, body, .. } => {
-                    let (result, _) = self
-                        .call(
-                            "PatchDnsRecord",
-                            Method::Patch,
-                            &format!("{base}/{id}"),
-                            &[],
-                            Some(body),
-                        )
-                        .await?;
-                    let rec = written(&result, desired, "PatchDnsRecord")?;
-                    replace(&mut after, rec);
-                }
-                Op::Post { body } => {
-                    let (result, _) = self
-                        .call("CreateDnsRecord", Method::Post, &base, &[], Some(body))
-                        .await?;
-                    after.push(written(&result, desired, "CreateDnsRecord")?);
-                }
-                Op::Delete { id } => {
-                    match self
-                        .call(
-                            "DeleteDnsRecord",
-                            Method::Delete,
-                            &format!("{base}/{id}"),
-                            &[],
-                            None,
-                        )
-                        .await
-                    {
-                        // Already gone: what was wanted.
-                        Ok(_) | Err(Failure::Gone) => {}
-                        Err(e) => return Err(e),
-                    }
-                    after.retain(|r| r.id != *id);
-                }
+        for chunk in ops.chunks(BATCH_MAX) {
+            match chunk {
+                [op] => self.write_one(zone, desired, op, &mut after).await?,
+                _ => self.write_batch(zone, desired, chunk, &mut after).await?,
             }
-            return Ok(after);
         }
+        Ok(after)
+    }
+
+    async fn write_one(
+        &self,
+        zone: &Zone,
+        desired: &RrSet,
+        op: &Op,
+        after: &mut Vec<Record>,
+    ) -> Result<(), Failure> {
+        let base = format!("/zones/{}/dns_records", zone.id);
+        match op {
+            Op::Patch { id, body } => {
+                let action = "PatchDnsRecord";
+                let path = format!("{base}/{id}");
+                let (result, _) = self
+                    .call(action, Method::Patch, &path, &[], Some(body))
+                    .await?;
+                replace(after, written(&result, desired, action)?);
+            }
+            Op::Post { body } => {
+                let action = "CreateDnsRecord";
+                let (result, _) = self
+                    .call(action, Method::Post, &base, &[], Some(body))
+                    .await?;
+                after.push(written(&result, desired, action)?);
+            }
+            Op::Delete { id } => {
+                let path = format!("{base}/{id}");
+                match self
+                    .call("DeleteDnsRecord", Method::Delete, &path, &[], None)
+                    .await
+                {
+                    // Already gone: what was wanted.
+                    Ok(_) | Err(Failure::Gone) => {}
+                    Err(e) => return Err(e),
+                }
+                after.retain(|r| r.id != *id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_batch(
+        &self,
+        zone: &Zone,
+        desired: &RrSet,
+        ops: &[Op],
+        after: &mut Vec<Record>,
+    ) -> Result<(), Failure> {
         let mut deletes = Vec::new();
         let mut patches = Vec::new();
         let mut posts = Vec::new();
         for op in ops {
             match op {
                 Op::Delete { id } => deletes.push(json!({ "id": id })),
-                Op::Patch { id, body, .. } => {
+                Op::Patch { id, body } => {
                     let mut b = body.clone();
                     if let Some(o) = b.as_object_mut() {
                         o.insert("id".into(), json!(id));
@@ -553,14 +571,9 @@ impl Cloudflare {
             }
         }
         let action = "BatchDnsRecords";
+        let path = format!("/zones/{}/dns_records/batch", zone.id);
         let (result, _) = self
-            .call(
-                action,
-                Method::Post,
-                &format!("{base}/batch"),
-                &[],
-                Some(&Value::Object(batch)),
-            )
+            .call(action, Method::Post, &path, &[], Some(&Value::Object(batch)))
             .await?;
         for op in ops {
             if let Op::Delete { id } = op {
@@ -577,7 +590,12 @@ impl Cloudflare {
             };
             let sent = ops
                 .iter()
-                .filter(|op| matches!((key, op), ("patches", Op::Patch { .. }) | ("posts", Op::Post { .. })))
+                .filter(|op| {
+                    matches!(
+                        (key, op),
+                        ("patches", Op::Patch { .. }) | ("posts", Op::Post { .. })
+                    )
+                })
                 .count();
             if list.len() != sent {
                 return Err(api::protocol(
@@ -589,13 +607,13 @@ impl Cloudflare {
             for item in list {
                 let rec = written(item, desired, action)?;
                 if key == "patches" {
-                    replace(&mut after, rec);
+                    replace(after, rec);
                 } else {
                     after.push(rec);
                 }
             }
         }
-        Ok(after)
+        Ok(())
     }
 
     /// The writes that make `live` equal `desired`, with this provider's `proxied` and

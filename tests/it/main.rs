@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod cloudflare;
 mod daemon;
 mod daemon_bind;
 mod dnspod;

@@ -1,8 +1,10 @@
 //! Test harness: real servers, namespaces and emulators, each cleaned up on Drop.
 #![allow(dead_code)]
 
+pub mod cloudflare_emu;
 pub mod dns;
 pub mod dnspod_emu;
+pub mod http1;
 pub mod netns;
 pub mod servers;
 
