@@ -12,7 +12,7 @@
 //! set. Only simple record sets are managed: an alias, weighted or otherwise routed set of the
 //! same name and type is refused, never overwritten.
 
-mod xml;
+pub mod xml;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -309,16 +309,15 @@ impl Route53 {
         if resp.status == 200 {
             return parsed;
         }
-        let error = parsed.ok().filter(|root| root.name == "ErrorResponse");
-        let code = error
+        // `<ErrorResponse><Error>…` (Route 53) or `<ErrorResponse><Errors><Error>…` (the
+        // query-protocol form some AWS front ends answer authentication failures with).
+        let root = parsed.ok().filter(|root| root.name == "ErrorResponse");
+        let error = root
             .as_ref()
-            .and_then(|r| r.text_at(&["Error", "Code"]))
-            .unwrap_or("");
-        let message = error
-            .as_ref()
-            .and_then(|r| r.text_at(&["Error", "Message"]))
-            .unwrap_or("");
-        let request_id = error
+            .and_then(|r| r.child("Error").or_else(|| r.at(&["Errors", "Error"])));
+        let code = error.and_then(|e| e.text_at(&["Code"])).unwrap_or("");
+        let message = error.and_then(|e| e.text_at(&["Message"])).unwrap_or("");
+        let request_id = root
             .as_ref()
             .and_then(|r| r.text_at(&["RequestId"]))
             .unwrap_or("");

@@ -15,4 +15,5 @@ mod dnspod;
 mod harness;
 mod netlink;
 mod rfc2136;
+mod route53;
 mod sources;

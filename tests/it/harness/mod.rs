@@ -6,6 +6,7 @@ pub mod dns;
 pub mod dnspod_emu;
 pub mod http1;
 pub mod netns;
+pub mod route53_moto;
 pub mod servers;
 
 use std::net::{TcpListener, UdpSocket};
