@@ -43,6 +43,7 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    powerdns,
     cloudflare,
     route53,
     dry_run,

@@ -9,11 +9,13 @@
 
 mod cli;
 mod cloudflare;
+mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
 mod netlink;
+mod powerdns;
 mod rfc2136;
 mod route53;
 mod sources;

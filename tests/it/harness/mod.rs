@@ -3,9 +3,13 @@
 
 pub mod cloudflare_emu;
 pub mod dns;
+pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod dnsproxy;
 pub mod http1;
+pub mod httpfront;
 pub mod netns;
+pub mod pdns;
 pub mod route53_moto;
 pub mod servers;
 
