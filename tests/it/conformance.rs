@@ -22,9 +22,11 @@
 //! (about 30–60 lines over its emulator) and a `pub fn start(seed: &Seed) -> impl Fixture`,
 //! then add one line to the `fixtures!` list below.
 
+mod cloudflare;
 mod dnspod;
 mod powerdns;
 mod rfc2136;
+mod route53;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -73,6 +75,8 @@ fixtures! {
     powerdns => powerdns::start,
     tencentcloud => dnspod::tencentcloud,
     dnspod => dnspod::legacy,
+    cloudflare => cloudflare::start,
+    route53 => route53::start,
 }
 
 // ---------------------------------------------------------------------------------------------

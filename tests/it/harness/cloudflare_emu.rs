@@ -64,6 +64,19 @@ pub enum Fault {
     Truncated,
 }
 
+/// Which requests a queued fault hits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The next request.
+    Any,
+    /// The next request of this action.
+    Action(String),
+    /// The next request that only reads (GET).
+    Reads,
+    /// The next request that writes (POST, PATCH, PUT, DELETE).
+    Writes,
+}
+
 /// Everything the emulator knows; lock it with [`CloudflareEmu::state`].
 #[derive(Debug, Default)]
 pub struct State {
@@ -77,8 +90,10 @@ pub struct State {
     /// `PutDnsRecord`, `DeleteDnsRecord`, `BatchDnsRecords`, `VerifyToken`), refused ones
     /// included.
     pub calls: BTreeMap<String, u32>,
-    /// Faults to serve, in order; `Some(action)` only for that action.
-    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Faults to serve, in order, each to the first request its target matches.
+    pub faults: VecDeque<(Target, Fault)>,
+    /// The action of every request that got a fault, in order.
+    pub faulted: Vec<String>,
     /// Names whose writes are refused with a validation error (code 1004).
     pub refused: Vec<String>,
     /// Largest page served, whatever `per_page` asks (0 = Cloudflare's maximum).
@@ -236,9 +251,16 @@ impl CloudflareEmu {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        self.state()
-            .faults
-            .push_back((action.map(str::to_owned), fault));
+        let target = match action {
+            Some(a) => Target::Action(a.to_owned()),
+            None => Target::Any,
+        };
+        self.inject_on(target, fault);
+    }
+
+    /// Queues a fault for the next request `target` matches.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.state().faults.push_back((target, fault));
     }
 }
 
@@ -302,11 +324,17 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> Option<Reply> {
         st.auth_seen.push(v.to_owned());
     }
 
-    let pos = st
-        .faults
-        .iter()
-        .position(|(a, _)| a.as_deref().is_none_or(|a| a == action));
+    let write = req.method != "GET";
+    let pos = st.faults.iter().position(|(t, _)| match t {
+        Target::Any => true,
+        Target::Action(a) => a == action,
+        Target::Reads => !write,
+        Target::Writes => write,
+    });
     let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
+    if fault.is_some() {
+        st.faulted.push(action.to_owned());
+    }
     match &fault {
         Some(Fault::Status(code)) => {
             return Some(Reply::new(

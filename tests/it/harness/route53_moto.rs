@@ -49,14 +49,29 @@ pub enum Fault {
     Truncated,
 }
 
+/// Which requests a queued fault hits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The next request.
+    Any,
+    /// The next request of this action.
+    Action(String),
+    /// The next request that only reads (GET).
+    Reads,
+    /// The next request that writes (POST).
+    Writes,
+}
+
 /// What the proxy knows; lock it with [`Route53Lab::state`].
 #[derive(Debug, Default)]
 pub struct ProxyState {
     /// Calls per action (`ListHostedZonesByName`, `ListResourceRecordSets`,
     /// `ChangeResourceRecordSets`, …), faulted and refused ones included.
     pub calls: BTreeMap<String, u32>,
-    /// Faults to serve, in order; `Some(action)` only for that action.
-    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Faults to serve, in order, each to the first request its target matches.
+    pub faults: VecDeque<(Target, Fault)>,
+    /// The action of every request that got a fault, in order.
+    pub faulted: Vec<String>,
     /// Record names (no trailing dot) whose changes are refused with `InvalidChangeBatch`.
     pub refused: Vec<String>,
     /// Seconds added to the proxy's clock when it checks `X-Amz-Date`.
@@ -67,6 +82,9 @@ pub struct ProxyState {
     pub keys: BTreeMap<String, String>,
     /// GET signatures the proxy checked and found right.
     pub verified_gets: u32,
+    /// moto checks signatures itself (IAM on): the proxy checks only GETs and lets each one
+    /// through moto's authentication. Off: the proxy checks every request.
+    pub moto_iam: bool,
 }
 
 impl ProxyState {
@@ -154,6 +172,17 @@ impl Route53Lab {
     /// Starts moto with `zones` (public hosted zones) and `seeds`, switches IAM
     /// authentication on, and starts the proxy.
     pub fn start(zones: &[&str], seeds: &[Seed<'_>]) -> Route53Lab {
+        Route53Lab::start_with(zones, seeds, None)
+    }
+
+    /// Like [`Route53Lab::start`], but with `key` (id, secret) as the one key, checked by the
+    /// proxy on every request, and moto's authentication off (moto cannot be given a chosen
+    /// secret). `writer` is then `key` and `reader` is empty.
+    pub fn start_with_key(zones: &[&str], seeds: &[Seed<'_>], key: (String, String)) -> Route53Lab {
+        Route53Lab::start_with(zones, seeds, Some(key))
+    }
+
+    fn start_with(zones: &[&str], seeds: &[Seed<'_>], key: Option<(String, String)>) -> Route53Lab {
         let venv = moto_venv();
         let dir = tempfile::tempdir().unwrap();
         let port = super::free_port();
@@ -184,6 +213,7 @@ impl Route53Lab {
             "zones": zones,
             "records": seeds.iter().map(|(zone, name, rtype, ttl, values)| serde_json::json!({
                 "zone": zone, "name": name, "type": rtype, "ttl": ttl, "values": values})).collect::<Vec<_>>(),
+            "iam": key.is_none(),
         });
         let mut setup = Command::new(venv.join("bin/python"))
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/moto_setup.py"))
@@ -208,16 +238,24 @@ impl Route53Lab {
                 v[k][1].as_str().unwrap().to_owned(),
             )
         };
-        lab.writer = pair("writer");
-        lab.reader = pair("reader");
+        match key {
+            None => {
+                lab.writer = pair("writer");
+                lab.reader = pair("reader");
+            }
+            Some(k) => lab.writer = k,
+        }
         for (name, id) in v["zones"].as_object().unwrap() {
             lab.zones
                 .insert(name.clone(), id.as_str().unwrap().to_owned());
         }
         {
             let mut st = lab.state();
+            st.moto_iam = !lab.reader.0.is_empty();
             st.keys.insert(lab.writer.0.clone(), lab.writer.1.clone());
-            st.keys.insert(lab.reader.0.clone(), lab.reader.1.clone());
+            if st.moto_iam {
+                st.keys.insert(lab.reader.0.clone(), lab.reader.1.clone());
+            }
         }
         let st = lab.state.clone();
         lab.proxy = Server::start(Arc::new(move |req| {
@@ -260,9 +298,16 @@ impl Route53Lab {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        self.state()
-            .faults
-            .push_back((action.map(str::to_owned), fault));
+        let target = match action {
+            Some(a) => Target::Action(a.to_owned()),
+            None => Target::Any,
+        };
+        self.inject_on(target, fault);
+    }
+
+    /// Queues a fault for the next request `target` matches.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.state().faults.push_back((target, fault));
     }
 
     /// The id of the hosted zone `name`.
@@ -312,7 +357,7 @@ impl Route53Lab {
         if !body.is_empty() {
             headers.push(("Content-Type".to_owned(), "text/xml".to_owned()));
         }
-        if method == "GET" {
+        if method == "GET" && self.state().moto_iam {
             // moto cannot check GET signatures (see the module header): let this one through.
             let plain = vec![("Content-Type".to_owned(), "text/plain".to_owned())];
             let (status, _) = raw(self.moto_port, "POST", "/moto-api/reset-auth", &plain, b"1")
@@ -479,11 +524,17 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
     let fault = {
         let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
         *s.calls.entry(action.to_owned()).or_default() += 1;
-        let pos = s
-            .faults
-            .iter()
-            .position(|(a, _)| a.as_deref().is_none_or(|a| a == action));
+        let write = req.method != "GET";
+        let pos = s.faults.iter().position(|(t, _)| match t {
+            Target::Any => true,
+            Target::Action(a) => a == action,
+            Target::Reads => !write,
+            Target::Writes => write,
+        });
         let fault = pos.and_then(|i| s.faults.remove(i)).map(|(_, f)| f);
+        if fault.is_some() {
+            s.faulted.push(action.to_owned());
+        }
         match &fault {
             Some(Fault::Status(code)) => {
                 return Some(Reply::new(
@@ -544,11 +595,13 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
                 }
             }
         }
-        if req.method == "GET" {
+        if req.method == "GET" || !s.moto_iam {
             if let Err(reply) = check_signature(&req, &s.keys) {
                 return Some(reply);
             }
-            s.verified_gets += 1;
+            if req.method == "GET" {
+                s.verified_gets += 1;
+            }
         }
         if action == "ChangeResourceRecordSets" {
             let body = String::from_utf8_lossy(&req.body).into_owned();
@@ -565,9 +618,10 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
             }
             s.changes.push(body);
         }
-        fault
+        (fault, s.moto_iam)
     };
-    if req.method == "GET" {
+    let (fault, moto_iam) = fault;
+    if req.method == "GET" && moto_iam {
         // Checked above; let this one request through moto's authentication.
         let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", moto_port))
             .await
