@@ -761,9 +761,8 @@ impl Cloudflare {
             // A new record inherits the live records' proxy status and comment unless both
             // are configured: those are not remembered.
             let inherits = self.settings.proxied.is_none() || self.settings.comment.is_none();
-            let trusted = read
-                || (!ops.is_empty()
-                    && !(inherits && ops.iter().any(|op| matches!(op, Op::Post { .. }))));
+            let creates = ops.iter().any(|op| matches!(op, Op::Post { .. }));
+            let trusted = read || !(ops.is_empty() || inherits && creates);
             if !trusted {
                 read = true;
                 continue;

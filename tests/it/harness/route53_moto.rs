@@ -457,13 +457,16 @@ fn raw(
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// Header names and values, in order.
+type Headers = Vec<(String, String)>;
+
 /// (status, headers, body) of a complete HTTP/1.1 response (chunked bodies decoded).
-fn split_response(buf: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+fn split_response(buf: &[u8]) -> Option<(u16, Headers, Vec<u8>)> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
+    let headers: Headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
