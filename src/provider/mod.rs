@@ -46,6 +46,8 @@ kinds! {
     powerdns,
     alidns,
     huaweicloud,
+    cloudflare,
+    route53,
     dry_run,
 }
 

@@ -23,10 +23,12 @@
 //! then add one line to the `fixtures!` list below.
 
 mod alidns;
+mod cloudflare;
 mod dnspod;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
+mod route53;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -78,6 +80,8 @@ fixtures! {
     dnspod => dnspod::legacy,
     alidns => alidns::start,
     huaweicloud => huaweicloud::start,
+    cloudflare => cloudflare::start,
+    route53 => route53::start,
 }
 
 // ---------------------------------------------------------------------------------------------

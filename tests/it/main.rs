@@ -9,6 +9,7 @@
 
 mod alidns;
 mod cli;
+mod cloudflare;
 mod conformance;
 mod daemon;
 mod daemon_bind;
@@ -18,4 +19,5 @@ mod huaweicloud;
 mod netlink;
 mod powerdns;
 mod rfc2136;
+mod route53;
 mod sources;
