@@ -43,6 +43,7 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    dyndns2,
     dry_run,
 }
 
