@@ -44,6 +44,7 @@ kinds! {
     tencentcloud,
     dnspod,
     dyndns2,
+    webhook,
     dry_run,
 }
 
