@@ -970,9 +970,11 @@ fn check_echo(ack: Ack, echo: &[IpAddr], ctx: &Context<'_>) -> Result<Ack, Failu
     }
     let service = ctx.service;
     let provider = ctx.provider;
-    let (kind, message, hint) = if echo == [IpAddr::V4(Ipv4Addr::LOCALHOST)] {
-        // Dyn: "good 127.0.0.1" for an address that was not 127.0.0.1 means the update was
-        // ignored because the client is blocked.
+    let blocked = ctx.family == Family::Ipv4 && echo == [IpAddr::V4(Ipv4Addr::LOCALHOST)];
+    let (kind, message, hint) = if blocked {
+        // Dyn: "good 127.0.0.1" for an IPv4 address that was not 127.0.0.1 means the update
+        // was ignored because the client is blocked. (After an IPv6 address it more likely
+        // means the service ignored it and used the connection's address: a protocol error.)
         (
             ProviderErrorKind::Auth,
             format!("{service} ignored the update and answered \"{} 127.0.0.1\" (the service blocks this client)", ack.as_str()),
@@ -1131,7 +1133,7 @@ mod tests {
             (401, "badauth", K::Auth, "dyn.test rejected the username or password (badauth)", Some(format!("check username and password of [providers.home]; {reload}")), false),
             (200, "abuse", K::Auth, "dyn.test blocked updates of h.example.com for abuse (abuse)", Some(format!("log in to the service's website to lift the block; {reload}")), false),
             (200, "badagent", K::Auth, "dyn.test refused this client (badagent)", Some(format!("the service blocks ddnsd's requests; please report it to ddnsd; {reload}")), false),
-            (200, "good 127.0.0.1", K::Auth, "dyn.test ignored the update and answered \"good 127.0.0.1\" (the service blocks this client)", Some(format!("check the account on the service's website; {reload}")), false),
+            (200, "good 127.0.0.1", K::Protocol, "dyn.test answered \"good 127.0.0.1\", not the address sent (2001:db8::1)", Some("the service may not read IPv6 addresses from \"myip\"; set ipv6_param in [providers.home] (e.g. \"myipv6\") or use a preset".into()), false),
             (200, "!donator", K::Forbidden, "dyn.test refused the update of h.example.com: it needs a paid feature (!donator)", Some("the account's plan does not allow this update (e.g. this host or IPv6); upgrade it or remove the record".into()), false),
             (200, "notfqdn", K::Rejected, "dyn.test says h.example.com is not a fully qualified host name (notfqdn)", Some("set hostname in [providers.home] to the full name the service knows, e.g. \"home.example.com\"".into()), false),
             (200, "nohost", K::Rejected, "dyn.test has no host h.example.com in this account (nohost)", Some("create the host at the service, or set hostname in [providers.home] to the name it has there".into()), false),
@@ -1159,10 +1161,29 @@ mod tests {
             assert_eq!(f.error.hint, hint, "{status} {body:?}");
             assert_eq!(f.retry_in_call, retry, "{status} {body:?}");
         }
-        // Asking for 127.0.0.1 and getting it is fine.
+        // Asking for 127.0.0.1 and getting it is fine; asking for another IPv4 address and
+        // getting 127.0.0.1 means the client is blocked.
         let lo = set(&["127.0.0.1"]);
         let c4 = ctx(&lo, &d, Family::Ipv4);
         assert_eq!(judge(&reply(200, "good 127.0.0.1"), &c4).unwrap(), Ack::Updated);
+        let v4 = set(&["192.0.2.1"]);
+        let c4 = ctx(&v4, &d, Family::Ipv4);
+        let f = judge(&reply(200, "good 127.0.0.1"), &c4).unwrap_err();
+        assert_eq!(f.error.kind, K::Auth);
+        assert_eq!(
+            f.error.message,
+            "dyn.test ignored the update and answered \"good 127.0.0.1\" (the service blocks this client)"
+        );
+        assert_eq!(
+            f.error.hint.as_deref(),
+            Some(format!("check the account on the service's website; {reload}").as_str())
+        );
+        let f = judge(&reply(200, "nochg 198.51.100.9"), &c4).unwrap_err();
+        assert_eq!(f.error.kind, K::Protocol);
+        assert_eq!(
+            f.error.hint.as_deref(),
+            Some("the service did not take the address from \"myip\"; check ipv4_param in [providers.home]")
+        );
         // A longer Retry-After with 911 is honoured.
         let mut r = reply(200, "911");
         r.retry_after = Some(Duration::from_secs(7200));

@@ -11,6 +11,7 @@ mod cli;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
+mod dyndns2;
 mod harness;
 mod netlink;
 mod rfc2136;

@@ -3,8 +3,10 @@
 
 pub mod dns;
 pub mod dnspod_emu;
+pub mod dyndns2_server;
 pub mod netns;
 pub mod servers;
+pub mod webhook_server;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
