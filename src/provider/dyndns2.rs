@@ -1128,7 +1128,9 @@ mod tests {
         let half = K::RateLimited {
             retry_after: Some(OUTAGE_PAUSE),
         };
-        let cases: Vec<(u16, &str, K, &str, Option<String>, bool)> = vec![
+        // (status, body, kind, message, hint, retried within the call)
+        type Case<'a> = (u16, &'a str, K, &'a str, Option<String>, bool);
+        let cases: Vec<Case> = vec![
             (200, "badauth", K::Auth, "dyn.test rejected the username or password (badauth)", Some(format!("check username and password of [providers.home]; {reload}")), false),
             (401, "badauth", K::Auth, "dyn.test rejected the username or password (badauth)", Some(format!("check username and password of [providers.home]; {reload}")), false),
             (200, "abuse", K::Auth, "dyn.test blocked updates of h.example.com for abuse (abuse)", Some(format!("log in to the service's website to lift the block; {reload}")), false),

@@ -16,3 +16,4 @@ mod harness;
 mod netlink;
 mod rfc2136;
 mod sources;
+mod webhook;
