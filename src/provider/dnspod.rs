@@ -51,7 +51,7 @@ pub const DEFAULT_LINE: &str = "默认";
 pub const MIN_TTL: u32 = 600;
 
 const PAGE: u64 = 100;
-const AUTH_HINT: &str = "check login_token (\"ID,TOKEN\" from the DNSPod console); after 30 failed logins in 5 minutes DNSPod blocks the account for an hour";
+const AUTH_HINT: &str = "check token_id and token (the API token's ID and value from the DNSPod console; the token must belong to the account that owns the domain); after 30 failed logins in 5 minutes DNSPod blocks the account for an hour";
 /// DNSPod requires `AppName/Version (contact)` and may ban clients without it (§8).
 const USER_AGENT: &str = concat!(
     "ddnsd/",

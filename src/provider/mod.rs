@@ -43,6 +43,7 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    powerdns,
     dyndns2,
     webhook,
     dry_run,

@@ -470,7 +470,7 @@ async fn wrong_key_is_an_auth_error_after_exactly_one_call() {
                     err.to_string(),
                     "Domain.List failed: status -1: \"Login fail, please check login info\""
                 );
-                assert!(err.hint().unwrap().starts_with("check login_token"));
+                assert!(err.hint().unwrap().starts_with("check token_id and token"));
             }
         }
     }
@@ -590,7 +590,7 @@ async fn rate_limit_and_server_errors_are_retried() {
 #[tokio::test]
 async fn malformed_replies_are_clean_protocol_errors() {
     for api in BOTH {
-        for fault in [Fault::Malformed, Fault::WrongShape] {
+        for fault in [Fault::Malformed, Fault::Truncated, Fault::WrongShape] {
             let emu = emulator("s3cret");
             emu.inject(Some(api.list()), fault.clone());
             let p = provider(api, &emu, "s3cret");

@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;

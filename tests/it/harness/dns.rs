@@ -52,6 +52,9 @@ pub struct TestZone {
     pub apex: String,
     /// Extra zone-file lines after SOA, NS and `ns1 A`.
     pub extra: String,
+    /// Relative names the test key may not update (BIND: an update-policy `deny` rule first;
+    /// Knot: a `deny` ACL on the owner name first): their UPDATEs are REFUSED.
+    pub deny_update: Vec<String>,
 }
 
 impl TestZone {
@@ -61,6 +64,7 @@ impl TestZone {
         TestZone {
             apex: "example.test".to_owned(),
             extra: "other IN A 192.0.2.50\nhost IN TXT \"keep me\"\n".to_owned(),
+            deny_update: Vec::new(),
         }
     }
 
@@ -130,7 +134,7 @@ zone "{apex}" {{
     type primary;
     file "{d}/{apex}.zone";
     journal "{d}/{apex}.zone.jnl";
-    update-policy {{ grant {kname} zonesub ANY; }};
+    update-policy {{ {deny}grant {kname} zonesub ANY; }};
 }};
 "#,
             kname = key.name,
@@ -138,6 +142,12 @@ zone "{apex}" {{
             secret = key.secret_b64,
             d = d.display(),
             apex = zone.apex,
+            // The first matching rule decides (BIND ARM, "update-policy").
+            deny = zone
+                .deny_update
+                .iter()
+                .map(|n| format!("deny {} name {n}.{}. ANY; ", key.name, zone.apex))
+                .collect::<String>(),
         );
         let conf_path = d.join("named.conf");
         fs::write(&conf_path, conf).unwrap();
@@ -178,7 +188,10 @@ key:
     algorithm: {alg}
     secret: {secret}
 acl:
-  - id: ddnsd_update
+  - id: ddnsd_query
+    key: {kname}
+    action: query
+{deny_acl}  - id: ddnsd_update
     key: {kname}
     action: update
 template:
@@ -187,13 +200,25 @@ template:
     file: "%s.zone"
 zone:
   - domain: {apex}
-    acl: ddnsd_update
+    acl: [ddnsd_query, {deny_ids}ddnsd_update]
 "#,
             kname = key.name,
             alg = key.algorithm,
             secret = key.secret_b64,
             d = d.display(),
             apex = zone.apex,
+            // ACLs are checked in order; the first that matches decides (Knot 3.2 reference,
+            // "acl section"). The key may also query, in a rule of its own before any deny
+            // rule (Knot 3.2 applies a key's deny rule to its queries too): ddnsd signs its
+            // reads (verify, zone discovery) with the key, and Knot answers a signed query
+            // whose key no `query` ACL allows with NOTAUTH/BADKEY.
+            deny_acl = zone
+                .deny_update
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("  - id: deny{i}\n    key: {kname}\n    action: update\n    update-owner: name\n    update-owner-match: equal\n    update-owner-name: [{n}.{apex}.]\n    deny: on\n", kname = key.name, apex = zone.apex))
+                .collect::<String>(),
+            deny_ids = (0..zone.deny_update.len()).map(|i| format!("deny{i}, ")).collect::<String>(),
         );
         let conf_path = d.join("knot.conf");
         fs::write(&conf_path, conf).unwrap();
@@ -297,6 +322,12 @@ impl DnsServer {
         v
     }
 
+    /// The served values of (name, type) as text, sorted: addresses, TXT strings (joined,
+    /// unquoted), NS target names (without the trailing dot).
+    pub fn values(&self, name: &str, rtype: RecordType) -> Vec<String> {
+        query_values(self.addr, name, rtype)
+    }
+
     /// The served TXT strings of `name`, sorted.
     pub fn txt(&self, name: &str) -> Vec<String> {
         let m = self.query(name, RecordType::TXT);
@@ -346,24 +377,67 @@ impl DnsServer {
         rtype: RecordType,
         timeout: Duration,
     ) -> Result<Message, String> {
-        let id: u16 = rand::random();
-        let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-        let qname = Name::from_ascii(format!("{}.", name.trim_end_matches('.')))
-            .map_err(|e| e.to_string())?;
-        msg.add_query(Query::query(qname, rtype));
-        let wire = msg.to_vec().map_err(|e| e.to_string())?;
-        let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        sock.set_read_timeout(Some(timeout))
-            .map_err(|e| e.to_string())?;
-        sock.connect(self.addr).map_err(|e| e.to_string())?;
-        sock.send(&wire).map_err(|e| e.to_string())?;
-        let mut buf = [0u8; 65535];
-        loop {
-            let n = sock.recv(&mut buf).map_err(|e| e.to_string())?;
-            let reply = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
-            if reply.metadata.id == id {
-                return Ok(reply);
-            }
+        udp_query(self.addr, name, rtype, timeout)
+    }
+}
+
+/// The values of (name, type) served at `server` (an unsigned UDP query; panics without a
+/// reply within 2 s): addresses, TXT strings (joined, unquoted), NS names without the
+/// trailing dot; sorted.
+pub fn query_values(server: SocketAddr, name: &str, rtype: RecordType) -> Vec<String> {
+    let m = udp_query(server, name, rtype, Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("query {name} {rtype} at {server}: {e}"));
+    let owner = |n: &Name| {
+        n.to_ascii()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(name.trim_end_matches('.'))
+    };
+    let mut v: Vec<String> = m
+        .answers
+        .iter()
+        // Only the name's own records: a CNAME's target answers too.
+        .filter(|r| r.record_type() == rtype && owner(&r.name))
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(a.0.to_string()),
+            RData::AAAA(a) => Some(a.0.to_string()),
+            RData::TXT(t) => Some(
+                t.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect(),
+            ),
+            RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_owned()),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// One unsigned query over UDP, waiting `timeout` for the reply with the same ID.
+pub fn udp_query(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<Message, String> {
+    let id: u16 = rand::random();
+    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+    let qname =
+        Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|e| e.to_string())?;
+    msg.add_query(Query::query(qname, rtype));
+    let wire = msg.to_vec().map_err(|e| e.to_string())?;
+    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    sock.connect(server).map_err(|e| e.to_string())?;
+    sock.send(&wire).map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 65535];
+    loop {
+        let n = sock.recv(&mut buf).map_err(|e| e.to_string())?;
+        let reply = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
+        if reply.metadata.id == id {
+            return Ok(reply);
         }
     }
 }

@@ -3,8 +3,11 @@
 
 pub mod dns;
 pub mod dnspod_emu;
+pub mod dnsproxy;
 pub mod dyndns2_server;
+pub mod httpfront;
 pub mod netns;
+pub mod pdns;
 pub mod servers;
 pub mod webhook_server;
 
