@@ -39,6 +39,8 @@ pub struct Dialect {
     pub auth_failure_status: u16,
     /// `good 1.2.3.4` (true) or a bare `good` (deSEC).
     pub echo: bool,
+    /// Host errors as HTTP statuses (deSEC: 404 for an unknown host) instead of `nohost`.
+    pub status_errors: bool,
 }
 
 impl Dialect {
@@ -52,6 +54,7 @@ impl Dialect {
             multi: false,
             auth_failure_status: 200,
             echo: true,
+            status_errors: false,
         }
     }
 
@@ -84,6 +87,7 @@ impl Dialect {
             multi: true,
             auth_failure_status: 401,
             echo: false,
+            status_errors: true,
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct Host {
     pub a: Vec<IpAddr>,
     /// Its AAAA addresses.
     pub aaaa: Vec<IpAddr>,
+    /// Records of other types (TXT, NS…) the service keeps but the protocol cannot change.
+    pub other: BTreeMap<String, Vec<String>>,
 }
 
 /// One received update.
@@ -128,10 +134,17 @@ pub struct State {
     pub hosts: BTreeMap<String, Host>,
     /// Hosts blocked for abuse.
     pub blocked: BTreeSet<String>,
+    /// domain → owner: every name at or below a domain is a host of its owner, created on
+    /// its first update (deSEC-style domains with subdomains), unless listed in `not_hosts`.
+    pub domains: BTreeMap<String, String>,
+    /// Names that are no host of any account (`nohost`), even below an owned domain.
+    pub not_hosts: BTreeSet<String>,
     /// Every request, rejected ones included.
     pub received: Vec<Update>,
     /// Answers to force, in order.
     pub forced: VecDeque<Forced>,
+    /// How many forced answers were served.
+    pub forced_served: usize,
 }
 
 impl State {
@@ -176,8 +189,11 @@ impl Dyndns2Server {
             accounts: BTreeMap::new(),
             hosts: BTreeMap::new(),
             blocked: BTreeSet::new(),
+            domains: BTreeMap::new(),
+            not_hosts: BTreeSet::new(),
             received: Vec::new(),
             forced: VecDeque::new(),
+            forced_served: 0,
         }));
         let st = state.clone();
         let server = HttpServer::start(Arc::new(move |req: &Received| {
@@ -238,6 +254,7 @@ fn handle(st: &mut State, req: &Received) -> Answer {
         request: req.clone(),
     });
     if let Some(f) = st.forced.pop_front() {
+        st.forced_served += 1;
         return match f {
             Forced::Body(b) => text(200, &b),
             Forced::Answer(a) => a,
@@ -266,6 +283,12 @@ fn handle(st: &mut State, req: &Received) -> Answer {
     for name in names {
         lines.push(update_host(st, &d, &user, name, req));
     }
+    if d.status_errors {
+        // deSEC: "404 Not Found (if the specified domain was not found)".
+        if lines.iter().any(|l| l == "nohost") {
+            return text(404, "Not Found");
+        }
+    }
     text(200, &lines.join("\n"))
 }
 
@@ -293,8 +316,18 @@ fn update_host(st: &mut State, d: &Dialect, user: &str, name: &str, req: &Receiv
     if st.blocked.contains(name) {
         return "abuse".into();
     }
+    if !st.hosts.contains_key(name) && !st.not_hosts.contains(name) {
+        let owner = st
+            .domains
+            .iter()
+            .find(|(d, _)| name == d.as_str() || name.ends_with(&format!(".{d}")))
+            .map(|(_, o)| o.clone());
+        if let Some(owner) = owner {
+            st.host(name, &owner);
+        }
+    }
     match st.hosts.get(name) {
-        Some(h) if h.owner == user => {}
+        Some(h) if h.owner == user && !st.not_hosts.contains(name) => {}
         _ => return "nohost".into(),
     }
     let v4 = match family_spec(d, &d.ipv4_params, false, req) {

@@ -2,7 +2,9 @@
 //! decoded query, headers, body), checks a required header (e.g. `Authorization`) and answers
 //! 401 without it, rejects a JSON body that does not parse (400), and otherwise answers from a
 //! script of canned replies (status, headers such as `Retry-After`, body), a hang (timeout) or a
-//! dropped connection, defaulting to `200 ok`.
+//! dropped connection, defaulting to `200 ok`. As a receiver ([`HookState::store`]) it applies
+//! `{"name", "type", "addresses"}` bodies to a record store and refuses chosen names (422), so
+//! the conformance battery can see what a webhook published.
 //!
 //! [`HttpServer`] is the transport under it (and under the dyndns2 server): a hand-written
 //! HTTP/1.1 server with keep-alive and `Content-Length` bodies on its own thread and tokio
@@ -10,7 +12,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -314,6 +316,13 @@ pub struct HookState {
     pub script: VecDeque<Answer>,
     /// A header every request must carry with exactly this value, else 401.
     pub require: Option<(String, String)>,
+    /// As a receiver: (name, type) → values, changed by every accepted JSON body holding
+    /// `name`, `type` and `addresses` (`None`: bodies are only recorded).
+    pub store: Option<BTreeMap<(String, String), Vec<String>>>,
+    /// Names a receiver refuses with 422.
+    pub refuse: BTreeSet<String>,
+    /// How many scripted answers were served.
+    pub scripted_served: usize,
 }
 
 impl HookState {
@@ -336,12 +345,16 @@ impl WebhookServer {
             received: Vec::new(),
             script: VecDeque::new(),
             require: None,
+            store: None,
+            refuse: BTreeSet::new(),
+            scripted_served: 0,
         }));
         let st = state.clone();
         let server = HttpServer::start(Arc::new(move |req: &Received| {
             let mut st = st.lock().unwrap_or_else(|p| p.into_inner());
             st.received.push(req.clone());
             if let Some(a) = st.script.pop_front() {
+                st.scripted_served += 1;
                 return a;
             }
             if let Some((name, value)) = &st.require {
@@ -357,8 +370,13 @@ impl WebhookServer {
             let json = req
                 .header("content-type")
                 .is_some_and(|c| c.starts_with("application/json"));
-            if json && serde_json::from_slice::<serde_json::Value>(&req.body).is_err() {
+            let parsed = serde_json::from_slice::<serde_json::Value>(&req.body);
+            if json && parsed.is_err() {
                 return Answer::text(400, "{\"error\": \"body is not valid json\"}");
+            }
+            let HookState { store, refuse, .. } = &mut *st;
+            if let (Some(store), Ok(v)) = (store.as_mut(), &parsed) {
+                return receive(store, refuse, v);
             }
             Answer::text(200, "ok")
         }));
@@ -398,4 +416,30 @@ impl WebhookServer {
             .cloned()
             .expect("a request was received")
     }
+}
+
+/// A receiver's handling of `{"name": …, "type": "A"|"AAAA", "addresses": […]}`: the RRset is
+/// replaced; a refused name is 422, a body without those fields 400.
+fn receive(
+    store: &mut BTreeMap<(String, String), Vec<String>>,
+    refuse: &BTreeSet<String>,
+    v: &serde_json::Value,
+) -> Answer {
+    let name = v.get("name").and_then(|n| n.as_str());
+    let rtype = v.get("type").and_then(|t| t.as_str());
+    let addrs: Option<Vec<String>> = v
+        .get("addresses")
+        .and_then(|a| a.as_array())
+        .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect());
+    let (Some(name), Some(rtype @ ("A" | "AAAA")), Some(addrs)) = (name, rtype, addrs) else {
+        return Answer::text(
+            400,
+            "{\"error\": \"name, type and addresses are required\"}",
+        );
+    };
+    if refuse.contains(name) {
+        return Answer::text(422, "{\"error\": \"this name may not be changed\"}");
+    }
+    store.insert((name.to_owned(), rtype.to_owned()), addrs);
+    Answer::text(200, "{\"ok\": true}")
 }
