@@ -1,37 +1,37 @@
 //! `kind = "rfc2136"`: DNS UPDATE (RFC 2136) signed with TSIG (RFC 8945), sent natively over
 //! UDP (TCP when the reply is truncated).
 //!
-//! Owns: building UPDATE and query messages (pure functions: [`update_message`],
-//! [`query_message`]), sending them to the configured server, and turning every reply into
-//! success or a [`ProviderError`] with a precise kind and hint ([`check_reply`],
-//! [`update_rcode_error`]). Signing and reply verification live in [`super::sign::tsig`]. Must not
-//! read config files, environment variables or the system clock (time comes from the injected
-//! [`Clock`]).
+//! Owns the adapter: settings, zone discovery and the [`Provider`] impl, which signs the
+//! messages built by [`kit::dnsmsg`](super::kit::dnsmsg) (pure: UPDATE and query builders,
+//! reply checks, RCODE → error table) and sends them through the shared exchange in
+//! [`crate::dns`]. Must not read config files, environment variables or the system clock (time
+//! comes from the injected [`Clock`]).
 
-use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use hickory_proto::op::{Message, MessageType, OpCode, Query, UpdateMessage};
-use hickory_proto::rr::rdata::{A, AAAA};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType as DnsType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
-use tokio::time::Instant;
-
 use base64::Engine;
+use futures::future::BoxFuture;
+use hickory_proto::op::Message;
+use hickory_proto::rr::RecordType as DnsType;
 use serde::Deserialize;
 
-use super::sign::tsig::{self, TsigAlgorithm, TsigKey, TsigRcode, DEFAULT_FUDGE};
+use super::kit::dnsmsg::{
+    check_reply, dns_type, live_addresses, protocol, query_message, query_rcode_error,
+    rejected_build, update_message, update_rcode_error, zone_from_soa_reply, CheckedReply, Sent,
+    Untrusted, UpdateContext, Verdict, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN,
+    RCODE_REFUSED,
+};
+use super::sign::tsig::{self, TsigAlgorithm, TsigKey, DEFAULT_FUDGE};
 use super::{
     Configured, Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind,
     ProviderHints,
 };
 use crate::clock::Clock;
+use crate::dns::{self, ExchangeError, Sieve};
 use crate::fields::{self, Fields, SecretFields, Text};
-use crate::record::{AddrSet, Family, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use crate::record::{Fqdn, RecordKey, RrSet};
 use crate::secret::Secret;
 
 /// The registry entry.
@@ -268,311 +268,11 @@ enum ZoneSource {
     Discovered,
 }
 
-/// Why a message could not be built.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum BuildError {
-    /// The name is not a valid DNS name for hickory.
-    #[error("{0} is not a valid dns name")]
-    BadName(String),
-    /// The record name is not inside the zone.
-    #[error("{name} is not inside zone {zone}")]
-    OutsideZone {
-        /// The record name.
-        name: String,
-        /// The zone.
-        zone: String,
-    },
-}
-
-/// Builds the UPDATE that replaces the whole (name, type) RRset of `desired` in `zone`.
-///
-/// RFC 2136 §2.5.2 "Delete An RRset": "TYPE must be specified … CLASS must be ANY, TTL must be
-/// zero, RDLENGTH must be zero"; then §2.5.1 "Add To An RRset" once per address. The server
-/// applies the update section in order as one transaction (§3.4.2), so the RRset is replaced
-/// atomically and nothing else in the zone is touched. No prerequisites are sent. An empty
-/// `desired.addrs` only deletes.
-pub fn update_message(zone: &Fqdn, desired: &RrSet, id: u16) -> Result<Message, BuildError> {
-    if !desired.name.is_within(zone) {
-        return Err(BuildError::OutsideZone {
-            name: desired.name.to_string(),
-            zone: zone.to_string(),
-        });
-    }
-    let zone_name = dns_name(zone)?;
-    let name = dns_name(&desired.name)?;
-    let mut msg = Message::new(id, MessageType::Query, OpCode::Update);
-    let mut z = Query::new();
-    z.set_name(zone_name)
-        .set_query_class(DNSClass::IN)
-        .set_query_type(DnsType::SOA);
-    msg.add_zone(z);
-    let mut delete = Record::update0(name.clone(), 0, dns_type(desired.rtype));
-    delete.dns_class = DNSClass::ANY;
-    msg.add_update(delete);
-    for addr in desired
-        .addrs
-        .iter()
-        .filter(|a| Family::of(a).record_type() == desired.rtype)
-    {
-        let rdata = match addr {
-            IpAddr::V4(v4) => RData::A(A(*v4)),
-            IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
-        };
-        msg.add_update(Record::from_rdata(name.clone(), desired.ttl.0, rdata));
-    }
-    Ok(msg)
-}
-
-/// Builds a non-recursive query for (name, type).
-pub fn query_message(name: &Fqdn, qtype: DnsType, id: u16) -> Result<Message, BuildError> {
-    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-    msg.add_query(Query::query(dns_name(name)?, qtype));
-    Ok(msg)
-}
-
-/// A reply that passed the TSIG checks, with its header RCODE.
-#[derive(Clone, Debug)]
-pub struct CheckedReply {
-    /// The 4-bit header RCODE.
-    pub rcode: u8,
-    /// The decoded message.
-    pub message: Message,
-}
-
-/// What a reply is checked against: the request it answers.
-#[derive(Clone, Copy, Debug)]
-pub struct Exchange<'a> {
-    /// The server (for messages).
-    pub server: SocketAddr,
-    /// The key the request was signed with, if any.
-    pub key: Option<&'a TsigKey>,
-    /// The request's MAC (empty when unsigned).
-    pub request_mac: &'a [u8],
-    /// The request's Time Signed.
-    pub signed_at: u64,
-}
-
-/// Checks a reply's TSIG and decodes it; maps TSIG errors to [`ProviderError`]s.
-///
-/// With a key configured (RFC 8945 §5.3): a signed reply must verify (key, algorithm, MAC over
-/// the request MAC and the reply, time within the fudge), else it is a Protocol error. A
-/// NOERROR reply without TSIG is rejected as a Protocol error. An unsigned *error* reply is
-/// accepted as the failure it reports (BADKEY/BADSIG replies cannot be signed, RFC 8945
-/// §5.3.2; a forged failure can only delay an update, never fake one).
-pub fn check_reply(ex: &Exchange<'_>, reply: &[u8]) -> Result<CheckedReply, ProviderError> {
-    let server = ex.server;
-    if reply.len() < 12 {
-        return Err(protocol(format!(
-            "the reply from {server} is shorter than a dns header"
-        )));
-    }
-    // invariant: `reply.len() >= 12` was checked just above.
-    let rcode = reply[3] & 0x0f;
-    if let Some(key) = ex.key {
-        let found = tsig::find_tsig(reply).map_err(|e| {
-            protocol(format!(
-                "could not read the tsig record of the reply from {server}: {e}"
-            ))
-        })?;
-        match found {
-            Some(t) => match t.error {
-                TsigRcode::BadKey => return Err(badkey(server, key)),
-                TsigRcode::BadSig => return Err(badsig(server, key)),
-                TsigRcode::BadTime => {
-                    tsig::verify_reply(key, ex.request_mac, reply, &t)
-                        .map_err(|e| unverified(server, &e))?;
-                    let server_time = t.server_time().ok_or_else(|| {
-                        protocol(format!(
-                            "{server} answered BADTIME without its time in the tsig other data"
-                        ))
-                    })?;
-                    return Err(badtime(server, server_time, ex.signed_at));
-                }
-                TsigRcode::NoError => {
-                    tsig::verify_reply(key, ex.request_mac, reply, &t)
-                        .map_err(|e| unverified(server, &e))?;
-                    let offset = t.time_signed as i64 - ex.signed_at as i64;
-                    if offset.unsigned_abs() > u64::from(t.fudge) {
-                        return Err(ProviderError::new(
-                            ProviderErrorKind::ClockSkew { offset_secs: offset },
-                            format!("the reply from {server} is signed {offset} s away from this machine's clock, outside the fudge of {} s", t.fudge),
-                        ));
-                    }
-                }
-                TsigRcode::BadTrunc | TsigRcode::Other(_) => {
-                    return Err(protocol(format!(
-                        "{server} answered with tsig error {}",
-                        tsig_rcode_name(t.error)
-                    )))
-                }
-            },
-            None if rcode == RCODE_NOERROR => {
-                return Err(protocol(format!(
-                    "the reply from {server} is not signed although the request was signed with key {}; not trusting it",
-                    key.name
-                ))
-                .with_hint("check that the server knows the key and signs its replies (a middlebox may have answered)"));
-            }
-            None => {}
-        }
-    }
-    let message = Message::from_vec(reply)
-        .map_err(|e| protocol(format!("could not parse the reply from {server}: {e}")))?;
-    Ok(CheckedReply { rcode, message })
-}
-
-/// What an update was about, for error messages.
-#[derive(Clone, Copy, Debug)]
-pub struct UpdateContext<'a> {
-    /// The server.
-    pub server: SocketAddr,
-    /// The zone named in the update.
-    pub zone: &'a Fqdn,
-    /// The record.
-    pub key: &'a RecordKey,
-    /// The TSIG key name, if any.
-    pub tsig_name: Option<&'a Fqdn>,
-}
-
-/// The error for a non-NOERROR header RCODE of an UPDATE reply (RFC 2136 §2.2), `None` for
-/// NOERROR.
-pub fn update_rcode_error(ctx: &UpdateContext<'_>, rcode: u8) -> Option<ProviderError> {
-    let UpdateContext {
-        server,
-        zone,
-        key,
-        tsig_name,
-    } = *ctx;
-    let name = rcode_name(rcode);
-    let e = match rcode {
-        RCODE_NOERROR => return None,
-        RCODE_SERVFAIL => ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("{server} failed to apply the update of {key} ({name})"),
-        ),
-        RCODE_REFUSED => {
-            let who = match tsig_name {
-                Some(k) => format!("key {k}"),
-                None => "this machine's address".to_owned(),
-            };
-            ProviderError::new(
-                ProviderErrorKind::Forbidden,
-                format!("{server} refused the update of {key} ({name})"),
-            )
-            .with_hint(format!(
-                "the server's update policy does not allow this name: grant {who} updates of {} (BIND: update-policy / allow-update; Knot: acl with action update)",
-                key.name
-            ))
-        }
-        RCODE_NOTAUTH => ProviderError::new(
-            ProviderErrorKind::ZoneNotFound,
-            format!("{server} is not authoritative for zone {zone} ({name})"),
-        )
-        .with_hint(format!(
-            "check zone and server: the server must be a primary for {zone}, or leave zone out to find the zone of {} by an SOA query",
-            key.name
-        )),
-        RCODE_NOTZONE => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{} is outside zone {zone} ({name})", key.name),
-        )
-        .with_hint(format!(
-            "wrong zone: set zone to the zone that contains {}, or leave it out to find it by an SOA query",
-            key.name
-        )),
-        RCODE_FORMERR => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{server} could not parse the update of {key} ({name})"),
-        )
-        .with_hint("the server may not support dynamic updates of this record type; check its log"),
-        RCODE_NOTIMP => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{server} does not implement dynamic updates ({name})"),
-        )
-        .with_hint(format!(
-            "enable dynamic updates for {zone} on the server (BIND: update-policy / allow-update; Knot: acl with action update)"
-        )),
-        RCODE_NXDOMAIN | RCODE_YXDOMAIN | RCODE_YXRRSET | RCODE_NXRRSET => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{server} reported a failed prerequisite for {key} ({name}) although ddnsd sends none"),
-        ),
-        _ => protocol(format!("{server} answered the update of {key} with unexpected rcode {name}")),
-    };
-    Some(e)
-}
-
-/// The error for a header RCODE of a query reply other than NOERROR / NXDOMAIN.
-pub fn query_rcode_error(server: SocketAddr, name: &Fqdn, qtype: &str, rcode: u8) -> ProviderError {
-    let rname = rcode_name(rcode);
-    match rcode {
-        RCODE_SERVFAIL => ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("{server} failed to answer the query for {name} {qtype} ({rname})"),
-        ),
-        RCODE_REFUSED => ProviderError::new(
-            ProviderErrorKind::Forbidden,
-            format!("{server} refused the query for {name} {qtype} ({rname})"),
-        )
-        .with_hint("allow this machine to query the zone (BIND: allow-query), or point server at the zone's primary"),
-        RCODE_NOTAUTH => ProviderError::new(
-            ProviderErrorKind::ZoneNotFound,
-            format!("{server} is not authoritative for {name} ({rname})"),
-        ),
-        _ => protocol(format!("{server} answered the query for {name} {qtype} with rcode {rname}")),
-    }
-}
-
-/// The addresses of type `rtype` owned by `name` in the answer section, and their smallest TTL.
-pub fn live_addresses(reply: &Message, name: &Fqdn, rtype: RecordType) -> (AddrSet, Option<Ttl>) {
-    let mut addrs = AddrSet::new();
-    let mut ttl: Option<u32> = None;
-    for r in &reply.answers {
-        if !same_name(&r.name, name) {
-            continue;
-        }
-        let addr = match (&r.data, rtype) {
-            (RData::A(a), RecordType::A) => IpAddr::V4(a.0),
-            (RData::AAAA(a), RecordType::Aaaa) => IpAddr::V6(a.0),
-            _ => continue,
-        };
-        addrs.insert(addr);
-        ttl = Some(ttl.map_or(r.ttl, |t| t.min(r.ttl)));
-    }
-    (addrs, ttl.map(Ttl))
-}
-
-/// The zone named by an SOA reply for `name` (RFC 2136 §4 / nsupdate's method): an SOA owned by
-/// `name` in the answer section makes `name` the apex; otherwise the owner of the SOA in the
-/// authority section (NODATA / NXDOMAIN replies carry the enclosing zone's SOA there).
-pub fn zone_from_soa_reply(reply: &Message, name: &Fqdn) -> Option<Fqdn> {
-    let soa_owner = |r: &Record| {
-        matches!(r.data, RData::SOA(_))
-            .then(|| fqdn_of(&r.name))
-            .flatten()
-    };
-    reply
-        .answers
-        .iter()
-        .filter(|r| same_name(&r.name, name))
-        .find_map(soa_owner)
-        .or_else(|| reply.authorities.iter().find_map(soa_owner))
-        .filter(|z| name.is_within(z))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sending.
 
-/// How long to wait for each UDP attempt: the timeout split over this many sends.
-const UDP_ATTEMPTS: u32 = 3;
-
-/// What went wrong on the wire.
-#[derive(Debug)]
-enum Transport {
-    /// Nothing was delivered (connection refused, no route…): the request had no effect.
-    Unreachable(String),
-    /// The request was sent but no reply came in time.
-    NoReply,
-}
+/// How many times a request is sent over UDP within the timeout.
+const UDP_SENDS: u32 = 3;
 
 impl Rfc2136 {
     /// Sends the replacing UPDATE for `desired` to `zone` and checks the reply.
@@ -585,9 +285,31 @@ impl Rfc2136 {
             // applied (reply lost) — or never arrived. We say so honestly (Unconfirmed: state is
             // not updated and a verify is scheduled) rather than "could not reach", which would
             // claim nothing happened. Only errors that prove non-delivery (connection refused)
-            // are reported as Transient "could not reach".
-            Err(ExchangeError::Reply(e)) => return Err(e),
-            Err(ExchangeError::Transport(Transport::NoReply)) => {
+            // are reported as "could not reach".
+            Err(Failure::Reply(e)) => return Err(e),
+            // Only replies that could not be trusted came: report what they said — in the words
+            // of the RCODE table when a plain unsigned error said it — as transient (see
+            // `check_reply`). Retrying is safe: the UPDATE replaces the RRset, so applying it
+            // twice changes nothing.
+            Err(Failure::Untrusted(u)) => {
+                let ctx = UpdateContext {
+                    server: self.settings.server,
+                    zone,
+                    key: &key,
+                    tsig_name: self.settings.tsig.as_ref().map(|k| &k.name),
+                };
+                let claim = u
+                    .rcode
+                    .and_then(|r| update_rcode_error(&ctx, r))
+                    .map(|mut e| {
+                        e.kind = ProviderErrorKind::Transient;
+                        e
+                    })
+                    .unwrap_or(u.claim);
+                return Err(claim);
+            }
+            Err(Failure::Wire(e)) if is_unreachable(&e) => return Err(self.unreachable(&e)),
+            Err(Failure::Wire(_)) => {
                 return Err(ProviderError::new(
                     ProviderErrorKind::Unconfirmed,
                     format!(
@@ -596,9 +318,6 @@ impl Rfc2136 {
                         fmt_duration(self.settings.timeout)
                     ),
                 ))
-            }
-            Err(ExchangeError::Transport(Transport::Unreachable(why))) => {
-                return Err(self.unreachable(&why))
             }
         };
         let ctx = UpdateContext {
@@ -646,139 +365,88 @@ impl Rfc2136 {
         let msg = query_message(name, qtype, rand::random()).map_err(rejected_build)?;
         match self.exchange(&msg).await {
             Ok(r) => Ok(r),
-            Err(ExchangeError::Reply(e)) => Err(e),
-            Err(ExchangeError::Transport(Transport::NoReply)) => Err(self.unreachable(&format!(
+            Err(Failure::Reply(e)) => Err(e),
+            Err(Failure::Untrusted(u)) => Err(u.claim),
+            Err(Failure::Wire(e)) if is_unreachable(&e) => Err(self.unreachable(&e)),
+            Err(Failure::Wire(_)) => Err(self.unreachable_because(&format!(
                 "no reply within {}",
                 fmt_duration(self.settings.timeout)
             ))),
-            Err(ExchangeError::Transport(Transport::Unreachable(why))) => {
-                Err(self.unreachable(&why))
-            }
         }
     }
 
     /// Signs `msg` (if a key is configured), sends it, and checks the reply's TSIG.
-    async fn exchange(&self, msg: &Message) -> Result<CheckedReply, ExchangeError> {
-        let unsigned = msg.to_vec().map_err(|e| {
-            ExchangeError::Reply(protocol(format!("could not encode the request: {e}")))
-        })?;
+    async fn exchange(&self, msg: &Message) -> Result<CheckedReply, Failure> {
+        let unsigned = msg
+            .to_vec()
+            .map_err(|e| Failure::Reply(protocol(format!("could not encode the request: {e}"))))?;
         let signed_at = self.clock.unix_secs();
         let (wire, mac) = match &self.settings.tsig {
             Some(key) => {
-                let s =
-                    tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
-                        ExchangeError::Reply(protocol(format!("could not sign the request: {e}")))
-                    })?;
+                let s = tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
+                    Failure::Reply(protocol(format!("could not sign the request: {e}")))
+                })?;
                 (s.wire, s.mac)
             }
             None => (unsigned, Vec::new()),
         };
-        let reply = self.send(&wire, msg.metadata.id).await?;
-        let ex = Exchange {
+        let sent = Sent {
             server: self.settings.server,
             key: self.settings.tsig.as_ref(),
             request_mac: &mac,
             signed_at,
         };
-        check_reply(&ex, &reply).map_err(ExchangeError::Reply)
-    }
-
-    /// Sends over UDP; retries over TCP when the reply is truncated (RFC 1035 §4.2.1).
-    async fn send(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
-        let reply = self.send_udp(wire, id).await?;
-        // invariant: `send_udp` returns only replies of at least a full 12-byte header.
-        if reply[2] & 0x02 != 0 {
-            tracing::debug!(provider = %self.name, "reply truncated, retrying over tcp");
-            return self.send_tcp(wire, id).await;
-        }
-        Ok(reply)
-    }
-
-    /// One UDP exchange: up to [`UDP_ATTEMPTS`] sends within the timeout; replies from another
-    /// address (the socket is connected), with another ID or not marked as replies are ignored.
-    /// Returns at least a full header.
-    async fn send_udp(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
-        let server = self.settings.server;
-        let local: SocketAddr = match server {
-            SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+        let ex = dns::Exchange {
+            server: self.settings.server,
+            request: &wire,
+            timeout: self.settings.timeout,
+            udp_sends: UDP_SENDS,
         };
-        let sock = UdpSocket::bind(local)
-            .await
-            .map_err(|e| Transport::Unreachable(e.to_string()))?;
-        sock.connect(server)
-            .await
-            .map_err(|e| Transport::Unreachable(io_reason(&e)))?;
-        let deadline = Instant::now() + self.settings.timeout;
-        let per_try = self.settings.timeout / UDP_ATTEMPTS;
-        let mut sent = false;
-        let mut buf = vec![0u8; 65535];
-        for _ in 0..UDP_ATTEMPTS {
-            match sock.send(wire).await {
-                Ok(_) => sent = true,
-                Err(e) if !sent => return Err(Transport::Unreachable(io_reason(&e))),
-                Err(_) => {}
-            }
-            let try_deadline = (Instant::now() + per_try).min(deadline);
-            loop {
-                match tokio::time::timeout_at(try_deadline, sock.recv(&mut buf)).await {
-                    Err(_) => break,
-                    // ICMP port unreachable: nothing listens there, so nothing was applied.
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                        return Err(Transport::Unreachable(io_reason(&e)))
-                    }
-                    Ok(Err(_)) => break,
-                    Ok(Ok(n)) => {
-                        let r = &buf[..n];
-                        if n >= 12 && u16::from_be_bytes([r[0], r[1]]) == id && r[2] & 0x80 != 0 {
-                            return Ok(r.to_vec());
-                        }
-                    }
+        // Replies that cannot be trusted are skipped and the exchange keeps listening for the
+        // real one (RFC 8945 §5.4, see `check_reply`); the strongest claim among them is
+        // reported only when nothing trustworthy came before the timeout, and then as a
+        // transient error: a forged packet must never park the provider.
+        let mut strongest: Option<Untrusted> = None;
+        let mut skipped = 0usize;
+        let result = dns::exchange(&ex, |reply| match check_reply(&sent, reply) {
+            Verdict::Trusted(r) => Sieve::Take(r),
+            Verdict::Untrusted(u) => {
+                skipped += 1;
+                if strongest.as_ref().is_none_or(|s| u.why > s.why) {
+                    strongest = Some(u);
                 }
+                Sieve::Skip
             }
+        })
+        .await;
+        match (result, strongest) {
+            (Ok(r), Some(u)) => {
+                // RFC 8945 §5.4: "the client SHOULD log an error". Only when a signed reply
+                // followed: otherwise the claim itself is the error reported.
+                tracing::warn!(provider = %self.name, server = %self.settings.server, ignored = skipped, why = ?u.why, claim = %u.claim, "ignored replies that could not be trusted before the signed one (forged, or from a middlebox)");
+                r.map_err(Failure::Reply)
+            }
+            (Ok(r), None) => r.map_err(Failure::Reply),
+            (Err(e), Some(u)) if !is_unreachable(&e) => Err(Failure::Untrusted(u)),
+            (Err(e), _) => Err(Failure::Wire(e)),
         }
-        Err(Transport::NoReply)
     }
 
-    /// One TCP exchange with a 2-byte length prefix (RFC 1035 §4.2.2).
-    async fn send_tcp(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
-        let server = self.settings.server;
-        let timeout = self.settings.timeout;
-        let mut stream = match tokio::time::timeout(timeout, TcpStream::connect(server)).await {
-            Err(_) => {
-                return Err(Transport::Unreachable(format!(
-                    "tcp connect timed out after {}",
-                    fmt_duration(timeout)
-                )))
+    /// "could not reach SERVER: why" for a failure that proves nothing was delivered.
+    fn unreachable(&self, e: &ExchangeError) -> ProviderError {
+        let why = match e {
+            ExchangeError::Unreachable { error, .. } => io_reason(error),
+            ExchangeError::ConnectTimeout(d) => {
+                format!("tcp connect timed out after {}", fmt_duration(*d))
             }
-            Ok(Err(e)) => return Err(Transport::Unreachable(io_reason(&e))),
-            Ok(Ok(s)) => s,
+            ExchangeError::Oversized(_) => "the request is too large for tcp".to_owned(),
+            other => other.to_string(),
         };
-        let len = u16::try_from(wire.len())
-            .map_err(|_| Transport::Unreachable("the request is too large for tcp".to_owned()))?;
-        let mut framed = Vec::with_capacity(wire.len() + 2);
-        framed.extend_from_slice(&len.to_be_bytes());
-        framed.extend_from_slice(wire);
-        let exchange = async {
-            stream.write_all(&framed).await?;
-            loop {
-                let mut lenb = [0u8; 2];
-                stream.read_exact(&mut lenb).await?;
-                let mut reply = vec![0u8; usize::from(u16::from_be_bytes(lenb))];
-                stream.read_exact(&mut reply).await?;
-                if reply.len() >= 12 && u16::from_be_bytes([reply[0], reply[1]]) == id {
-                    return Ok::<_, std::io::Error>(reply);
-                }
-            }
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(_)) | Err(_) => Err(Transport::NoReply),
-        }
+        self.unreachable_because(&why)
     }
 
     /// "could not reach SERVER: why".
-    fn unreachable(&self, why: &str) -> ProviderError {
+    fn unreachable_because(&self, why: &str) -> ProviderError {
         ProviderError::new(
             ProviderErrorKind::Transient,
             format!("could not reach {}: {why}", self.settings.server),
@@ -786,141 +454,22 @@ impl Rfc2136 {
     }
 }
 
-/// A transport failure, or an error already mapped from the reply.
+/// True for wire failures after which the request cannot have had an effect.
+fn is_unreachable(e: &ExchangeError) -> bool {
+    matches!(
+        e,
+        ExchangeError::Unreachable { .. }
+            | ExchangeError::ConnectTimeout(_)
+            | ExchangeError::Oversized(_)
+    )
+}
+
+/// A wire failure, an error already mapped from a trusted reply, or only untrusted replies.
 #[derive(Debug)]
-enum ExchangeError {
-    Transport(Transport),
+enum Failure {
+    Wire(ExchangeError),
     Reply(ProviderError),
-}
-
-impl From<Transport> for ExchangeError {
-    fn from(t: Transport) -> Self {
-        ExchangeError::Transport(t)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers.
-
-const RCODE_NOERROR: u8 = 0;
-const RCODE_FORMERR: u8 = 1;
-const RCODE_SERVFAIL: u8 = 2;
-const RCODE_NXDOMAIN: u8 = 3;
-const RCODE_NOTIMP: u8 = 4;
-const RCODE_REFUSED: u8 = 5;
-const RCODE_YXDOMAIN: u8 = 6;
-const RCODE_YXRRSET: u8 = 7;
-const RCODE_NXRRSET: u8 = 8;
-const RCODE_NOTAUTH: u8 = 9;
-const RCODE_NOTZONE: u8 = 10;
-
-/// The mnemonic of a header RCODE (RFC 2136 §2.2), e.g. `NOTAUTH`.
-fn rcode_name(rcode: u8) -> RcodeName {
-    RcodeName(rcode)
-}
-
-/// Displays an RCODE mnemonic.
-struct RcodeName(u8);
-
-impl fmt::Display for RcodeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self.0 {
-            RCODE_NOERROR => "NOERROR",
-            RCODE_FORMERR => "FORMERR",
-            RCODE_SERVFAIL => "SERVFAIL",
-            RCODE_NXDOMAIN => "NXDOMAIN",
-            RCODE_NOTIMP => "NOTIMP",
-            RCODE_REFUSED => "REFUSED",
-            RCODE_YXDOMAIN => "YXDOMAIN",
-            RCODE_YXRRSET => "YXRRSET",
-            RCODE_NXRRSET => "NXRRSET",
-            RCODE_NOTAUTH => "NOTAUTH",
-            RCODE_NOTZONE => "NOTZONE",
-            n => return write!(f, "{n}"),
-        };
-        f.write_str(s)
-    }
-}
-
-fn tsig_rcode_name(e: TsigRcode) -> String {
-    match e {
-        TsigRcode::NoError => "NOERROR".to_owned(),
-        TsigRcode::BadSig => "BADSIG".to_owned(),
-        TsigRcode::BadKey => "BADKEY".to_owned(),
-        TsigRcode::BadTime => "BADTIME".to_owned(),
-        TsigRcode::BadTrunc => "BADTRUNC".to_owned(),
-        TsigRcode::Other(n) => n.to_string(),
-    }
-}
-
-fn badkey(server: SocketAddr, key: &TsigKey) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::Auth,
-        format!(
-            "{server} does not know tsig key {} with algorithm {} (NOTAUTH, BADKEY)",
-            key.name, key.algorithm
-        ),
-    )
-    .with_hint("the key name or algorithm do not match the server's: make tsig_name and tsig_algorithm equal the server's key statement")
-}
-
-fn badsig(server: SocketAddr, key: &TsigKey) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::Auth,
-        format!(
-            "{server} rejected the signature made with tsig key {} (NOTAUTH, BADSIG)",
-            key.name
-        ),
-    )
-    .with_hint(format!(
-        "wrong secret: tsig_secret (or tsig_secret_file / tsig_secret_env) does not match the server's secret for key {}",
-        key.name
-    ))
-}
-
-fn badtime(server: SocketAddr, server_time: u64, signed_at: u64) -> ProviderError {
-    let offset = server_time as i64 - signed_at as i64;
-    ProviderError::new(
-        ProviderErrorKind::ClockSkew {
-            offset_secs: offset,
-        },
-        format!(
-            "{server} rejected the signing time (NOTAUTH, BADTIME): clocks differ by {offset} s"
-        ),
-    )
-}
-
-fn unverified(server: SocketAddr, e: &tsig::TsigError) -> ProviderError {
-    protocol(format!(
-        "the reply from {server} failed tsig verification: {e}"
-    ))
-}
-
-fn protocol(message: String) -> ProviderError {
-    ProviderError::new(ProviderErrorKind::Protocol, message)
-}
-
-fn rejected_build(e: BuildError) -> ProviderError {
-    ProviderError::new(ProviderErrorKind::Rejected, e.to_string())
-}
-
-fn dns_name(f: &Fqdn) -> Result<Name, BuildError> {
-    Name::from_ascii(f.dotted()).map_err(|_| BuildError::BadName(f.to_string()))
-}
-
-fn fqdn_of(n: &Name) -> Option<Fqdn> {
-    Fqdn::parse_relaxed(&n.to_ascii()).ok()
-}
-
-fn same_name(n: &Name, f: &Fqdn) -> bool {
-    fqdn_of(n).as_ref() == Some(f)
-}
-
-fn dns_type(t: RecordType) -> DnsType {
-    match t {
-        RecordType::A => DnsType::A,
-        RecordType::Aaaa => DnsType::AAAA,
-    }
+    Untrusted(Untrusted),
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -936,409 +485,5 @@ fn fmt_duration(d: Duration) -> String {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::provider::sign::tsig::TsigAlgorithm;
-    use crate::secret::Secret;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn fqdn(s: &str) -> Fqdn {
-        Fqdn::parse_relaxed(s).unwrap()
-    }
-
-    fn rrset(name: &str, rtype: RecordType, addrs: &[&str]) -> RrSet {
-        RrSet {
-            name: fqdn(name),
-            rtype,
-            ttl: Ttl(300),
-            addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
-        }
-    }
-
-    fn key() -> TsigKey {
-        TsigKey {
-            name: fqdn("ddnsd-key"),
-            algorithm: TsigAlgorithm::HmacSha256,
-            secret: Secret::new(b"secret-key-for-ddnsd-tests-32bytes!".to_vec()),
-        }
-    }
-
-    fn server() -> SocketAddr {
-        "127.0.0.1:5300".parse().unwrap()
-    }
-
-    /// The unsigned request of the providers doc §3.1, byte for byte.
-    #[test]
-    fn update_matches_the_doc_vector() {
-        let msg = update_message(
-            &fqdn("example.test"),
-            &rrset("host.example.test", RecordType::Aaaa, &["2001:db8::1"]),
-            0x1234,
-        )
-        .unwrap();
-        assert_eq!(
-            msg.to_vec().unwrap(),
-            hex("123428000001000000020000076578616d706c650474657374000006000104686f7374c00c001c00ff000000000000c01e001c00010000012c001020010db8000000000000000000000001")
-        );
-        let signed =
-            tsig::sign_request(&key(), &msg.to_vec().unwrap(), 1_700_000_000, 300).unwrap();
-        assert_eq!(
-            signed.mac,
-            hex("199b849657b0594afdcdac8f3270baf79da0f67baeef15f9067a9a7285644e77")
-        );
-    }
-
-    #[test]
-    fn update_builder_table() {
-        // (rrset, expected update section as (class, type, ttl, rdata text))
-        type UpdateRr = (DNSClass, DnsType, u32, String);
-        let cases: Vec<(RrSet, Vec<UpdateRr>)> = vec![
-            (
-                rrset(
-                    "host.example.test",
-                    RecordType::A,
-                    &["192.0.2.2", "192.0.2.1"],
-                ),
-                vec![
-                    (DNSClass::ANY, DnsType::A, 0, String::new()),
-                    (DNSClass::IN, DnsType::A, 300, "192.0.2.1".into()),
-                    (DNSClass::IN, DnsType::A, 300, "192.0.2.2".into()),
-                ],
-            ),
-            (
-                rrset("host.example.test", RecordType::Aaaa, &[]),
-                vec![(DNSClass::ANY, DnsType::AAAA, 0, String::new())],
-            ),
-            (
-                // Addresses of the other family never leak into the set.
-                rrset(
-                    "example.test",
-                    RecordType::Aaaa,
-                    &["2001:db8::5", "192.0.2.9"],
-                ),
-                vec![
-                    (DNSClass::ANY, DnsType::AAAA, 0, String::new()),
-                    (DNSClass::IN, DnsType::AAAA, 300, "2001:db8::5".into()),
-                ],
-            ),
-        ];
-        for (set, want) in cases {
-            let msg = update_message(&fqdn("example.test"), &set, 7).unwrap();
-            assert_eq!(msg.metadata.op_code, OpCode::Update);
-            assert_eq!(msg.queries.len(), 1, "one zone entry");
-            assert_eq!(msg.queries[0].query_type(), DnsType::SOA);
-            assert_eq!(msg.queries[0].name().to_ascii(), "example.test.");
-            assert!(msg.answers.is_empty(), "no prerequisites");
-            let got: Vec<_> = msg
-                .authorities
-                .iter()
-                .map(|r| {
-                    let data = match &r.data {
-                        RData::A(a) => a.0.to_string(),
-                        RData::AAAA(a) => a.0.to_string(),
-                        _ => String::new(),
-                    };
-                    assert!(same_name(&r.name, &set.name));
-                    (r.dns_class, r.record_type(), r.ttl, data)
-                })
-                .collect();
-            assert_eq!(got, want, "{}", set.key());
-        }
-        assert_eq!(
-            update_message(
-                &fqdn("example.test"),
-                &rrset("host.other.test", RecordType::A, &[]),
-                1
-            )
-            .unwrap_err()
-            .to_string(),
-            "host.other.test is not inside zone example.test"
-        );
-    }
-
-    fn exchange<'a>(key: Option<&'a TsigKey>, mac: &'a [u8], signed_at: u64) -> Exchange<'a> {
-        Exchange {
-            server: server(),
-            key,
-            request_mac: mac,
-            signed_at,
-        }
-    }
-
-    /// An UPDATE reply header + echoed zone, RCODE `rcode`, no records.
-    fn reply(rcode: u8) -> Vec<u8> {
-        let mut r = hex("1234a8000001000000000000076578616d706c6504746573740000060001");
-        r[3] |= rcode;
-        r
-    }
-
-    /// An unsigned TSIG record with `error` (how BIND and Knot send BADKEY / BADSIG).
-    fn with_unsigned_tsig(mut r: Vec<u8>, error: u16) -> Vec<u8> {
-        r[11] = 1;
-        r.extend(hex("0964646e73642d6b657900 00fa 00ff 00000000 001d 0b686d61632d73686132353600 0000 6553f100 012c 0000 1234"));
-        r.extend(error.to_be_bytes());
-        r.extend(hex("0000"));
-        r
-    }
-
-    #[test]
-    fn badkey_reply_is_auth_naming_the_settings() {
-        let k = key();
-        let e = check_reply(
-            &exchange(Some(&k), &[1; 32], 1_700_000_000),
-            &with_unsigned_tsig(reply(9), 17),
-        )
-        .unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Auth);
-        assert_eq!(
-            e.message,
-            "127.0.0.1:5300 does not know tsig key ddnsd-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)"
-        );
-        let hint = e.hint().unwrap();
-        assert!(
-            hint.contains("tsig_name") && hint.contains("tsig_algorithm"),
-            "{hint}"
-        );
-    }
-
-    #[test]
-    fn badsig_reply_is_auth_wrong_secret() {
-        let k = key();
-        let e = check_reply(
-            &exchange(Some(&k), &[1; 32], 1_700_000_000),
-            &with_unsigned_tsig(reply(9), 16),
-        )
-        .unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Auth);
-        assert!(e.message.contains("BADSIG"), "{}", e.message);
-        let hint = e.hint().unwrap();
-        assert!(
-            hint.starts_with("wrong secret") && hint.contains("tsig_secret"),
-            "{hint}"
-        );
-    }
-
-    #[test]
-    fn badtime_reply_is_clock_skew_with_measured_offset() {
-        let k = key();
-        let signed_at = 1_700_000_000;
-        let req_mac = [9u8; 32];
-        let server_time: u64 = 0x6b06145e;
-        let r = tsig::sign_reply(
-            &k,
-            &req_mac,
-            &reply(9),
-            signed_at,
-            300,
-            18,
-            &hex("00006b06145e"),
-        )
-        .unwrap();
-        let e = check_reply(&exchange(Some(&k), &req_mac, signed_at), &r).unwrap_err();
-        let offset = (server_time - signed_at) as i64;
-        assert_eq!(
-            e.kind,
-            ProviderErrorKind::ClockSkew {
-                offset_secs: offset
-            }
-        );
-        assert_eq!(
-            e.message,
-            format!("127.0.0.1:5300 rejected the signing time (NOTAUTH, BADTIME): clocks differ by {offset} s")
-        );
-        // A BADTIME reply signed with another request MAC does not verify.
-        let e = check_reply(&exchange(Some(&k), &[0u8; 32], signed_at), &r).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Protocol);
-    }
-
-    #[test]
-    fn noerror_reply_must_be_signed_and_verify() {
-        let k = key();
-        let mac = [5u8; 32];
-        let now = 1_800_000_000;
-        let good = tsig::sign_reply(&k, &mac, &reply(0), now + 2, 300, 0, &[]).unwrap();
-        let ok = check_reply(&exchange(Some(&k), &mac, now), &good).unwrap();
-        assert_eq!(ok.rcode, 0);
-
-        let unsigned = check_reply(&exchange(Some(&k), &mac, now), &reply(0)).unwrap_err();
-        assert_eq!(unsigned.kind, ProviderErrorKind::Protocol);
-        assert!(
-            unsigned.message.contains("not signed"),
-            "{}",
-            unsigned.message
-        );
-
-        let mut forged = good.clone();
-        forged[3] = 0x00;
-        forged[2] ^= 0x04; // flip AA
-        let e = check_reply(&exchange(Some(&k), &mac, now), &forged).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Protocol);
-        assert!(
-            e.message.contains("failed tsig verification"),
-            "{}",
-            e.message
-        );
-
-        let late = tsig::sign_reply(&k, &mac, &reply(0), now + 1000, 300, 0, &[]).unwrap();
-        let e = check_reply(&exchange(Some(&k), &mac, now), &late).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::ClockSkew { offset_secs: 1000 });
-
-        // Without a key, an unsigned reply is fine; an unsigned error reply is fine with a key.
-        assert_eq!(
-            check_reply(&exchange(None, &[], now), &reply(0))
-                .unwrap()
-                .rcode,
-            0
-        );
-        assert_eq!(
-            check_reply(&exchange(Some(&k), &mac, now), &reply(5))
-                .unwrap()
-                .rcode,
-            5
-        );
-    }
-
-    #[test]
-    fn update_rcode_to_kind_table() {
-        let zone = fqdn("example.test");
-        let rkey = RecordKey {
-            name: fqdn("host.example.test"),
-            rtype: RecordType::Aaaa,
-        };
-        let kname = fqdn("ddnsd-key");
-        let ctx = UpdateContext {
-            server: server(),
-            zone: &zone,
-            key: &rkey,
-            tsig_name: Some(&kname),
-        };
-        use ProviderErrorKind as K;
-        let table: &[(u8, Option<K>, &str, &str)] = &[
-            (0, None, "", ""),
-            (
-                1,
-                Some(K::Rejected),
-                "could not parse the update of host.example.test AAAA (FORMERR)",
-                "",
-            ),
-            (
-                2,
-                Some(K::Transient),
-                "127.0.0.1:5300 failed to apply the update of host.example.test AAAA (SERVFAIL)",
-                "",
-            ),
-            (
-                3,
-                Some(K::Rejected),
-                "(NXDOMAIN) although ddnsd sends none",
-                "",
-            ),
-            (
-                4,
-                Some(K::Rejected),
-                "does not implement dynamic updates (NOTIMP)",
-                "enable dynamic updates",
-            ),
-            (
-                5,
-                Some(K::Forbidden),
-                "127.0.0.1:5300 refused the update of host.example.test AAAA (REFUSED)",
-                "update policy does not allow this name",
-            ),
-            (6, Some(K::Rejected), "(YXDOMAIN)", ""),
-            (7, Some(K::Rejected), "(YXRRSET)", ""),
-            (8, Some(K::Rejected), "(NXRRSET)", ""),
-            (
-                9,
-                Some(K::ZoneNotFound),
-                "127.0.0.1:5300 is not authoritative for zone example.test (NOTAUTH)",
-                "check zone",
-            ),
-            (
-                10,
-                Some(K::Rejected),
-                "host.example.test is outside zone example.test (NOTZONE)",
-                "wrong zone",
-            ),
-            (15, Some(K::Protocol), "unexpected rcode 15", ""),
-        ];
-        for (rcode, kind, msg, hint) in table {
-            let got = update_rcode_error(&ctx, *rcode);
-            assert_eq!(
-                got.as_ref().map(|e| e.kind.clone()),
-                kind.clone(),
-                "rcode {rcode}"
-            );
-            if let Some(e) = got {
-                assert!(e.message.contains(msg), "rcode {rcode}: {}", e.message);
-                assert!(
-                    e.hint().unwrap_or_default().contains(hint),
-                    "rcode {rcode}: {:?}",
-                    e.hint()
-                );
-                assert!(
-                    !e.message.starts_with(|c: char| c.is_ascii_uppercase()),
-                    "lower-case clause"
-                );
-                assert!(!e.message.ends_with('.'));
-            }
-        }
-        let refused = update_rcode_error(&ctx, 5).unwrap();
-        assert!(refused.hint().unwrap().contains("key ddnsd-key"));
-    }
-
-    #[test]
-    fn zone_from_soa_replies() {
-        use hickory_proto::rr::rdata::SOA;
-        let soa = |owner: &str| {
-            Record::from_rdata(
-                Name::from_ascii(owner).unwrap(),
-                300,
-                RData::SOA(SOA::new(
-                    Name::from_ascii("ns1.example.test.").unwrap(),
-                    Name::from_ascii("hostmaster.example.test.").unwrap(),
-                    1,
-                    3600,
-                    900,
-                    604800,
-                    300,
-                )),
-            )
-        };
-        let mut nx = Message::new(1, MessageType::Response, OpCode::Query);
-        nx.add_authority(soa("example.test."));
-        assert_eq!(
-            zone_from_soa_reply(&nx, &fqdn("host.example.test")),
-            Some(fqdn("example.test"))
-        );
-        let mut apex = Message::new(1, MessageType::Response, OpCode::Query);
-        apex.add_answer(soa("example.test."));
-        assert_eq!(
-            zone_from_soa_reply(&apex, &fqdn("example.test")),
-            Some(fqdn("example.test"))
-        );
-        let empty = Message::new(1, MessageType::Response, OpCode::Query);
-        assert_eq!(
-            zone_from_soa_reply(&empty, &fqdn("host.example.test")),
-            None
-        );
-        // An SOA of an unrelated zone is ignored.
-        let mut other = Message::new(1, MessageType::Response, OpCode::Query);
-        other.add_authority(soa("other.test."));
-        assert_eq!(
-            zone_from_soa_reply(&other, &fqdn("host.example.test")),
-            None
-        );
     }
 }

@@ -13,8 +13,9 @@ use ddnsd::secret::Secret;
 use hickory_proto::rr::RecordType as DnsType;
 
 use crate::harness::dns::{
-    BindServer, DnsServer, KnotServer, TestKey, TestZone, KEY_NAME, KEY_SECRET,
+    BindServer, DnsServer, KnotServer, ServerKind, TestKey, TestZone, KEY_NAME, KEY_SECRET,
 };
+use crate::harness::dnsfront::{DnsFront, Forge};
 use crate::harness::free_port;
 
 /// The zone every server serves: pre-seeded names and types that must stay untouched, and a
@@ -285,15 +286,34 @@ async fn battery(server: &DnsServer) {
         &["2001:db8::bad"],
     );
 
-    // Wrong secret → Auth, BADSIG hint.
+    // The server answers a wrong key with an unsigned BADSIG / BADKEY (RFC 8945 §5.3.2), which
+    // anyone could have sent: ddnsd waits out its timeout for a signed reply, then reports
+    // the server's words as a transient error — never Auth, which would park the provider.
+    // See: issue 8 (item 3).
+    let short = |key| {
+        Rfc2136::new(
+            "home".to_owned(),
+            Rfc2136Settings {
+                server: server.addr(),
+                zone: Some(fqdn(&apex)),
+                tsig: Some(key),
+                timeout: Duration::from_millis(400),
+            },
+            Arc::new(SystemClock),
+        )
+    };
+
+    // Wrong secret → BADSIG hint.
     let wrong_secret = TsigKey {
         secret: Secret::new(b"not-the-right-secret-at-all-32byte".to_vec()),
         ..good_key()
     };
-    let e = apply(&provider(server, Some(&apex), wrong_secret), &bad_set)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Auth, "{k}: wrong secret: {e:?}");
+    let e = apply(&short(wrong_secret), &bad_set).await.unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::Transient,
+        "{k}: wrong secret: {e:?}"
+    );
     assert!(e.message.contains("BADSIG"), "{k}: {}", e.message);
     let hint = e.hint().unwrap();
     assert!(
@@ -301,17 +321,15 @@ async fn battery(server: &DnsServer) {
         "{k}: {hint}"
     );
 
-    // Wrong key name → Auth, BADKEY hint naming tsig_name and tsig_algorithm.
+    // Wrong key name → BADKEY hint naming tsig_name and tsig_algorithm.
     let wrong_name = TsigKey {
         name: fqdn("no-such-key"),
         ..good_key()
     };
-    let e = apply(&provider(server, Some(&apex), wrong_name), &bad_set)
-        .await
-        .unwrap_err();
+    let e = apply(&short(wrong_name), &bad_set).await.unwrap_err();
     assert_eq!(
         e.kind,
-        ProviderErrorKind::Auth,
+        ProviderErrorKind::Transient,
         "{k}: wrong key name: {e:?}"
     );
     assert_eq!(
@@ -332,12 +350,11 @@ async fn battery(server: &DnsServer) {
         algorithm: TsigAlgorithm::HmacSha512,
         ..good_key()
     };
-    let e = apply(&provider(server, Some(&apex), wrong_alg), &bad_set)
-        .await
-        .unwrap_err();
+    let e = apply(&short(wrong_alg), &bad_set).await.unwrap_err();
+    assert!(e.message.contains("BADKEY"), "{k}: {}", e.message);
     assert_eq!(
         e.kind,
-        ProviderErrorKind::Auth,
+        ProviderErrorKind::Transient,
         "{k}: wrong algorithm: {e:?}"
     );
 
@@ -363,17 +380,38 @@ async fn battery(server: &DnsServer) {
         e.message
     );
 
-    // Wrong zone: a zone the server does not serve, and a name outside the configured zone.
+    // Wrong zone: a zone the server does not serve. BIND signs its NOTAUTH, so it is the
+    // server's word: ZoneNotFound. Knot answers it unsigned (it has no key for a zone it does
+    // not serve), so it cannot be told from a forgery: waited out, then reported in the same
+    // words as transient.
+    let elsewhere = Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: server.addr(),
+            zone: Some(fqdn("elsewhere.test")),
+            tsig: Some(good_key()),
+            timeout: Duration::from_millis(400),
+        },
+        Arc::new(SystemClock),
+    );
     let e = apply(
-        &provider(server, Some("elsewhere.test"), good_key()),
+        &elsewhere,
         &rrset("h.elsewhere.test", RecordType::A, 300, &["192.0.2.3"]),
     )
     .await
     .unwrap_err();
+    let want = match server.kind() {
+        ServerKind::Bind => ProviderErrorKind::ZoneNotFound,
+        ServerKind::Knot => ProviderErrorKind::Transient,
+    };
+    assert_eq!(e.kind, want, "{k}: notauth: {e:?}");
     assert_eq!(
-        e.kind,
-        ProviderErrorKind::ZoneNotFound,
-        "{k}: notauth: {e:?}"
+        e.message,
+        format!(
+            "{} is not authoritative for zone elsewhere.test (NOTAUTH)",
+            server.addr()
+        ),
+        "{k}"
     );
 
     assert_eq!(
@@ -479,6 +517,121 @@ async fn rfc2136_silent_server_is_unconfirmed_for_updates() {
     drop(silent);
 }
 
+/// See: issue 8 (item 3). With a TSIG key, a reply that is unsigned or fails verification is
+/// discarded and the client keeps waiting for the real one: a front injects a forged reply
+/// carrying the request's ID and question before relaying BIND's real, signed reply.
+#[tokio::test]
+async fn rfc2136_forged_replies_are_ignored_until_the_real_one() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    // Every case runs; the failures are listed together.
+    let mut failures = Vec::new();
+    let cases = [Forge::UnsignedRefused, Forge::BadMac];
+    for (i, forge) in cases.into_iter().enumerate() {
+        // With the zone configured (the UPDATE gets the forgery), and with the zone found by
+        // SOA queries through the front (every query gets one too).
+        for zone in [Some("example.test"), None] {
+            let front = DnsFront::start(Some(server.addr()), forge);
+            let p = provider_with(front.addr(), zone, good_key(), Arc::new(SystemClock));
+            let name = format!("forged{i}{}.example.test", zone.map_or("d", |_| "z"));
+            let case = format!("{forge:?}, zone {zone:?}");
+            let set = rrset(&name, RecordType::Aaaa, 300, &["2001:db8::f0"]);
+            let hints = match apply(&p, &set).await {
+                Ok(h) => h,
+                Err(e) => {
+                    failures.push(format!("{case}: {:?}: {}", e.kind, e.message));
+                    continue;
+                }
+            };
+            if zone.is_none() {
+                assert_eq!(
+                    hints.0.get(HINT_ZONE).map(String::as_str),
+                    Some("example.test"),
+                    "{case}: the zone came from the real SOA reply"
+                );
+            }
+            assert_eq!(
+                server.addresses(&name, DnsType::AAAA),
+                ips(&["2001:db8::f0"]),
+                "{case}: the real update was applied and confirmed"
+            );
+            assert!(front.updates() >= 1, "{case}");
+            assert_eq!(
+                front.forged(),
+                front.updates() + front.queries(),
+                "{case}: every message got a forged reply first"
+            );
+            // Reads: the live RRset comes from the real, signed answer.
+            let key = RecordKey {
+                name: fqdn(&name),
+                rtype: RecordType::Aaaa,
+            };
+            match p.read_rrset(&key, &ProviderHints::default()).await {
+                Ok(live) => assert_eq!(
+                    live.addrs,
+                    ips(&["2001:db8::f0"]).into_iter().collect(),
+                    "{case}: read"
+                ),
+                Err(e) => failures.push(format!("{case}: read: {:?}: {}", e.kind, e.message)),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "forged replies were acted on:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// See: issue 8 (item 3). When only unverifiable replies come, the timeout is transient (the
+/// record is retried with backoff) — never Auth, which would park the provider on one forged
+/// packet. What the unverified reply claimed is still reported, in the server's words.
+#[tokio::test]
+async fn rfc2136_only_unverifiable_replies_is_transient_never_auth() {
+    let set = rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]);
+    let front = DnsFront::start(None, Forge::UnsignedBadKey);
+    let p = Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: front.addr(),
+            zone: Some(fqdn("example.test")),
+            tsig: Some(good_key()),
+            timeout: Duration::from_millis(300),
+        },
+        Arc::new(SystemClock),
+    );
+    let e = apply(&p, &set).await.unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!(
+            "{} does not know tsig key ddnsd-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)",
+            front.addr()
+        )
+    );
+    assert!(front.forged() >= 1);
+
+    let front = DnsFront::start(None, Forge::UnsignedRefused);
+    let p = Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: front.addr(),
+            zone: Some(fqdn("example.test")),
+            tsig: Some(good_key()),
+            timeout: Duration::from_millis(300),
+        },
+        Arc::new(SystemClock),
+    );
+    let e = apply(&p, &set).await.unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!(
+            "{} refused the update of host.example.test AAAA (REFUSED)",
+            front.addr()
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The built binary against BIND: `ddnsd run --once -c FILE`.
 
@@ -504,6 +657,8 @@ zone = "example.test"
 tsig_name = "ddnsd-key"
 tsig_algorithm = "hmac-sha256"
 tsig_secret_file = "{secret}"
+# A wrong key is answered with an unsigned error, which ddnsd waits out (issue 8 item 3).
+timeout = "1s"
 
 [[records]]
 name = "cli.example.test"

@@ -15,7 +15,9 @@ use ddnsd::record::Fqdn;
 use ddnsd::secret::Secret;
 use hickory_proto::rr::RecordType;
 
-use super::{Creds, Fault, Fixture, Op, Scenario, Seed, Tally, DNS_TIMEOUT, MARKER, TTL};
+use super::{
+    AuthFailure, Creds, Fault, Fixture, Op, Scenario, Seed, Tally, DNS_TIMEOUT, MARKER, TTL,
+};
 use crate::harness::dns::{query_values, BindServer, DnsServer, KnotServer, TestKey, TestZone};
 use crate::harness::dnsproxy::{DnsProxy, FrontFault, Target};
 use crate::harness::pdns::PdnsServer;
@@ -137,7 +139,7 @@ impl Fixture for Dns {
         if matches!(self.server, Server::Pdns(_)) {
             v.push((
                 Scenario::Auth,
-                "PowerDNS answers a TSIG signature it cannot verify with a plain unsigned REFUSED (no NOTAUTH/BADSIG), the same answer as a refused name, so no credential error can be told apart",
+                "PowerDNS answers a TSIG signature it cannot verify with a plain unsigned REFUSED (no NOTAUTH/BADSIG), the same answer as a name it refuses, so no reply can say the secret is wrong",
             ));
         }
         v
@@ -158,6 +160,10 @@ impl Fixture for Dns {
 
     fn auth_hint(&self) -> &'static [&'static str] {
         &["tsig_secret", KEY_NAME]
+    }
+
+    fn auth_failure(&self) -> AuthFailure {
+        AuthFailure::Unverifiable
     }
 
     fn secrets(&self) -> Vec<String> {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod dnsfront;
 pub mod dnspod_emu;
 pub mod dnsproxy;
 pub mod dyndns2_server;
