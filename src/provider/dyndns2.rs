@@ -1200,7 +1200,7 @@ mod tests {
 
     fn build(text: &str) -> Result<Dyndns2Settings, String> {
         let env = |v: &str| match v {
-            "PW" => Some("pw-from-env".to_owned()),
+            "PW" | "NOIP_PASSWORD" => Some("pw-from-env".to_owned()),
             _ => None,
         };
         let full = format!(
@@ -1230,6 +1230,16 @@ mod tests {
         for p in Preset::ALL {
             assert!(update_url(p.server(), &p.dialect(), "h", Family::Ipv4, &set(&["192.0.2.1"])).starts_with("https://"));
         }
+    }
+
+    #[test]
+    fn the_example_block_builds() {
+        let example = KIND.example.replace("[providers.noip]", "[providers.p]");
+        let s = build(&example).unwrap();
+        assert_eq!(s.preset, Some(Preset::NoIp));
+        assert_eq!(s.server, "https://dynupdate.no-ip.com/nic/update");
+        assert_eq!(s.username, "you@example.com");
+        assert_eq!(s.dialect, Dialect::default());
     }
 
     #[test]
