@@ -48,6 +48,8 @@ kinds! {
     huaweicloud,
     cloudflare,
     route53,
+    dyndns2,
+    webhook,
     dry_run,
 }
 

@@ -9,7 +9,9 @@
 //! must be exactly as seeded.
 //!
 //! A fixture declares the scenarios that cannot apply to its API ([`Fixture::skips`], with the
-//! reason); the battery prints each skip and one summary line per provider:
+//! reason), and whether its API can read at all ([`Fixture::reads`]: write-only kinds such as
+//! dyndns2 and webhook get the write halves of the fault scenarios, and their verify must cost
+//! no call); the battery prints each skip and one summary line per provider:
 //! `conformance rfc2136/bind: 16 scenarios, 1 skipped, reads=…, writes=…`.
 //!
 //! How it runs: the test `conformance::battery` re-executes this test binary for the fixtures
@@ -25,10 +27,12 @@
 mod alidns;
 mod cloudflare;
 mod dnspod;
+mod dyndns2;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
 mod route53;
+mod webhook;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,7 +49,7 @@ use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope};
 use ddnsd::reconcile::{run_pass, Holds, Pass, RunReport, Status};
-use ddnsd::record::{Fqdn, RecordKey, RecordSpec, RecordType, Ttl};
+use ddnsd::record::{Fqdn, RecordKey, RecordSpec, RecordType, RrSet, Ttl};
 use ddnsd::state::{MemoryStore, StateStore};
 
 // ---------------------------------------------------------------------------------------------
@@ -82,6 +86,9 @@ fixtures! {
     huaweicloud => huaweicloud::start,
     cloudflare => cloudflare::start,
     route53 => route53::start,
+    dyndns2_desec => dyndns2::desec,
+    dyndns2_noip => dyndns2::noip,
+    webhook => webhook::start,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,6 +410,14 @@ pub trait Fixture: Send + Sync {
     /// the API cannot express may be skipped (a DNS server has no HTTP 429).
     fn skips(&self) -> Vec<(Scenario, &'static str)> {
         Vec::new()
+    }
+
+    /// False for write-only kinds (dyndns2, webhook): their API has no read call, so
+    /// `read_rrset` sends nothing and reports the set last acknowledged (from the hints). The
+    /// battery then checks that a verify costs no call, and puts the read-side faults
+    /// (timeout, server error, malformed and truncated replies) on writes instead.
+    fn reads(&self) -> bool {
+        true
     }
 
     /// True when the API keeps an id per record row ([`Fixture::ids`] must then return them):
@@ -940,20 +955,31 @@ async fn verify(b: &Bench<'_>, store: &MemoryStore) {
     assert_status(b, s, &r, "life", RecordType::A, "unchanged");
     let t = b.fx.tally();
     assert_eq!(t.writes(), 0, "{} {s}: {t}", b.label);
-    assert!(
-        t.reads >= 1,
-        "{} {s}: the verify read the live records: {t}",
-        b.label
-    );
+    if b.fx.reads() {
+        assert!(
+            t.reads >= 1,
+            "{} {s}: the verify read the live records: {t}",
+            b.label
+        );
+    } else {
+        assert_eq!(
+            t.total(),
+            0,
+            "{} {s}: a write-only kind sends nothing to verify: {t}",
+            b.label
+        );
+    }
     let state = store.load().unwrap();
     for rtype in [RecordType::Aaaa, RecordType::A] {
         let key = RecordKey {
             name: b.fqdn("life"),
             rtype,
         };
-        assert!(
+        // Only what was read can be called verified: a write-only kind is never stamped.
+        assert_eq!(
             state.get(&key).and_then(|e| e.verified_at).is_some(),
-            "{} {s}: verified_at stamped for {key}",
+            b.fx.reads(),
+            "{} {s}: verified_at stamped for {key} exactly when it was read",
             b.label
         );
     }
@@ -1155,6 +1181,9 @@ async fn server_error(b: &mut Bench<'_>) {
     b.fx.inject(Fault::ServerError, Op::Write, 1);
     let how = publish_through(b, s, "srv", "2001:db8:10::1").await;
     b.notes.push(format!("server-error retried {how}"));
+    if !b.fx.reads() {
+        return;
+    }
     // Bounded: a server that keeps failing ends the call with a transient error.
     b.fx.reset();
     b.fx.inject(Fault::ServerError, Op::Read, 20);
@@ -1187,31 +1216,36 @@ async fn timeout(b: &mut Bench<'_>) {
         name: b.fqdn("life"),
         rtype: RecordType::Aaaa,
     };
-    // One lost reply to a read: retried within the call.
-    let clean = b
-        .provider(Creds::Good)
-        .read_rrset(&key, &Default::default())
-        .await
-        .unwrap_or_else(|e| panic!("{} {s}: {e:?}", b.label));
-    let reads = b.fx.tally().reads;
-    b.fx.inject(Fault::Timeout, Op::Read, 1);
-    let live = b
-        .provider(Creds::Good)
-        .read_rrset(&key, &Default::default())
-        .await
-        .unwrap_or_else(|e| panic!("{} {s}: a lost reply is retried: {e:?}", b.label));
-    assert_eq!(live.addrs, clean.addrs, "{} {s}", b.label);
-    let t = b.fx.tally();
-    assert!(
-        (2 * reads + 1..=2 * reads + 2).contains(&t.reads),
-        "{} {s}: retried, bounded: {t}",
-        b.label
-    );
+    if b.fx.reads() {
+        // One lost reply to a read: retried within the call.
+        let clean = b
+            .provider(Creds::Good)
+            .read_rrset(&key, &Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{} {s}: {e:?}", b.label));
+        let reads = b.fx.tally().reads;
+        b.fx.inject(Fault::Timeout, Op::Read, 1);
+        let live = b
+            .provider(Creds::Good)
+            .read_rrset(&key, &Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{} {s}: a lost reply is retried: {e:?}", b.label));
+        assert_eq!(live.addrs, clean.addrs, "{} {s}", b.label);
+        let t = b.fx.tally();
+        assert!(
+            (2 * reads + 1..=2 * reads + 2).contains(&t.reads),
+            "{} {s}: retried, bounded: {t}",
+            b.label
+        );
+    }
     // A lost reply to a write: retried, or honestly unconfirmed and repaired next pass.
     b.fx.reset();
     b.fx.inject(Fault::Timeout, Op::Write, 1);
     let how = publish_through(b, s, "slow", "2001:db8:11::1").await;
     b.notes.push(format!("lost write reply {how}"));
+    if !b.fx.reads() {
+        return;
+    }
     // Bounded: a server that never answers ends the call.
     b.fx.reset();
     b.fx.inject(Fault::Timeout, Op::Read, 20);
@@ -1273,6 +1307,40 @@ async fn malformed(b: &mut Bench<'_>, fault: Fault) {
         name: b.fqdn("life"),
         rtype: RecordType::Aaaa,
     };
+    if !b.fx.reads() {
+        // A write-only kind: the bad reply answers a write, and is not trusted either.
+        b.fx.inject(fault, Op::Write, 1);
+        let desired = RrSet {
+            name: key.name.clone(),
+            rtype: RecordType::Aaaa,
+            ttl: Ttl(TTL),
+            addrs: [LIFE_V6_NEW.parse::<IpAddr>().unwrap()]
+                .into_iter()
+                .collect(),
+        };
+        let e = b
+            .provider(Creds::Good)
+            .apply_rrset(&desired, &Default::default())
+            .await
+            .expect_err("a bad reply to a write is not a success");
+        assert_eq!(
+            e.kind,
+            ProviderErrorKind::Protocol,
+            "{} {s}: {e:?}",
+            b.label
+        );
+        let faulted = b.fx.faulted();
+        let action = faulted.last().expect("the fault was served");
+        assert!(
+            e.message.contains(action.as_str()),
+            "{} {s}: {:?} does not name the action {action:?}",
+            b.label,
+            e.message
+        );
+        let t = b.fx.tally();
+        assert_eq!(t.writes(), 1, "{} {s}: not retried: {t}", b.label);
+        return;
+    }
     b.fx.inject(fault, Op::Read, 1);
     let result = b
         .provider(Creds::Good)

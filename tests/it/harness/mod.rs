@@ -7,6 +7,7 @@ pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
 pub mod dnsproxy;
+pub mod dyndns2_server;
 pub mod emu_http;
 pub mod http1;
 pub mod httpfront;
@@ -15,6 +16,7 @@ pub mod netns;
 pub mod pdns;
 pub mod route53_moto;
 pub mod servers;
+pub mod webhook_server;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
