@@ -27,6 +27,7 @@
 mod alidns;
 mod cloudflare;
 mod dnspod;
+mod duckdns;
 mod dyndns2;
 mod huaweicloud;
 mod powerdns;
@@ -89,6 +90,7 @@ fixtures! {
     dyndns2_desec => dyndns2::desec,
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
+    duckdns => duckdns::start,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
+mod duckdns;
 mod dyndns2;
 mod harness;
 mod huaweicloud;

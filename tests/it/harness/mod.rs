@@ -6,6 +6,7 @@ pub mod cloudflare_emu;
 pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod duckdns_emu;
 pub mod dnsproxy;
 pub mod dyndns2_server;
 pub mod emu_http;
