@@ -51,6 +51,7 @@ kinds! {
     dyndns2,
     webhook,
     duckdns,
+    namecheap,
     dry_run,
 }
 

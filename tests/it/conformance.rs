@@ -30,6 +30,7 @@ mod dnspod;
 mod duckdns;
 mod dyndns2;
 mod huaweicloud;
+mod namecheap;
 mod powerdns;
 mod rfc2136;
 mod route53;
@@ -91,6 +92,7 @@ fixtures! {
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
     duckdns => duckdns::start,
+    namecheap => namecheap::start,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ mod duckdns;
 mod dyndns2;
 mod harness;
 mod huaweicloud;
+mod namecheap;
 mod netlink;
 mod powerdns;
 mod rfc2136;

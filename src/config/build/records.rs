@@ -65,10 +65,24 @@ impl Builder<'_> {
                         .hint("name at least one [sources.NAME]"),
                 );
             }
+            // What the provider can publish (Configured::families): a source yielding another
+            // family would fail on every pass, so it is a config problem.
+            let publishes = match providers.get(provider) {
+                Some(Some(p)) => Some((p.kind(), p.config.families())),
+                _ => None,
+            };
             let mut families = BTreeSet::new();
             for s in r.sources.get_ref() {
                 match sources.get(s.get_ref()) {
-                    Some(Some(settings)) => families.extend(settings.families()),
+                    Some(Some(settings)) => {
+                        let yields = settings.families();
+                        if let Some((kind, can)) = publishes {
+                            for f in yields.iter().filter(|f| !can.contains(f)) {
+                                self.push(unpublishable(s, *f, provider, kind, can));
+                            }
+                        }
+                        families.extend(yields);
+                    }
                     Some(None) => {}
                     None => {
                         let otherwise = if known_sources.is_empty() {
@@ -134,5 +148,52 @@ impl Builder<'_> {
             }
         }
         out
+    }
+}
+
+/// The problem of a source whose family `f` the provider cannot publish.
+fn unpublishable(
+    source: &Spanned<String>,
+    f: Family,
+    provider: &str,
+    kind: &str,
+    can: &[Family],
+) -> Diag {
+    let can: Vec<&str> = can.iter().map(|c| c.as_str()).collect();
+    Diag::new(
+        source.span(),
+        format!(
+            "source {:?} yields {f} addresses, but provider {provider:?} ({kind}) publishes {} only",
+            source.get_ref(),
+            can.join(" and ")
+        ),
+    )
+    .hint(format!(
+        "publish {} records through another provider: a second [[records]] entry with the same name, a provider that supports {f}, and this source",
+        f.record_type()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// See: issue 10 (Namecheap). A record feeding a provider a family it cannot publish is
+    /// refused by `check`, placed at the source, with the way out.
+    #[test]
+    fn a_family_the_provider_cannot_publish_is_a_placed_problem() {
+        let text = "[sources.wan6]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n[sources.wan4]\nkind = \"static\"\naddresses = [\"192.0.2.1\"]\n[providers.nc]\nkind = \"namecheap\"\ndomain = \"example.com\"\npassword = \"x\"\n[[records]]\nname = \"home.example.com\"\nprovider = \"nc\"\nsources = [\"wan4\", \"wan6\"]\n";
+        let e = crate::config::from_text(text, Path::new("t.toml"), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.toml:14:20: source \"wan6\" yields ipv6 addresses, but provider \"nc\" (namecheap) publishes ipv4 only\n  hint: publish AAAA records through another provider: a second [[records]] entry with the same name, a provider that supports ipv6, and this source"
+        );
+        // IPv4 sources alone are fine, and so is any family for a provider that takes both.
+        let ok = text.replace("[\"wan4\", \"wan6\"]", "[\"wan4\"]");
+        assert!(crate::config::from_text(&ok, Path::new("t.toml"), &|_| None).is_ok());
+        let both = text.replace("kind = \"namecheap\"\ndomain = \"example.com\"\npassword = \"x\"", "kind = \"dry-run\"");
+        assert!(crate::config::from_text(&both, Path::new("t.toml"), &|_| None).is_ok());
     }
 }

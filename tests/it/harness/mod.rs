@@ -13,6 +13,7 @@ pub mod emu_http;
 pub mod http1;
 pub mod httpfront;
 pub mod huawei_emu;
+pub mod namecheap_emu;
 pub mod netns;
 pub mod pdns;
 pub mod route53_moto;
