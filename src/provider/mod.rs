@@ -51,6 +51,7 @@ kinds! {
     dyndns2,
     webhook,
     duckdns,
+    desec,
     namecheap,
     dry_run,
 }

@@ -26,6 +26,7 @@
 
 mod alidns;
 mod cloudflare;
+mod desec;
 mod dnspod;
 mod duckdns;
 mod dyndns2;
@@ -93,6 +94,7 @@ fixtures! {
     webhook => webhook::start,
     duckdns => duckdns::start,
     namecheap => namecheap::start,
+    desec => desec::start,
 }
 
 // ---------------------------------------------------------------------------------------------

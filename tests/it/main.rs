@@ -13,6 +13,7 @@ mod cloudflare;
 mod conformance;
 mod daemon;
 mod daemon_bind;
+mod desec;
 mod dnspod;
 mod duckdns;
 mod dyndns2;
