@@ -53,6 +53,7 @@ kinds! {
     duckdns,
     desec,
     namecheap,
+    porkbun,
     dry_run,
 }
 

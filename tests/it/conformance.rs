@@ -32,6 +32,7 @@ mod duckdns;
 mod dyndns2;
 mod huaweicloud;
 mod namecheap;
+mod porkbun;
 mod powerdns;
 mod rfc2136;
 mod route53;
@@ -95,6 +96,7 @@ fixtures! {
     duckdns => duckdns::start,
     namecheap => namecheap::start,
     desec => desec::start,
+    porkbun => porkbun::start,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ mod harness;
 mod huaweicloud;
 mod namecheap;
 mod netlink;
+mod porkbun;
 mod powerdns;
 mod rfc2136;
 mod route53;

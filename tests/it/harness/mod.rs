@@ -17,6 +17,7 @@ pub mod huawei_emu;
 pub mod namecheap_emu;
 pub mod netns;
 pub mod pdns;
+pub mod porkbun_emu;
 pub mod route53_moto;
 pub mod servers;
 pub mod webhook_server;
