@@ -50,6 +50,7 @@ kinds! {
     route53,
     dyndns2,
     webhook,
+    dynv6,
     duckdns,
     desec,
     namecheap,

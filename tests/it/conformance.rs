@@ -29,6 +29,7 @@ mod cloudflare;
 mod desec;
 mod dnspod;
 mod duckdns;
+mod dynv6;
 mod dyndns2;
 mod huaweicloud;
 mod namecheap;
@@ -97,6 +98,7 @@ fixtures! {
     namecheap => namecheap::start,
     desec => desec::start,
     porkbun => porkbun::start,
+    dynv6 => dynv6::start,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ mod daemon_bind;
 mod desec;
 mod dnspod;
 mod duckdns;
+mod dynv6;
 mod dyndns2;
 mod harness;
 mod huaweicloud;

@@ -8,6 +8,7 @@ pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
 pub mod duckdns_emu;
+pub mod dynv6_emu;
 pub mod dnsproxy;
 pub mod dyndns2_server;
 pub mod emu_http;
