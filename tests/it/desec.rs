@@ -77,12 +77,21 @@ fn none() -> ProviderHints {
 async fn a_change_is_one_patch_of_the_whole_rrset() {
     let emu = emulator(3600);
     let p = provider(&emu, 3600, None);
-    let first = rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &["2001:db8::1"]);
+    let first = rrset(
+        "home.example.dedyn.io",
+        RecordType::Aaaa,
+        3600,
+        &["2001:db8::1"],
+    );
     let h = p.apply_rrset(&first, &none()).await.unwrap();
     {
         let st = emu.state();
         assert_eq!(
-            (st.count("find domain"), st.count("read rrset"), st.count("create rrset")),
+            (
+                st.count("find domain"),
+                st.count("read rrset"),
+                st.count("create rrset")
+            ),
             (1, 1, 1)
         );
         assert_eq!(
@@ -93,7 +102,12 @@ async fn a_change_is_one_patch_of_the_whole_rrset() {
     assert_eq!(h.0["zone"], ZONE);
     emu.state().calls.clear();
     // With the hints of the last write: one PATCH, records and TTL only, nothing read.
-    let two = rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &["2001:db8::2", "2001:db8::3"]);
+    let two = rrset(
+        "home.example.dedyn.io",
+        RecordType::Aaaa,
+        3600,
+        &["2001:db8::2", "2001:db8::3"],
+    );
     p.apply_rrset(&two, &h).await.unwrap();
     let st = emu.state();
     assert_eq!(st.calls.values().sum::<u32>(), 1, "{:?}", st.calls);
@@ -106,7 +120,10 @@ async fn a_change_is_one_patch_of_the_whole_rrset() {
         st.get(ZONE, "home", "AAAA").unwrap().records,
         ["2001:db8::2", "2001:db8::3"]
     );
-    assert_eq!(st.get(ZONE, "home", "TXT").unwrap().records, ["\"foreign\""]);
+    assert_eq!(
+        st.get(ZONE, "home", "TXT").unwrap().records,
+        ["\"foreign\""]
+    );
 }
 
 #[tokio::test]
@@ -124,7 +141,11 @@ async fn the_apex_is_written_through_the_at_path() {
     let st = emu.state();
     assert_eq!(st.count("modify rrset"), 1);
     assert_eq!(st.get(ZONE, "@", "A").unwrap().records, ["192.0.2.2"]);
-    assert_eq!(st.get(ZONE, "@", "NS").unwrap().records.len(), 2, "the apex NS stays");
+    assert_eq!(
+        st.get(ZONE, "@", "NS").unwrap().records.len(),
+        2,
+        "the apex NS stays"
+    );
 }
 
 /// deSEC throttles RRset writes per domain (`dns_api_per_domain_expensive`): the second write
@@ -134,13 +155,24 @@ async fn the_per_domain_write_throttle_is_waited_out() {
     let emu = emulator(3600);
     emu.state().write_limit = Some((1, Duration::from_secs(2)));
     let p = provider(&emu, 3600, Some(ZONE));
-    p.apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &["2001:db8::1"]), &none())
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset(
+            "home.example.dedyn.io",
+            RecordType::Aaaa,
+            3600,
+            &["2001:db8::1"],
+        ),
+        &none(),
+    )
+    .await
+    .unwrap();
     let started = Instant::now();
-    p.apply_rrset(&rrset("home.example.dedyn.io", RecordType::A, 3600, &["192.0.2.1"]), &none())
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset("home.example.dedyn.io", RecordType::A, 3600, &["192.0.2.1"]),
+        &none(),
+    )
+    .await
+    .unwrap();
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
     let st = emu.state();
@@ -157,7 +189,15 @@ async fn a_throttle_longer_than_the_call_may_wait_pauses_the_provider() {
     );
     let p = provider(&emu, 3600, Some(ZONE));
     let e = p
-        .apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset(
+                "home.example.dedyn.io",
+                RecordType::Aaaa,
+                3600,
+                &["2001:db8::1"],
+            ),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -183,17 +223,36 @@ async fn the_domains_minimum_ttl_is_respected() {
     // min_ttl set below the domain's minimum: refused before writing (the domain says 3600).
     let p = provider(&emu, 60, None);
     let e = p
-        .apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 60, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset(
+                "home.example.dedyn.io",
+                RecordType::Aaaa,
+                60,
+                &["2001:db8::1"],
+            ),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Rejected);
     assert_eq!(e.message, "home.example.dedyn.io AAAA needs a TTL of at least 3600 s (the domain's minimum); ddnsd would publish 60");
-    assert_eq!(e.hint.as_deref(), Some("set min_ttl = 3600 in [providers.desec]"));
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("set min_ttl = 3600 in [providers.desec]")
+    );
     assert_eq!(emu.state().count("create rrset"), 0);
     // With zone set the minimum is not looked up: deSEC's own 400 says it, with the same way out.
     let p = provider(&emu, 60, Some(ZONE));
     let e = p
-        .apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 60, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset(
+                "home.example.dedyn.io",
+                RecordType::Aaaa,
+                60,
+                &["2001:db8::1"],
+            ),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Rejected);
@@ -206,24 +265,51 @@ async fn a_vanished_rrset_is_created_again_and_an_empty_set_deletes() {
     let emu = emulator(3600);
     let p = provider(&emu, 3600, None);
     let h = p
-        .apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset(
+                "home.example.dedyn.io",
+                RecordType::Aaaa,
+                3600,
+                &["2001:db8::1"],
+            ),
+            &none(),
+        )
         .await
         .unwrap();
     // Deleted behind ddnsd's back: the PATCH is a 404, then one POST.
-    emu.state().domains.get_mut(ZONE).unwrap().rrsets.remove(&("home".to_owned(), "AAAA".to_owned()));
+    emu.state()
+        .domains
+        .get_mut(ZONE)
+        .unwrap()
+        .rrsets
+        .remove(&("home".to_owned(), "AAAA".to_owned()));
     emu.state().calls.clear();
     let h = p
-        .apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &["2001:db8::2"]), &h)
+        .apply_rrset(
+            &rrset(
+                "home.example.dedyn.io",
+                RecordType::Aaaa,
+                3600,
+                &["2001:db8::2"],
+            ),
+            &h,
+        )
         .await
         .unwrap();
     {
         let st = emu.state();
         assert_eq!((st.count("modify rrset"), st.count("create rrset")), (1, 1));
-        assert_eq!(st.get(ZONE, "home", "AAAA").unwrap().records, ["2001:db8::2"]);
+        assert_eq!(
+            st.get(ZONE, "home", "AAAA").unwrap().records,
+            ["2001:db8::2"]
+        );
     }
-    p.apply_rrset(&rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &[]), &h)
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset("home.example.dedyn.io", RecordType::Aaaa, 3600, &[]),
+        &h,
+    )
+    .await
+    .unwrap();
     let st = emu.state();
     assert_eq!(st.count("delete rrset"), 1);
     assert!(st.get(ZONE, "home", "AAAA").is_none());
@@ -235,11 +321,17 @@ async fn a_name_outside_the_account_is_zone_not_found() {
     let emu = emulator(3600);
     let p = provider(&emu, 3600, None);
     let e = p
-        .apply_rrset(&rrset("home.example.net", RecordType::Aaaa, 3600, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("home.example.net", RecordType::Aaaa, 3600, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::ZoneNotFound);
-    assert_eq!(e.message, "no domain of this deSEC account contains home.example.net");
+    assert_eq!(
+        e.message,
+        "no domain of this deSEC account contains home.example.net"
+    );
 }
 
 fn cli_config(dir: &Path, emu: &DesecEmu, addr: &str) -> String {
@@ -282,15 +374,25 @@ fn cli_create_unchanged_then_one_patch() {
     let (code, stdout, stderr) = run_once(&config, TOKEN);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(stdout, "home.example.dedyn.io AAAA 2001:db8::10  created\n");
-    assert_eq!(emu.state().get(ZONE, "home", "AAAA").unwrap().ttl, 3600, "the default 300 raised to the minimum");
+    assert_eq!(
+        emu.state().get(ZONE, "home", "AAAA").unwrap().ttl,
+        3600,
+        "the default 300 raised to the minimum"
+    );
     let (code, stdout, _) = run_once(&config, TOKEN);
-    assert_eq!((code, stdout.as_str()), (0, "home.example.dedyn.io AAAA 2001:db8::10  unchanged\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "home.example.dedyn.io AAAA 2001:db8::10  unchanged\n")
+    );
     emu.state().calls.clear();
     let config = cli_config(dir.path(), &emu, "2001:db8::11");
     let (code, stdout, _) = run_once(&config, TOKEN);
     assert_eq!(
         (code, stdout.as_str()),
-        (0, "home.example.dedyn.io AAAA 2001:db8::11  updated (was 2001:db8::10)\n")
+        (
+            0,
+            "home.example.dedyn.io AAAA 2001:db8::11  updated (was 2001:db8::10)\n"
+        )
     );
     let st = emu.state();
     assert_eq!(st.calls.values().sum::<u32>(), 1, "{:?}", st.calls);

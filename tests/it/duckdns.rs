@@ -12,7 +12,9 @@ use std::time::Duration;
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::duckdns::DuckdnsSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints, Write};
+use ddnsd::provider::{
+    Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints, Write,
+};
 use ddnsd::record::{RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
@@ -94,7 +96,10 @@ async fn each_family_goes_in_its_own_parameter_and_leaves_the_other_alone() {
         assert_eq!(q.get("ip").map(String::as_str), Some("192.0.2.1"));
         assert!(!q.contains_key("ipv6"), "{q:?}");
         let n = st.get("home");
-        assert_eq!((n.a, n.aaaa), (vec!["192.0.2.1".to_owned()], vec!["2001:db8::1".to_owned()]));
+        assert_eq!(
+            (n.a, n.aaaa),
+            (vec!["192.0.2.1".to_owned()], vec!["2001:db8::1".to_owned()])
+        );
     }
     // The acknowledged set is what a read reports, without a request.
     let live = p.read_rrset(&v6.key(), &h6).await.unwrap();
@@ -109,8 +114,16 @@ async fn a_ko_is_the_name_once_the_token_has_worked_and_the_token_before() {
     let p = provider(&emu, TOKEN);
     let results = p
         .apply_batch(&[
-            write(rrset("nosuch.duckdns.org", RecordType::Aaaa, &["2001:db8::2"])),
-            write(rrset("office.duckdns.org", RecordType::Aaaa, &["2001:db8::3"])),
+            write(rrset(
+                "nosuch.duckdns.org",
+                RecordType::Aaaa,
+                &["2001:db8::2"],
+            )),
+            write(rrset(
+                "office.duckdns.org",
+                RecordType::Aaaa,
+                &["2001:db8::3"],
+            )),
         ])
         .await;
     let e = results[0].as_ref().unwrap_err();
@@ -179,7 +192,10 @@ async fn an_ok_that_does_not_echo_the_address_is_not_trusted() {
     assert_eq!(e.kind, ProviderErrorKind::Protocol);
     assert_eq!(
         e.message,
-        format!("{} answered \"O\", which is not a DuckDNS answer", emu.host_port())
+        format!(
+            "{} answered \"O\", which is not a DuckDNS answer",
+            emu.host_port()
+        )
     );
 }
 
@@ -229,7 +245,10 @@ fn cli_run_once_publishes_both_families_then_costs_nothing() {
         stdout,
         "home.duckdns.org AAAA 2001:db8::10  created\nhome.duckdns.org A 192.0.2.10  created\n"
     );
-    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN), "{stderr}");
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stderr}"
+    );
     assert!(stderr.contains("sending duckdns update"), "{stderr}");
     let (code, stdout, _) = run_once(&config, TOKEN, &[]);
     assert_eq!(code, 0);
@@ -259,7 +278,10 @@ fn cli_wrong_token_exits_1_naming_both_causes() {
         "{} refused the update of home.duckdns.org (KO): the token is wrong, or home is not a domain of this account",
         emu.host_port()
     );
-    assert_eq!(stdout, format!("home.duckdns.org AAAA 2001:db8::10  failed: {why}\n"));
+    assert_eq!(
+        stdout,
+        format!("home.duckdns.org AAAA 2001:db8::10  failed: {why}\n")
+    );
     assert_eq!(
         stderr,
         format!("error: home.duckdns.org AAAA via duck: {why}\n  hint: check token in [providers.duck] (the account token shown on duckdns.org) and that home is one of its domains; ddnsd retries after the config is reloaded\n")

@@ -84,13 +84,19 @@ async fn records_a_change_is_one_patch_keeping_the_id() {
     let emu = emulator();
     let p = provider(&emu, Mode::Records, None);
     let h = p
-        .apply_rrset(&rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap();
     let id = emu.state().rrset(ZONE, "www", "AAAA")[0].id;
     emu.state().calls.clear();
     let h = p
-        .apply_rrset(&rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::2"]), &h)
+        .apply_rrset(
+            &rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::2"]),
+            &h,
+        )
         .await
         .unwrap();
     {
@@ -98,12 +104,18 @@ async fn records_a_change_is_one_patch_keeping_the_id() {
         assert_eq!(st.calls.values().sum::<u32>(), 1, "{:?}", st.calls);
         assert_eq!(st.count("update record"), 1);
         let rec = st.rrset(ZONE, "www", "AAAA");
-        assert_eq!((rec.len(), rec[0].id, rec[0].data.as_str()), (1, id, "2001:db8::2"));
+        assert_eq!(
+            (rec.len(), rec[0].id, rec[0].data.as_str()),
+            (1, id, "2001:db8::2")
+        );
         assert_eq!(st.values(ZONE, "www", "TXT"), ["foreign"]);
     }
     // The TTL reported is the one ddnsd asked for (dynv6 has none to read).
     let live = p
-        .read_rrset(&rrset("www.home.dynv6.net", RecordType::Aaaa, &[]).key(), &h)
+        .read_rrset(
+            &rrset("www.home.dynv6.net", RecordType::Aaaa, &[]).key(),
+            &h,
+        )
         .await
         .unwrap();
     assert_eq!(live.ttl, Some(Ttl(300)));
@@ -115,19 +127,30 @@ async fn records_partial_and_mac_data_are_read_expanded() {
     {
         let mut st = emu.state();
         let id = st.zone_id(ZONE);
-        st.zones.get_mut(&id).unwrap().records_prefix = Some(("2001:db8:1:2::".parse().unwrap(), 64));
+        st.zones.get_mut(&id).unwrap().records_prefix =
+            Some(("2001:db8:1:2::".parse().unwrap(), 64));
     }
     let p = provider(&emu, Mode::Records, Some(ZONE));
     let live = p
-        .read_rrset(&rrset("nas.home.dynv6.net", RecordType::Aaaa, &[]).key(), &none())
+        .read_rrset(
+            &rrset("nas.home.dynv6.net", RecordType::Aaaa, &[]).key(),
+            &none(),
+        )
         .await
         .unwrap();
     assert_eq!(live.addrs.to_string(), "2001:db8:1:2:211:22ff:fe33:4455");
     // The live record already resolves to the desired address: nothing is written.
     emu.state().calls.clear();
-    p.apply_rrset(&rrset("printer.home.dynv6.net", RecordType::Aaaa, &["2001:db8:1:2::10"]), &none())
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset(
+            "printer.home.dynv6.net",
+            RecordType::Aaaa,
+            &["2001:db8:1:2::10"],
+        ),
+        &none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(emu.state().count("update record"), 0);
     assert_eq!(emu.state().rrset(ZONE, "printer", "AAAA")[0].data, "::10");
 }
@@ -146,20 +169,29 @@ async fn records_the_zone_name_is_the_zone_field_with_its_prefix_length_kept() {
         .await
         .unwrap();
     assert_eq!(live.addrs.to_string(), "2001:db8:1:2::1");
-    p.apply_rrset(&rrset(ZONE, RecordType::Aaaa, &["2001:db8:9:9::1"]), &none())
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset(ZONE, RecordType::Aaaa, &["2001:db8:9:9::1"]),
+        &none(),
+    )
+    .await
+    .unwrap();
     p.apply_rrset(&rrset(ZONE, RecordType::A, &["192.0.2.7"]), &none())
         .await
         .unwrap();
     {
         let st = emu.state();
         let z = &st.zones[&st.zone_id(ZONE)];
-        assert_eq!((z.ipv6prefix.as_str(), z.ipv4address.as_str()), ("2001:db8:9:9::1/64", "192.0.2.7"));
+        assert_eq!(
+            (z.ipv6prefix.as_str(), z.ipv4address.as_str()),
+            ("2001:db8:9:9::1/64", "192.0.2.7")
+        );
         assert_eq!(st.count("update zone"), 2);
     }
     let e = p
-        .apply_rrset(&rrset(ZONE, RecordType::Aaaa, &["2001:db8::1", "2001:db8::2"]), &none())
+        .apply_rrset(
+            &rrset(ZONE, RecordType::Aaaa, &["2001:db8::1", "2001:db8::2"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Rejected);
@@ -169,10 +201,15 @@ async fn records_the_zone_name_is_the_zone_field_with_its_prefix_length_kept() {
 #[tokio::test]
 async fn records_a_token_for_another_zone_is_forbidden() {
     let emu = emulator();
-    emu.state().tokens.insert(TOKEN.into(), Some("other.dynv6.net".into()));
+    emu.state()
+        .tokens
+        .insert(TOKEN.into(), Some("other.dynv6.net".into()));
     let p = provider(&emu, Mode::Records, Some(ZONE));
     let e = p
-        .apply_rrset(&rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Forbidden);
@@ -180,11 +217,17 @@ async fn records_a_token_for_another_zone_is_forbidden() {
     // Without zone, the token sees only its own zone: the name is in none of them.
     let p = provider(&emu, Mode::Records, None);
     let e = p
-        .apply_rrset(&rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("www.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::ZoneNotFound);
-    assert_eq!(e.message, "no zone of this dynv6 token contains www.home.dynv6.net");
+    assert_eq!(
+        e.message,
+        "no zone of this dynv6 token contains www.home.dynv6.net"
+    );
 }
 
 #[tokio::test]
@@ -193,17 +236,29 @@ async fn prefix_mode_publishes_only_the_prefix_and_the_hosts_follow() {
     let p = provider(&emu, Mode::Prefix, None);
     assert!(!p.reads_live());
     let h = p
-        .apply_rrset(&rrset(ZONE, RecordType::Aaaa, &["2001:db8:1:2::abc"]), &none())
+        .apply_rrset(
+            &rrset(ZONE, RecordType::Aaaa, &["2001:db8:1:2::abc"]),
+            &none(),
+        )
         .await
         .unwrap();
     {
         let st = emu.state();
         let q = st.updates.last().unwrap();
         assert_eq!(q.get("zone").map(String::as_str), Some(ZONE));
-        assert_eq!(q.get("ipv6prefix").map(String::as_str), Some("2001:db8:1:2::/64"));
-        assert!(!q.contains_key("ipv6"), "the zone's own AAAA is not touched: {q:?}");
+        assert_eq!(
+            q.get("ipv6prefix").map(String::as_str),
+            Some("2001:db8:1:2::/64")
+        );
+        assert!(
+            !q.contains_key("ipv6"),
+            "the zone's own AAAA is not touched: {q:?}"
+        );
         // Hosts written as a MAC or a suffix now resolve inside the new prefix.
-        assert_eq!(st.values(ZONE, "nas", "AAAA"), ["2001:db8:1:2:211:22ff:fe33:4455"]);
+        assert_eq!(
+            st.values(ZONE, "nas", "AAAA"),
+            ["2001:db8:1:2:211:22ff:fe33:4455"]
+        );
         assert_eq!(st.values(ZONE, "printer", "AAAA"), ["2001:db8:1:2::10"]);
         assert!(st.values(ZONE, "@", "AAAA").is_empty());
     }
@@ -218,9 +273,18 @@ async fn prefix_mode_publishes_only_the_prefix_and_the_hosts_follow() {
         .apply_rrset(&rrset(ZONE, RecordType::Aaaa, &["2001:db8:7:7::1"]), &h)
         .await
         .unwrap();
-    assert_eq!(emu.state().values(ZONE, "nas", "AAAA"), ["2001:db8:7:7:211:22ff:fe33:4455"]);
-    let live = p.read_rrset(&rrset(ZONE, RecordType::Aaaa, &[]).key(), &h).await.unwrap();
-    assert_eq!((live.addrs.to_string(), live.ttl), ("2001:db8:7:7::1".to_owned(), Some(Ttl(300))));
+    assert_eq!(
+        emu.state().values(ZONE, "nas", "AAAA"),
+        ["2001:db8:7:7:211:22ff:fe33:4455"]
+    );
+    let live = p
+        .read_rrset(&rrset(ZONE, RecordType::Aaaa, &[]).key(), &h)
+        .await
+        .unwrap();
+    assert_eq!(
+        (live.addrs.to_string(), live.ttl),
+        ("2001:db8:7:7::1".to_owned(), Some(Ttl(300)))
+    );
     // The zone's A goes in ipv4=.
     p.apply_rrset(&rrset(ZONE, RecordType::A, &["192.0.2.9"]), &none())
         .await
@@ -235,16 +299,25 @@ async fn prefix_mode_refuses_other_names_and_a_wrong_token() {
     // Without zone, the record's name is the zone the update API is asked for: not one.
     let p = provider(&emu, Mode::Prefix, None);
     let e = p
-        .apply_rrset(&rrset("nas.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("nas.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::ZoneNotFound);
-    assert_eq!(e.message, format!("update at {} failed (http 404)", emu.host_port()));
+    assert_eq!(
+        e.message,
+        format!("update at {} failed (http 404)", emu.host_port())
+    );
     assert_eq!(emu.state().count("update"), 1);
     // With zone set, another name is refused before any request.
     let p = provider(&emu, Mode::Prefix, Some(ZONE));
     let e = p
-        .apply_rrset(&rrset("nas.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("nas.home.dynv6.net", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Rejected);
@@ -263,7 +336,10 @@ async fn prefix_mode_refuses_other_names_and_a_wrong_token() {
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Auth);
-    assert_eq!(e.message, format!("update at {} failed (http 401)", emu.host_port()));
+    assert_eq!(
+        e.message,
+        format!("update at {} failed (http 401)", emu.host_port())
+    );
     assert!(!e.message.contains("wrong-token"));
 }
 
@@ -310,18 +386,27 @@ fn cli_prefix_mode_sends_the_prefix_once_per_change() {
     assert_eq!(stdout, "home.dynv6.net AAAA 2001:db8:1:2::abc  created\n");
     assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
     let (code, stdout, _) = run_once(&config);
-    assert_eq!((code, stdout.as_str()), (0, "home.dynv6.net AAAA 2001:db8:1:2::abc  unchanged\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "home.dynv6.net AAAA 2001:db8:1:2::abc  unchanged\n")
+    );
     // A new interface id in the same prefix: ddnsd's record changes, the prefix does not.
     let config = cli_config(dir.path(), &emu, "2001:db8:1:2::def");
     let (code, stdout, _) = run_once(&config);
     assert_eq!(
         (code, stdout.as_str()),
-        (0, "home.dynv6.net AAAA 2001:db8:1:2::def  updated (was 2001:db8:1:2::abc)\n")
+        (
+            0,
+            "home.dynv6.net AAAA 2001:db8:1:2::def  updated (was 2001:db8:1:2::abc)\n"
+        )
     );
     assert_eq!(emu.state().count("update"), 1, "the prefix was sent once");
     let config = cli_config(dir.path(), &emu, "2001:db8:3:4::def");
     let (code, _, _) = run_once(&config);
     assert_eq!(code, 0);
     assert_eq!(emu.state().count("update"), 2);
-    assert_eq!(emu.state().values(ZONE, "printer", "AAAA"), ["2001:db8:3:4::10"]);
+    assert_eq!(
+        emu.state().values(ZONE, "printer", "AAAA"),
+        ["2001:db8:3:4::10"]
+    );
 }

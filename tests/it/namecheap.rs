@@ -158,8 +158,18 @@ async fn create_update_unchanged_and_verify_cost_what_they_should() {
     let emu = emulator();
     let before = foreign(&emu);
     let store = MemoryStore::default();
-    let r = pass(&emu, &store, &[("home.example.com", "192.0.2.1")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "home.example.com"), Status::Created), "{r:?}");
+    let r = pass(
+        &emu,
+        &store,
+        &[("home.example.com", "192.0.2.1")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "home.example.com"), Status::Created),
+        "{r:?}"
+    );
     assert_eq!(emu.state().values(DOMAIN, "home", "A"), ["192.0.2.1"]);
     assert_eq!(calls(&emu), 1);
     let q = emu.state().received[0].clone();
@@ -169,30 +179,77 @@ async fn create_update_unchanged_and_verify_cost_what_they_should() {
     );
 
     reset(&emu);
-    let r = pass(&emu, &store, &[("home.example.com", "192.0.2.2")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "home.example.com"), Status::Updated { .. }), "{r:?}");
+    let r = pass(
+        &emu,
+        &store,
+        &[("home.example.com", "192.0.2.2")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "home.example.com"), Status::Updated { .. }),
+        "{r:?}"
+    );
     assert_eq!(emu.state().values(DOMAIN, "home", "A"), ["192.0.2.2"]);
     assert_eq!(calls(&emu), 1, "one write");
 
     reset(&emu);
-    let r = pass(&emu, &store, &[("home.example.com", "192.0.2.2")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "home.example.com"), Status::Unchanged), "{r:?}");
+    let r = pass(
+        &emu,
+        &store,
+        &[("home.example.com", "192.0.2.2")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "home.example.com"), Status::Unchanged),
+        "{r:?}"
+    );
     assert_eq!(calls(&emu), 0, "unchanged costs no call");
 
     // Verify: nothing can be read, so nothing is sent and nothing is stamped as verified.
-    let r = pass(&emu, &store, &[("home.example.com", "192.0.2.2")], PASSWORD, true).await;
-    assert!(matches!(status(&r, "home.example.com"), Status::Unchanged), "{r:?}");
-    assert_eq!(calls(&emu), 0, "a verify of a write-only kind sends nothing");
+    let r = pass(
+        &emu,
+        &store,
+        &[("home.example.com", "192.0.2.2")],
+        PASSWORD,
+        true,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "home.example.com"), Status::Unchanged),
+        "{r:?}"
+    );
+    assert_eq!(
+        calls(&emu),
+        0,
+        "a verify of a write-only kind sends nothing"
+    );
     let key = RecordKey {
         name: "home.example.com".parse().unwrap(),
         rtype: RecordType::A,
     };
-    assert_eq!(store.load().unwrap().get(&key).and_then(|e| e.verified_at), None);
+    assert_eq!(
+        store.load().unwrap().get(&key).and_then(|e| e.verified_at),
+        None
+    );
 
     // The apex is host `@`.
     reset(&emu);
-    let r = pass(&emu, &MemoryStore::default(), &[("example.com", "192.0.2.7")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "example.com"), Status::Created), "{r:?}");
+    let r = pass(
+        &emu,
+        &MemoryStore::default(),
+        &[("example.com", "192.0.2.7")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "example.com"), Status::Created),
+        "{r:?}"
+    );
     assert_eq!(emu.state().received.last().unwrap()["host"], "@");
     assert_eq!(emu.state().values(DOMAIN, "@", "A"), ["192.0.2.7"]);
     assert_eq!(foreign(&emu), before, "foreign records untouched");
@@ -204,7 +261,10 @@ async fn a_wrong_password_is_auth_after_exactly_one_call() {
     let r = pass(
         &emu,
         &MemoryStore::default(),
-        &[("home.example.com", "192.0.2.1"), ("office.example.com", "192.0.2.1")],
+        &[
+            ("home.example.com", "192.0.2.1"),
+            ("office.example.com", "192.0.2.1"),
+        ],
         "wrong-password",
         false,
     )
@@ -215,11 +275,20 @@ async fn a_wrong_password_is_auth_after_exactly_one_call() {
     assert_eq!(e.kind, ProviderErrorKind::Auth);
     assert_eq!(
         e.message,
-        format!("{} refused the Dynamic DNS password of example.com: \"Passwords do not match\"", emu.host_port())
+        format!(
+            "{} refused the Dynamic DNS password of example.com: \"Passwords do not match\"",
+            emu.host_port()
+        )
     );
     let hint = e.hint().unwrap();
-    assert!(hint.contains("password") && hint.contains("Dynamic DNS"), "{hint}");
-    assert!(matches!(status(&r, "office.example.com"), Status::Paused { .. }), "{r:?}");
+    assert!(
+        hint.contains("password") && hint.contains("Dynamic DNS"),
+        "{hint}"
+    );
+    assert!(
+        matches!(status(&r, "office.example.com"), Status::Paused { .. }),
+        "{r:?}"
+    );
     assert_eq!(calls(&emu), 1, "not retried, the other record not sent");
     assert!(emu.state().values(DOMAIN, "home", "A").is_empty());
 }
@@ -231,7 +300,10 @@ async fn a_host_without_a_dynamic_record_fails_alone() {
     let r = pass(
         &emu,
         &MemoryStore::default(),
-        &[("static.example.com", "192.0.2.5"), ("office.example.com", "192.0.2.6")],
+        &[
+            ("static.example.com", "192.0.2.5"),
+            ("office.example.com", "192.0.2.6"),
+        ],
         PASSWORD,
         false,
     )
@@ -239,12 +311,18 @@ async fn a_host_without_a_dynamic_record_fails_alone() {
     let Status::Failed(e) = status(&r, "static.example.com") else {
         panic!("{r:?}")
     };
-    assert_eq!((e.kind.clone(), e.scope()), (ProviderErrorKind::Rejected, Scope::Record));
+    assert_eq!(
+        (e.kind.clone(), e.scope()),
+        (ProviderErrorKind::Rejected, Scope::Record)
+    );
     assert_eq!(
         e.hint.as_deref(),
         Some("add an A + Dynamic DNS Record for host \"static\" on the domain's Advanced DNS page")
     );
-    assert!(matches!(status(&r, "office.example.com"), Status::Created), "{r:?}");
+    assert!(
+        matches!(status(&r, "office.example.com"), Status::Created),
+        "{r:?}"
+    );
     assert_eq!(emu.state().values(DOMAIN, "office", "A"), ["192.0.2.6"]);
     assert_eq!(foreign(&emu), before);
 }
@@ -253,17 +331,40 @@ async fn a_host_without_a_dynamic_record_fails_alone() {
 async fn server_errors_and_rate_limits_are_retried_within_the_call() {
     let emu = emulator();
     emu.inject(Fault::Status(503));
-    let r = pass(&emu, &MemoryStore::default(), &[("home.example.com", "192.0.2.1")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "home.example.com"), Status::Created), "{r:?}");
+    let r = pass(
+        &emu,
+        &MemoryStore::default(),
+        &[("home.example.com", "192.0.2.1")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "home.example.com"), Status::Created),
+        "{r:?}"
+    );
     assert_eq!(calls(&emu), 2);
 
     reset(&emu);
     emu.inject(Fault::Throttle(1));
     let started = Instant::now();
-    let r = pass(&emu, &MemoryStore::default(), &[("office.example.com", "192.0.2.1")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "office.example.com"), Status::Created), "{r:?}");
+    let r = pass(
+        &emu,
+        &MemoryStore::default(),
+        &[("office.example.com", "192.0.2.1")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "office.example.com"), Status::Created),
+        "{r:?}"
+    );
     assert_eq!(calls(&emu), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
 }
 
 #[tokio::test]
@@ -271,14 +372,31 @@ async fn a_lost_reply_is_unconfirmed_and_sent_again_next_pass() {
     let emu = emulator();
     let store = MemoryStore::default();
     emu.inject(Fault::Timeout);
-    let r = pass(&emu, &store, &[("home.example.com", "192.0.2.1")], PASSWORD, false).await;
+    let r = pass(
+        &emu,
+        &store,
+        &[("home.example.com", "192.0.2.1")],
+        PASSWORD,
+        false,
+    )
+    .await;
     let Status::Failed(e) = status(&r, "home.example.com") else {
         panic!("{r:?}")
     };
     assert_eq!(e.kind, ProviderErrorKind::Unconfirmed);
     assert!(e.message.contains("could not confirm"), "{e:?}");
-    let r = pass(&emu, &store, &[("home.example.com", "192.0.2.1")], PASSWORD, false).await;
-    assert!(matches!(status(&r, "home.example.com"), Status::Created), "{r:?}");
+    let r = pass(
+        &emu,
+        &store,
+        &[("home.example.com", "192.0.2.1")],
+        PASSWORD,
+        false,
+    )
+    .await;
+    assert!(
+        matches!(status(&r, "home.example.com"), Status::Created),
+        "{r:?}"
+    );
     assert_eq!(calls(&emu), 2);
 }
 
@@ -287,12 +405,23 @@ async fn malformed_and_truncated_answers_are_not_trusted() {
     for fault in [Fault::Malformed, Fault::Truncated] {
         let emu = emulator();
         emu.inject(fault.clone());
-        let r = pass(&emu, &MemoryStore::default(), &[("home.example.com", "192.0.2.1")], PASSWORD, false).await;
+        let r = pass(
+            &emu,
+            &MemoryStore::default(),
+            &[("home.example.com", "192.0.2.1")],
+            PASSWORD,
+            false,
+        )
+        .await;
         let Status::Failed(e) = status(&r, "home.example.com") else {
             panic!("{fault:?}: {r:?}")
         };
         assert_eq!(e.kind, ProviderErrorKind::Protocol, "{fault:?}");
-        assert!(e.message.starts_with(&emu.host_port()), "{fault:?}: {}", e.message);
+        assert!(
+            e.message.starts_with(&emu.host_port()),
+            "{fault:?}: {}",
+            e.message
+        );
         assert_eq!(calls(&emu), 1, "{fault:?}: not retried");
     }
 }
@@ -358,7 +487,9 @@ fn check_refuses_an_ipv6_source_for_namecheap_with_the_way_out() {
     let config = cli_config(dir.path(), &emu, "\"wan4\", \"wan6\"");
     for cmd in [&["check"][..], &["run", "--once"]] {
         let mut c = crate::harness::ddnsd();
-        c.env("DDNSD_TEST_SECRET", PASSWORD).args(cmd).args(["-c", &config]);
+        c.env("DDNSD_TEST_SECRET", PASSWORD)
+            .args(cmd)
+            .args(["-c", &config]);
         let (code, stdout, stderr) = crate::harness::output(c);
         assert_eq!((code, stdout.as_str()), (2, ""), "{cmd:?} {stderr}");
         assert_eq!(
@@ -375,17 +506,29 @@ fn cli_run_once_publishes_the_a_record_then_costs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = cli_config(dir.path(), &emu, "\"wan4\"");
     let mut c = crate::harness::ddnsd();
-    c.env("DDNSD_TEST_SECRET", PASSWORD)
-        .args(["--log-level", "trace", "run", "--once", "-c", &config]);
+    c.env("DDNSD_TEST_SECRET", PASSWORD).args([
+        "--log-level",
+        "trace",
+        "run",
+        "--once",
+        "-c",
+        &config,
+    ]);
     let (code, stdout, stderr) = crate::harness::output(c);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(stdout, "home.example.com A 192.0.2.10  created\n");
     assert!(stderr.contains("sending namecheap update"), "{stderr}");
-    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the password leaked");
+    assert!(
+        !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
+        "the password leaked"
+    );
     let mut c = crate::harness::ddnsd();
     c.env("DDNSD_TEST_SECRET", PASSWORD)
         .args(["run", "--once", "-c", &config]);
     let (code, stdout, _) = crate::harness::output(c);
-    assert_eq!((code, stdout.as_str()), (0, "home.example.com A 192.0.2.10  unchanged\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "home.example.com A 192.0.2.10  unchanged\n")
+    );
     assert_eq!(calls(&emu), 1);
 }

@@ -79,7 +79,14 @@ async fn an_edit_keeps_the_id_and_the_users_notes_and_prio() {
     let id = {
         let mut st = emu.state();
         let id = st.add(ZONE, "home", "AAAA", "2001:db8::1", 900);
-        let r = st.domains.get_mut(ZONE).unwrap().records.iter_mut().find(|r| r.id == id).unwrap();
+        let r = st
+            .domains
+            .get_mut(ZONE)
+            .unwrap()
+            .records
+            .iter_mut()
+            .find(|r| r.id == id)
+            .unwrap();
         r.notes = "the router".into();
         r.prio = "5".into();
         id
@@ -88,23 +95,47 @@ async fn an_edit_keeps_the_id_and_the_users_notes_and_prio() {
     let p = provider(&emu, SECRET);
     let mut hints = ProviderHints::default();
     hints.0.insert("zone".into(), ZONE.into());
-    hints.0.insert("records".into(), format!("{id}=2001:db8::1"));
+    hints
+        .0
+        .insert("records".into(), format!("{id}=2001:db8::1"));
     hints.0.insert("ttl".into(), "600".into());
-    p.apply_rrset(&rrset("home.example.com", RecordType::Aaaa, &["2001:db8::2"]), &hints)
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset("home.example.com", RecordType::Aaaa, &["2001:db8::2"]),
+        &hints,
+    )
+    .await
+    .unwrap();
     let st = emu.state();
     let rec = st.rrset(ZONE, "home", "AAAA");
     assert_eq!(rec.len(), 1);
     assert_eq!(
-        (rec[0].id.as_str(), rec[0].content.as_str(), rec[0].ttl, rec[0].notes.as_str(), rec[0].prio.as_str()),
+        (
+            rec[0].id.as_str(),
+            rec[0].content.as_str(),
+            rec[0].ttl,
+            rec[0].notes.as_str(),
+            rec[0].prio.as_str()
+        ),
         (id.as_str(), "2001:db8::2", 600, "the router", "5")
     );
-    assert_eq!((st.count("retrieveByNameType"), st.count("edit"), st.count("create")), (1, 1, 0));
+    assert_eq!(
+        (
+            st.count("retrieveByNameType"),
+            st.count("edit"),
+            st.count("create")
+        ),
+        (1, 1, 0)
+    );
     let (_, body) = st.bodies.last().unwrap();
     assert_eq!(body["notes"], "the router");
-    assert_eq!(body["ttl"], "600", "every value a string, as Porkbun writes them");
-    assert!(body.get("apikey").is_none(), "the emulator strips the keys before keeping bodies");
+    assert_eq!(
+        body["ttl"], "600",
+        "every value a string, as Porkbun writes them"
+    );
+    assert!(
+        body.get("apikey").is_none(),
+        "the emulator strips the keys before keeping bodies"
+    );
 }
 
 #[tokio::test]
@@ -112,9 +143,12 @@ async fn the_zone_is_found_by_asking_for_the_name_and_its_parents() {
     let emu = emulator();
     emu.state().add_domain("example.org");
     let p = provider(&emu, SECRET);
-    p.apply_rrset(&rrset("a.home.example.com", RecordType::A, &["192.0.2.1"]), &none())
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset("a.home.example.com", RecordType::A, &["192.0.2.1"]),
+        &none(),
+    )
+    .await
+    .unwrap();
     {
         let st = emu.state();
         assert_eq!(st.rrset(ZONE, "a.home", "A")[0].content, "192.0.2.1");
@@ -125,16 +159,25 @@ async fn the_zone_is_found_by_asking_for_the_name_and_its_parents() {
     }
     // Found once per process.
     emu.state().calls.clear();
-    p.apply_rrset(&rrset("b.example.com", RecordType::A, &["192.0.2.2"]), &none())
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset("b.example.com", RecordType::A, &["192.0.2.2"]),
+        &none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(emu.state().count("retrieveByNameType"), 1);
     let e = p
-        .apply_rrset(&rrset("home.example.net", RecordType::A, &["192.0.2.1"]), &none())
+        .apply_rrset(
+            &rrset("home.example.net", RecordType::A, &["192.0.2.1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::ZoneNotFound);
-    assert_eq!(e.message, "no domain of this Porkbun account contains home.example.net");
+    assert_eq!(
+        e.message,
+        "no domain of this Porkbun account contains home.example.net"
+    );
 }
 
 #[tokio::test]
@@ -143,11 +186,17 @@ async fn api_access_off_is_forbidden_for_that_domain_with_the_switch_to_turn() {
     emu.state().domains.get_mut(ZONE).unwrap().api_access = false;
     let p = provider(&emu, SECRET);
     let e = p
-        .apply_rrset(&rrset("home.example.com", RecordType::A, &["192.0.2.1"]), &none())
+        .apply_rrset(
+            &rrset("home.example.com", RecordType::A, &["192.0.2.1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Forbidden);
-    assert_eq!(e.message, "retrieveByNameType failed: \"Domain is not opted in to API access.\"");
+    assert_eq!(
+        e.message,
+        "retrieveByNameType failed: \"Domain is not opted in to API access.\""
+    );
     assert_eq!(
         e.hint.as_deref(),
         Some("turn on API ACCESS for example.com under Domain Management on porkbun.com")
@@ -157,16 +206,27 @@ async fn api_access_off_is_forbidden_for_that_domain_with_the_switch_to_turn() {
 #[tokio::test]
 async fn the_parking_alias_is_left_alone() {
     let emu = emulator();
-    emu.state().add(ZONE, "@", "ALIAS", "pixie.porkbun.com", 600);
+    emu.state()
+        .add(ZONE, "@", "ALIAS", "pixie.porkbun.com", 600);
     let p = provider(&emu, SECRET);
     let e = p
-        .apply_rrset(&rrset("example.com", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("example.com", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Transient);
-    assert!(e.message.starts_with("create failed: \"Create error"), "{e:?}");
+    assert!(
+        e.message.starts_with("create failed: \"Create error"),
+        "{e:?}"
+    );
     let st = emu.state();
-    assert_eq!(st.rrset(ZONE, "@", "ALIAS").len(), 1, "another type: never touched");
+    assert_eq!(
+        st.rrset(ZONE, "@", "ALIAS").len(),
+        1,
+        "another type: never touched"
+    );
     assert_eq!(st.count("delete"), 0);
 }
 
@@ -175,7 +235,10 @@ async fn a_vanished_id_is_found_out_by_reading_and_created_again() {
     let emu = emulator();
     let p = provider(&emu, SECRET);
     let h = p
-        .apply_rrset(&rrset("home.example.com", RecordType::Aaaa, &["2001:db8::1"]), &none())
+        .apply_rrset(
+            &rrset("home.example.com", RecordType::Aaaa, &["2001:db8::1"]),
+            &none(),
+        )
         .await
         .unwrap();
     // Deleted behind ddnsd's back: the read before the edit finds it gone, re-plans, creates.
@@ -185,14 +248,21 @@ async fn a_vanished_id_is_found_out_by_reading_and_created_again() {
         st.calls.clear();
     }
     let h = p
-        .apply_rrset(&rrset("home.example.com", RecordType::Aaaa, &["2001:db8::2"]), &h)
+        .apply_rrset(
+            &rrset("home.example.com", RecordType::Aaaa, &["2001:db8::2"]),
+            &h,
+        )
         .await
         .unwrap();
     {
         let mut st = emu.state();
         assert_eq!(st.rrset(ZONE, "home", "AAAA")[0].content, "2001:db8::2");
         assert_eq!(
-            (st.count("retrieveByNameType"), st.count("edit"), st.count("create")),
+            (
+                st.count("retrieveByNameType"),
+                st.count("edit"),
+                st.count("create")
+            ),
             (2, 0, 1),
             "{:?}",
             st.calls
@@ -203,13 +273,21 @@ async fn a_vanished_id_is_found_out_by_reading_and_created_again() {
         st.vanish_after_read = Some(id);
         st.calls.clear();
     }
-    p.apply_rrset(&rrset("home.example.com", RecordType::Aaaa, &["2001:db8::3"]), &h)
-        .await
-        .unwrap();
+    p.apply_rrset(
+        &rrset("home.example.com", RecordType::Aaaa, &["2001:db8::3"]),
+        &h,
+    )
+    .await
+    .unwrap();
     let st = emu.state();
     assert_eq!(st.rrset(ZONE, "home", "AAAA")[0].content, "2001:db8::3");
     assert_eq!(st.count("retrieve"), 1, "{:?}", st.calls);
-    assert_eq!((st.count("create"), st.count("retrieveByNameType")), (1, 2), "{:?}", st.calls);
+    assert_eq!(
+        (st.count("create"), st.count("retrieveByNameType")),
+        (1, 2),
+        "{:?}",
+        st.calls
+    );
     assert!(st.count("edit") >= 1, "{:?}", st.calls);
 }
 
@@ -264,17 +342,30 @@ fn cli_create_unchanged_then_one_edit() {
     assert_eq!(stdout, "home.example.com AAAA 2001:db8::10  created\n");
     let id = emu.state().rrset(ZONE, "home", "AAAA")[0].id.clone();
     let (code, stdout, _) = run_once(&config, SECRET);
-    assert_eq!((code, stdout.as_str()), (0, "home.example.com AAAA 2001:db8::10  unchanged\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "home.example.com AAAA 2001:db8::10  unchanged\n")
+    );
     emu.state().calls.clear();
     let config = cli_config(dir.path(), &emu, "2001:db8::11");
     let (code, stdout, _) = run_once(&config, SECRET);
     assert_eq!(
         (code, stdout.as_str()),
-        (0, "home.example.com AAAA 2001:db8::11  updated (was 2001:db8::10)\n")
+        (
+            0,
+            "home.example.com AAAA 2001:db8::11  updated (was 2001:db8::10)\n"
+        )
     );
     let st = emu.state();
     assert_eq!(st.rrset(ZONE, "home", "AAAA")[0].id, id);
-    assert_eq!((st.count("edit"), st.count("create"), st.count("retrieveByNameType")), (1, 0, 1));
+    assert_eq!(
+        (
+            st.count("edit"),
+            st.count("create"),
+            st.count("retrieveByNameType")
+        ),
+        (1, 0, 1)
+    );
 }
 
 #[test]

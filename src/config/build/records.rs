@@ -193,7 +193,10 @@ mod tests {
         // IPv4 sources alone are fine, and so is any family for a provider that takes both.
         let ok = text.replace("[\"wan4\", \"wan6\"]", "[\"wan4\"]");
         assert!(crate::config::from_text(&ok, Path::new("t.toml"), &|_| None).is_ok());
-        let both = text.replace("kind = \"namecheap\"\ndomain = \"example.com\"\npassword = \"x\"", "kind = \"dry-run\"");
+        let both = text.replace(
+            "kind = \"namecheap\"\ndomain = \"example.com\"\npassword = \"x\"",
+            "kind = \"dry-run\"",
+        );
         assert!(crate::config::from_text(&both, Path::new("t.toml"), &|_| None).is_ok());
     }
 }

@@ -36,9 +36,10 @@ pub fn start(seed: &Seed) -> Namecheap {
     {
         let mut st = emu.state();
         st.add_domain(seed.zone, &password(Creds::Good));
-        st.host(seed.zone, "@")
-            .other
-            .insert("NS".into(), vec![format!("dns1.registrar-servers.{}.", seed.zone)]);
+        st.host(seed.zone, "@").other.insert(
+            "NS".into(),
+            vec![format!("dns1.registrar-servers.{}.", seed.zone)],
+        );
         for name in super::WRITTEN {
             if *name != seed.refused {
                 st.host(seed.zone, name).dynamic = true;

@@ -309,7 +309,9 @@ fn throttled(secs: u64) -> Outcome {
     let unit = if secs == 1 { "second" } else { "seconds" };
     reply(
         429,
-        Some(json!({ "detail": format!("Request was throttled. Expected available in {secs} {unit}.") })),
+        Some(
+            json!({ "detail": format!("Request was throttled. Expected available in {secs} {unit}.") }),
+        ),
         vec![("Retry-After".into(), secs.to_string())],
     )
 }
@@ -375,7 +377,11 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             m => detail(405, &format!("Method \"{m}\" not allowed.")),
         };
     }
-    let sub = if parts[3] == "@" { String::new() } else { parts[3].clone() };
+    let sub = if parts[3] == "@" {
+        String::new()
+    } else {
+        parts[3].clone()
+    };
     let rtype = parts[4].clone();
     let key = (sub.clone(), rtype.clone());
     match req.method.as_str() {
@@ -404,9 +410,16 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             };
             st.bodies.push((action.to_owned(), body.clone()));
             if req.method == "PUT" && (body.get("ttl").is_none() || body.get("records").is_none()) {
-                return reply(400, Some(json!({"ttl": ["This field is required."]})), Vec::new());
+                return reply(
+                    400,
+                    Some(json!({"ttl": ["This field is required."]})),
+                    Vec::new(),
+                );
             }
-            let ttl = body.get("ttl").and_then(Value::as_u64).unwrap_or(existing.ttl);
+            let ttl = body
+                .get("ttl")
+                .and_then(Value::as_u64)
+                .unwrap_or(existing.ttl);
             let records = match body.get("records") {
                 None => existing.records.clone(),
                 Some(v) => match records_of(&rtype, v) {
@@ -439,20 +452,38 @@ fn create(st: &mut State, req: &EmuRequest, dname: &str, action: &str) -> Outcom
         return detail(400, "JSON parse error");
     };
     st.bodies.push((action.to_owned(), body.clone()));
-    let sub = body.get("subname").and_then(Value::as_str).unwrap_or("").to_owned();
+    let sub = body
+        .get("subname")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     if let Some(out) = refuse(st, dname, &sub) {
         return out;
     }
     let Some(rtype) = body.get("type").and_then(Value::as_str).map(str::to_owned) else {
-        return reply(400, Some(json!({"type": ["This field is required."]})), Vec::new());
+        return reply(
+            400,
+            Some(json!({"type": ["This field is required."]})),
+            Vec::new(),
+        );
     };
     let Some(ttl) = body.get("ttl").and_then(Value::as_u64) else {
-        return reply(400, Some(json!({"ttl": ["This field is required."]})), Vec::new());
+        return reply(
+            400,
+            Some(json!({"ttl": ["This field is required."]})),
+            Vec::new(),
+        );
     };
     let records = match body.get("records").map(|v| records_of(&rtype, v)) {
         Some(Ok(r)) => r,
         Some(Err(out)) => return out,
-        None => return reply(400, Some(json!({"records": ["This field is required."]})), Vec::new()),
+        None => {
+            return reply(
+                400,
+                Some(json!({"records": ["This field is required."]})),
+                Vec::new(),
+            )
+        }
     };
     let minimum = st.domains[dname].minimum_ttl;
     if let Some(out) = ttl_check(ttl, minimum) {
@@ -462,7 +493,9 @@ fn create(st: &mut State, req: &EmuRequest, dname: &str, action: &str) -> Outcom
     if st.domains[dname].rrsets.contains_key(&key) {
         return reply(
             400,
-            Some(json!({"non_field_errors": ["Another RRset with the same subdomain and type exists for this domain. (Try modifying it.)"]})),
+            Some(
+                json!({"non_field_errors": ["Another RRset with the same subdomain and type exists for this domain. (Try modifying it.)"]}),
+            ),
             Vec::new(),
         );
     }
@@ -476,7 +509,11 @@ fn create(st: &mut State, req: &EmuRequest, dname: &str, action: &str) -> Outcom
 
 fn records_of(rtype: &str, v: &Value) -> Result<Vec<String>, Outcome> {
     let Some(list) = v.as_array() else {
-        return Err(reply(400, Some(json!({"records": ["Expected a list of items."]})), Vec::new()));
+        return Err(reply(
+            400,
+            Some(json!({"records": ["Expected a list of items."]})),
+            Vec::new(),
+        ));
     };
     let mut out = BTreeSet::new();
     for r in list {
@@ -489,7 +526,9 @@ fn records_of(rtype: &str, v: &Value) -> Result<Vec<String>, Outcome> {
         if !ok {
             return Err(reply(
                 400,
-                Some(json!({"records": [format!("Record content for type {rtype} malformed: {text}")]})),
+                Some(
+                    json!({"records": [format!("Record content for type {rtype} malformed: {text}")]}),
+                ),
                 Vec::new(),
             ));
         }
@@ -502,7 +541,9 @@ fn ttl_check(ttl: u64, minimum: u64) -> Option<Outcome> {
     if ttl < minimum {
         return Some(reply(
             400,
-            Some(json!({"ttl": [format!("Ensure this value is greater than or equal to {minimum}.")]})),
+            Some(
+                json!({"ttl": [format!("Ensure this value is greater than or equal to {minimum}.")]}),
+            ),
             Vec::new(),
         ));
     }
@@ -546,7 +587,12 @@ fn throttle_write(st: &mut State, dname: &str) -> Option<Outcome> {
 
 /// A list reply, paginated as deSEC's `LinkHeaderCursorPagination` does (the cursor here is
 /// the offset, base-10; deSEC's is opaque).
-fn paginate(st: &State, req: &EmuRequest, q: &BTreeMap<String, String>, items: Vec<Value>) -> Outcome {
+fn paginate(
+    st: &State,
+    req: &EmuRequest,
+    q: &BTreeMap<String, String>,
+    items: Vec<Value>,
+) -> Outcome {
     let size = st.page_size.max(1);
     let base = |cursor: &str| {
         let mut params: Vec<String> = req
@@ -556,7 +602,12 @@ fn paginate(st: &State, req: &EmuRequest, q: &BTreeMap<String, String>, items: V
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         params.push(format!("cursor={cursor}"));
-        format!("http://{}{}?{}", req.header("host").unwrap_or("localhost"), req.path, params.join("&"))
+        format!(
+            "http://{}{}?{}",
+            req.header("host").unwrap_or("localhost"),
+            req.path,
+            params.join("&")
+        )
     };
     if items.len() <= size && !q.contains_key("cursor") {
         return reply(200, Some(Value::Array(items)), Vec::new());
@@ -565,7 +616,9 @@ fn paginate(st: &State, req: &EmuRequest, q: &BTreeMap<String, String>, items: V
         let link = format!("<{}>; rel=\"first\"", base(""));
         return reply(
             400,
-            Some(json!({"detail": format!("Pagination required. You can query up to {size} items at a time ({} total). Please use the `first` page link (see Link header).", items.len())})),
+            Some(
+                json!({"detail": format!("Pagination required. You can query up to {size} items at a time ({} total). Please use the `first` page link (see Link header).", items.len())}),
+            ),
             vec![("Link".into(), link)],
         );
     };
@@ -573,10 +626,20 @@ fn paginate(st: &State, req: &EmuRequest, q: &BTreeMap<String, String>, items: V
     let page: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
     let mut links = vec![format!("<{}>; rel=\"first\"", base(""))];
     if start > 0 {
-        links.push(format!("<{}>; rel=\"prev\"", base(&start.saturating_sub(size).to_string())));
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            base(&start.saturating_sub(size).to_string())
+        ));
     }
     if start + size < items.len() {
-        links.push(format!("<{}>; rel=\"next\"", base(&(start + size).to_string())));
+        links.push(format!(
+            "<{}>; rel=\"next\"",
+            base(&(start + size).to_string())
+        ));
     }
-    reply(200, Some(Value::Array(page)), vec![("Link".into(), links.join(", "))])
+    reply(
+        200,
+        Some(Value::Array(page)),
+        vec![("Link".into(), links.join(", "))],
+    )
 }

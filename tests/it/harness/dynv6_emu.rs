@@ -131,7 +131,11 @@ impl State {
                 id,
                 zone_id,
                 rtype: rtype.to_owned(),
-                name: if name == "@" { String::new() } else { name.to_owned() },
+                name: if name == "@" {
+                    String::new()
+                } else {
+                    name.to_owned()
+                },
                 data: data.to_owned(),
             },
         );
@@ -154,7 +158,10 @@ impl State {
     pub fn values(&self, zone: &str, name: &str, rtype: &str) -> Vec<String> {
         let z = &self.zones[&self.zone_id(zone)];
         if name == "@" && rtype == "A" {
-            return (!z.ipv4address.is_empty()).then(|| z.ipv4address.clone()).into_iter().collect();
+            return (!z.ipv4address.is_empty())
+                .then(|| z.ipv4address.clone())
+                .into_iter()
+                .collect();
         }
         if name == "@" && rtype == "AAAA" {
             return (!z.ipv6prefix.is_empty())
@@ -163,7 +170,11 @@ impl State {
                 .collect();
         }
         if name == "@" && rtype == "NS" {
-            return vec!["ns1.dynv6.com.".into(), "ns2.dynv6.com.".into(), "ns3.dynv6.com.".into()];
+            return vec![
+                "ns1.dynv6.com.".into(),
+                "ns2.dynv6.com.".into(),
+                "ns3.dynv6.com.".into(),
+            ];
         }
         let mut v: Vec<String> = self
             .rrset(zone, name, rtype)
@@ -246,7 +257,11 @@ fn expanded(zone: &Zone, r: &Rec) -> Option<String> {
         }
         bits
     };
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
     Some(Ipv6Addr::from((u128::from(net) & mask) | (host & !mask)).to_string())
 }
 
@@ -279,13 +294,19 @@ fn record_json(zone: &Zone, r: &Rec) -> Value {
 fn reply(status: u16, body: Option<Value>) -> Outcome {
     Outcome::Reply(EmuReply {
         status,
-        headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+        headers: vec![(
+            "Content-Type".into(),
+            "application/json; charset=utf-8".into(),
+        )],
         body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
     })
 }
 
 fn err(status: u16, name: &str, message: &str) -> Outcome {
-    reply(status, Some(json!({"error": {"name": name, "message": message}})))
+    reply(
+        status,
+        Some(json!({"error": {"name": name, "message": message}})),
+    )
 }
 
 fn text(status: u16, body: &str) -> Outcome {
@@ -481,7 +502,8 @@ fn zone_api(st: &mut State, method: &str, zid: u64, tail: &[&str], body: Option<
         ("POST", ["records"]) => {
             let body = body.unwrap_or_else(|| json!({}));
             let get = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
-            let (Some(rtype), Some(name), Some(data)) = (get("type"), get("name"), get("data")) else {
+            let (Some(rtype), Some(name), Some(data)) = (get("type"), get("name"), get("data"))
+            else {
                 return err(400, "BadRequest", "type, name and data are required");
             };
             if st.refused.contains(&fqdn(&zone, &name)) {
@@ -549,20 +571,30 @@ fn zone_api(st: &mut State, method: &str, zid: u64, tail: &[&str], body: Option<
 fn validation(field: &str, message: &str) -> Outcome {
     reply(
         422,
-        Some(json!({"error": {"name": "ValidationError", "message": "validation failed", "fields": [{"name": field, "message": message}]}})),
+        Some(
+            json!({"error": {"name": "ValidationError", "message": "validation failed", "fields": [{"name": field, "message": message}]}}),
+        ),
     )
 }
 
 fn check_data(rtype: &str, name: &str, data: &str) -> Option<Outcome> {
     if name.is_empty() && matches!(rtype, "A" | "AAAA") {
-        return Some(validation("name", "the zone's own address is set on the zone"));
+        return Some(validation(
+            "name",
+            "the zone's own address is set on the zone",
+        ));
     }
     let ok = match rtype {
         "A" => data.parse::<Ipv4Addr>().is_ok(),
         "AAAA" => data.parse::<Ipv6Addr>().is_ok() || eui64(data).is_some(),
         _ => !data.is_empty(),
     };
-    (!ok).then(|| validation("data", &format!("is not valid for a record of type {rtype}")))
+    (!ok).then(|| {
+        validation(
+            "data",
+            &format!("is not valid for a record of type {rtype}"),
+        )
+    })
 }
 
 fn update_api(st: &mut State, req: &EmuRequest) -> Outcome {
@@ -577,7 +609,12 @@ fn update_api(st: &mut State, req: &EmuRequest) -> Outcome {
     if !st.tokens.contains_key(&token) {
         return text(401, "invalid authentication token");
     }
-    let Some(zid) = st.zones.values().find(|z| z.name == zone_name).map(|z| z.id) else {
+    let Some(zid) = st
+        .zones
+        .values()
+        .find(|z| z.name == zone_name)
+        .map(|z| z.id)
+    else {
         return text(404, "zone not found");
     };
     if !visible(st, &token).contains(&zid) {
@@ -627,5 +664,12 @@ fn update_api(st: &mut State, req: &EmuRequest) -> Outcome {
     }
     let changed = z != before;
     st.zones.insert(zid, z);
-    text(200, if changed { "addresses updated" } else { "addresses unchanged" })
+    text(
+        200,
+        if changed {
+            "addresses updated"
+        } else {
+            "addresses unchanged"
+        },
+    )
 }

@@ -170,7 +170,11 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
     }
     match &fault {
         Some(Fault::Status(code)) => {
-            return reply(*code, "text/html", "<html><body>Service Unavailable</body></html>")
+            return reply(
+                *code,
+                "text/html",
+                "<html><body>Service Unavailable</body></html>",
+            )
         }
         Some(Fault::Timeout) => return Outcome::Hang,
         Some(Fault::Throttle(secs)) => {
@@ -217,7 +221,11 @@ fn update(st: &mut State, q: &BTreeMap<String, String>) -> String {
         ip => match ip.parse::<std::net::Ipv4Addr>() {
             Ok(a) => a.to_string(),
             Err(_) => {
-                return failure("Invalid IP", 304152, "Validation error; invalid ; IP Address")
+                return failure(
+                    "Invalid IP",
+                    304152,
+                    "Validation error; invalid ; IP Address",
+                )
             }
         },
     };

@@ -224,7 +224,10 @@ fn record_json(domain: &str, r: &Rec) -> Value {
 
 /// Reads are the retrieve and list calls.
 pub fn is_read(action: &str) -> bool {
-    matches!(action, "ping" | "listAll" | "retrieve" | "retrieveByNameType")
+    matches!(
+        action,
+        "ping" | "listAll" | "retrieve" | "retrieveByNameType"
+    )
 }
 
 fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
@@ -233,7 +236,10 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
         return reply(404, json!({"status": "ERROR", "message": "Not found."}));
     };
     let parts: Vec<String> = rest.split('/').map(|p| percent_decode(p, false)).collect();
-    let action = match (parts.first().map(String::as_str), parts.get(1).map(String::as_str)) {
+    let action = match (
+        parts.first().map(String::as_str),
+        parts.get(1).map(String::as_str),
+    ) {
         (Some("ping"), None) => "ping",
         (Some("domain"), Some("listAll")) => "listAll",
         (Some("dns"), Some(a)) => a,
@@ -256,17 +262,15 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
             })
         }
         Some(Fault::Timeout) => return Outcome::Hang,
-        Some(Fault::Throttle(secs)) => {
-            return Outcome::Reply(EmuReply {
-                status: 503,
-                headers: vec![
-                    ("Content-Type".into(), "application/json".into()),
-                    ("Retry-After".into(), secs.to_string()),
-                ],
-                body: br#"{"status":"ERROR","message":"Rate limit exceeded. Please try again later."}"#
-                    .to_vec(),
-            })
-        }
+        Some(Fault::Throttle(secs)) => return Outcome::Reply(EmuReply {
+            status: 503,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Retry-After".into(), secs.to_string()),
+            ],
+            body: br#"{"status":"ERROR","message":"Rate limit exceeded. Please try again later."}"#
+                .to_vec(),
+        }),
         Some(Fault::Malformed) => {
             return Outcome::Reply(EmuReply {
                 status: 200,
@@ -289,7 +293,10 @@ fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
 
 fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Outcome {
     if req.method != "POST" && !(req.method == "GET" && is_read(action)) {
-        return reply(405, json!({"status": "ERROR", "message": "Method not allowed."}));
+        return reply(
+            405,
+            json!({"status": "ERROR", "message": "Method not allowed."}),
+        );
     }
     let mut body: Value = if req.body.is_empty() {
         json!({})
@@ -383,7 +390,8 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             success(json!({"cloudflare": "disabled", "records": records}))
         }
         "retrieveByNameType" => {
-            let (Some(rtype), sub) = (parts.get(3), parts.get(4).cloned().unwrap_or_default()) else {
+            let (Some(rtype), sub) = (parts.get(3), parts.get(4).cloned().unwrap_or_default())
+            else {
                 return error("Invalid type.");
             };
             let records: Vec<Value> = domain
@@ -413,7 +421,10 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             if let Some(e) = check(&domain, &sub, &rtype, &content, None) {
                 return e;
             }
-            let ttl = get("ttl").and_then(|t| t.parse().ok()).unwrap_or(MIN_TTL).max(MIN_TTL);
+            let ttl = get("ttl")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(MIN_TTL)
+                .max(MIN_TTL);
             let id = st.add(&dname, &sub, &rtype, &content, ttl);
             if let Some(n) = get("prio") {
                 set_field(st, &dname, &id, |r| r.prio = n.clone());
@@ -441,7 +452,10 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             if let Some(e) = check(&domain, &sub, &rtype, &content, Some(&id)) {
                 return e;
             }
-            let ttl = get("ttl").and_then(|t| t.parse().ok()).unwrap_or(MIN_TTL).max(MIN_TTL);
+            let ttl = get("ttl")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(MIN_TTL)
+                .max(MIN_TTL);
             // An edit replaces the record: what is left out is cleared.
             let prio = get("prio").unwrap_or_else(|| "0".into());
             let notes = get("notes").unwrap_or_default();
@@ -456,7 +470,10 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             success(json!({}))
         }
         "editByNameType" => {
-            let (Some(rtype), sub) = (parts.get(3).cloned(), parts.get(4).cloned().unwrap_or_default()) else {
+            let (Some(rtype), sub) = (
+                parts.get(3).cloned(),
+                parts.get(4).cloned().unwrap_or_default(),
+            ) else {
                 return error("Edit error: Invalid type.");
             };
             let Some(content) = get("content") else {
@@ -465,9 +482,16 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             if st.refused.contains(&fqdn(&sub)) {
                 return error("Edit error: We were unable to edit the DNS record.");
             }
-            let ttl = get("ttl").and_then(|t| t.parse().ok()).unwrap_or(MIN_TTL).max(MIN_TTL);
+            let ttl = get("ttl")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(MIN_TTL)
+                .max(MIN_TTL);
             if let Some(d) = st.domains.get_mut(&dname) {
-                for r in d.records.iter_mut().filter(|r| r.sub == sub && r.rtype == rtype) {
+                for r in d
+                    .records
+                    .iter_mut()
+                    .filter(|r| r.sub == sub && r.rtype == rtype)
+                {
                     r.content = content.clone();
                     r.ttl = ttl;
                 }
@@ -490,7 +514,10 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
             success(json!({}))
         }
         "deleteByNameType" => {
-            let (Some(rtype), sub) = (parts.get(3).cloned(), parts.get(4).cloned().unwrap_or_default()) else {
+            let (Some(rtype), sub) = (
+                parts.get(3).cloned(),
+                parts.get(4).cloned().unwrap_or_default(),
+            ) else {
                 return error("Delete error: Invalid type.");
             };
             if let Some(d) = st.domains.get_mut(&dname) {
@@ -503,18 +530,28 @@ fn serve(st: &mut State, req: &EmuRequest, parts: &[String], action: &str) -> Ou
 }
 
 /// Content checks and Porkbun's parking-record conflict (an ALIAS/CNAME at the name).
-fn check(domain: &Domain, sub: &str, rtype: &str, content: &str, id: Option<&str>) -> Option<Outcome> {
+fn check(
+    domain: &Domain,
+    sub: &str,
+    rtype: &str,
+    content: &str,
+    id: Option<&str>,
+) -> Option<Outcome> {
     let ok = match rtype {
         "A" => content.parse::<std::net::Ipv4Addr>().is_ok(),
         "AAAA" => content.parse::<std::net::Ipv6Addr>().is_ok(),
         _ => !content.is_empty(),
     };
     if !ok {
-        return Some(error(&format!("Create error: Invalid content for record type {rtype}.")));
+        return Some(error(&format!(
+            "Create error: Invalid content for record type {rtype}."
+        )));
     }
     let conflict = matches!(rtype, "A" | "AAAA")
         && domain.records.iter().any(|r| {
-            r.sub == sub && matches!(r.rtype.as_str(), "ALIAS" | "CNAME") && Some(r.id.as_str()) != id
+            r.sub == sub
+                && matches!(r.rtype.as_str(), "ALIAS" | "CNAME")
+                && Some(r.id.as_str()) != id
         });
     conflict.then(|| {
         error("Create error: We were unable to create the DNS record. A CNAME or ALIAS record with the same host already exists.")
