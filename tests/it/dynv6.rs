@@ -372,7 +372,7 @@ sources = ["lan"]
 fn run_once(config: &str) -> (i32, String, String) {
     let mut c = crate::harness::ddnsd();
     c.env("DDNSD_TEST_SECRET", TOKEN)
-        .args(["run", "--once", "-c", config]);
+        .args(["--log-level", "trace", "run", "--once", "-c", config]);
     crate::harness::output(c)
 }
 
@@ -384,7 +384,14 @@ fn cli_prefix_mode_sends_the_prefix_once_per_change() {
     let (code, stdout, stderr) = run_once(&config);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(stdout, "home.dynv6.net AAAA 2001:db8:1:2::abc  created\n");
-    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    assert!(
+        stderr.contains("sending dynv6 update"),
+        "trace output captured: {stderr}"
+    );
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "the token leaked"
+    );
     let (code, stdout, _) = run_once(&config);
     assert_eq!(
         (code, stdout.as_str()),
