@@ -5,6 +5,7 @@
 
 pub mod acs3;
 pub mod huawei;
+pub mod prim;
 pub mod sigv4;
 pub mod tc3;
 pub mod tsig;
