@@ -44,6 +44,8 @@ kinds! {
     tencentcloud,
     dnspod,
     powerdns,
+    alidns,
+    huaweicloud,
     dry_run,
 }
 

@@ -22,7 +22,9 @@
 //! (about 30–60 lines over its emulator) and a `pub fn start(seed: &Seed) -> impl Fixture`,
 //! then add one line to the `fixtures!` list below.
 
+mod alidns;
 mod dnspod;
+mod huaweicloud;
 mod powerdns;
 mod rfc2136;
 
@@ -74,6 +76,8 @@ fixtures! {
     powerdns => powerdns::start,
     tencentcloud => dnspod::tencentcloud,
     dnspod => dnspod::legacy,
+    alidns => alidns::start,
+    huaweicloud => huaweicloud::start,
 }
 
 // ---------------------------------------------------------------------------------------------

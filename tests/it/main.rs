@@ -7,12 +7,14 @@
     missing_docs
 )]
 
+mod alidns;
 mod cli;
 mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
+mod huaweicloud;
 mod netlink;
 mod powerdns;
 mod rfc2136;

@@ -3,5 +3,7 @@
 //! (TC3-HMAC-SHA256, Tencent Cloud). They take the time and the secret as arguments and do no
 //! I/O.
 
+pub mod acs3;
+pub mod huawei;
 pub mod tc3;
 pub mod tsig;
