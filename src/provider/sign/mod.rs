@@ -4,6 +4,9 @@
 //! I/O.
 
 pub mod acs3;
+pub mod bce;
+pub mod google_jwt;
 pub mod huawei;
 pub mod tc3;
 pub mod tsig;
+pub mod volc;
