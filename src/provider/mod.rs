@@ -46,6 +46,10 @@ kinds! {
     powerdns,
     alidns,
     huaweicloud,
+    gcloud,
+    azure,
+    baiducloud,
+    volcengine,
     dry_run,
 }
 

@@ -97,7 +97,10 @@ pub fn auth_prefix(access_key_id: &str, unix_secs: u64, expiration_secs: u32) ->
 /// The derived key: lowercase hex of HMAC-SHA256(SK, prefix). Its hex *text* is the key of
 /// the second HMAC. Secret-derived (valid for the prefix's time window): never log it.
 pub fn signing_key(secret_access_key: &str, prefix: &str) -> String {
-    hex(&hmac_sha256(secret_access_key.as_bytes(), prefix.as_bytes()))
+    hex(&hmac_sha256(
+        secret_access_key.as_bytes(),
+        prefix.as_bytes(),
+    ))
 }
 
 /// The signature of `canonical_request` under `signing_key`.
@@ -274,7 +277,12 @@ mod tests {
         assert_eq!(canonical_uri("/v1/a b/例"), "/v1/a%20b/%E4%BE%8B");
         // Sorted as encoded strings: `a-b=` before `a=` ('-' < '=').
         assert_eq!(
-            canonical_query(&[("a", "1"), ("a-b", "x/y"), ("authorization", "z"), ("e", "")]),
+            canonical_query(&[
+                ("a", "1"),
+                ("a-b", "x/y"),
+                ("authorization", "z"),
+                ("e", "")
+            ]),
             "a-b=x%2Fy&a=1&e="
         );
         let (h, n) = canonical_headers(&[("X-Empty", " "), ("Host", " h:8080 ")]);

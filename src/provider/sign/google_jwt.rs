@@ -215,13 +215,23 @@ mod tests {
             SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"),
             Err(KeyError::Rejected(_))
         ));
-        assert_eq!(format!("{:?}", SigningKey::from_pem(include_str!("../../../tests/fixtures/gcloud/test-key.pem")).unwrap()), "SigningKey(***)");
+        assert_eq!(
+            format!(
+                "{:?}",
+                SigningKey::from_pem(include_str!("../../../tests/fixtures/gcloud/test-key.pem"))
+                    .unwrap()
+            ),
+            "SigningKey(***)"
+        );
     }
 
     #[test]
     fn python_json_strings() {
         assert_eq!(py_json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
-        assert_eq!(py_json_string("é😀\u{1}"), "\"\\u00e9\\ud83d\\ude00\\u0001\"");
+        assert_eq!(
+            py_json_string("é😀\u{1}"),
+            "\"\\u00e9\\ud83d\\ude00\\u0001\""
+        );
         assert_eq!(py_json_string("\u{7f}"), "\"\\u007f\"");
     }
 }
