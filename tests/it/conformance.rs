@@ -23,10 +23,12 @@
 //! then add one line to the `fixtures!` list below.
 
 mod alidns;
+mod baiducloud;
 mod dnspod;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
+mod volcengine;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -38,10 +40,10 @@ use std::time::{Duration, Instant};
 
 use ddnsd::addr::fixed::{StaticSettings, StaticSource};
 use ddnsd::addr::Source;
+use ddnsd::backoff::ThreadJitter;
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope};
-use ddnsd::backoff::ThreadJitter;
 use ddnsd::reconcile::{run_pass, Holds, Pass, RunReport, Status};
 use ddnsd::record::{Fqdn, RecordKey, RecordSpec, RecordType, Ttl};
 use ddnsd::state::{MemoryStore, StateStore};
@@ -78,6 +80,8 @@ fixtures! {
     dnspod => dnspod::legacy,
     alidns => alidns::start,
     huaweicloud => huaweicloud::start,
+    baiducloud => baiducloud::start,
+    volcengine => volcengine::start,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod alidns_emu;
+pub mod baidu_emu;
 pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
@@ -12,6 +13,7 @@ pub mod huawei_emu;
 pub mod netns;
 pub mod pdns;
 pub mod servers;
+pub mod volc_emu;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
