@@ -274,6 +274,8 @@ fn meaning(status: u16, code: &str, token_endpoint: bool) -> Meaning {
 enum CallError {
     /// The token was refused (401): fetch a new one once.
     Unauthorized(ProviderError),
+    /// No token could be had (already retried inside the token exchange: not again).
+    Token(ProviderError),
     /// The record set does not exist.
     Gone,
     /// The etag does not match any more.
@@ -284,7 +286,7 @@ enum CallError {
 impl From<CallError> for ProviderError {
     fn from(e: CallError) -> ProviderError {
         match e {
-            CallError::Unauthorized(e) | CallError::Provider(e) => e,
+            CallError::Unauthorized(e) | CallError::Token(e) | CallError::Provider(e) => e,
             CallError::Gone => ProviderError::new(
                 ProviderErrorKind::Transient,
                 "the record set disappeared while being read",
@@ -488,7 +490,7 @@ impl Azure {
         extra: &[(&'static str, String)],
         payload: &[u8],
     ) -> Result<(u16, Option<String>, Value), CallError> {
-        let token = self.access_token().await?;
+        let token = self.access_token().await.map_err(CallError::Token)?;
         let mut headers: Vec<(&str, String)> =
             vec![("authorization", format!("Bearer {}", token.expose()))];
         if !payload.is_empty() {

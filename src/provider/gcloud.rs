@@ -313,6 +313,8 @@ fn meaning(status: u16, reason: &str, token_description: Option<&str>) -> Meanin
 enum CallError {
     /// The token was refused (401): fetch a new one once.
     Unauthorized(ProviderError),
+    /// No token could be had (already retried inside the token exchange: not again).
+    Token(ProviderError),
     /// The change does not fit the live RRset.
     Conflict(String),
     Provider(ProviderError),
@@ -321,7 +323,7 @@ enum CallError {
 impl From<CallError> for ProviderError {
     fn from(e: CallError) -> ProviderError {
         match e {
-            CallError::Unauthorized(e) | CallError::Provider(e) => e,
+            CallError::Unauthorized(e) | CallError::Token(e) | CallError::Provider(e) => e,
             CallError::Conflict(text) => ProviderError::new(ProviderErrorKind::Transient, text),
         }
     }
@@ -525,7 +527,7 @@ impl Gcloud {
         query: &[(&str, String)],
         payload: &[u8],
     ) -> Result<Value, CallError> {
-        let token = self.access_token().await?;
+        let token = self.access_token().await.map_err(CallError::Token)?;
         let mut target = format!("{}{path}", self.settings.endpoint.trim_end_matches('/'));
         if !query.is_empty() {
             target.push('?');

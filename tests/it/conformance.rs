@@ -25,6 +25,7 @@
 mod alidns;
 mod baiducloud;
 mod dnspod;
+mod gcloud;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
@@ -80,6 +81,7 @@ fixtures! {
     dnspod => dnspod::legacy,
     alidns => alidns::start,
     huaweicloud => huaweicloud::start,
+    gcloud => gcloud::start,
     baiducloud => baiducloud::start,
     volcengine => volcengine::start,
 }

@@ -8,6 +8,7 @@ pub mod dnsfront;
 pub mod dnspod_emu;
 pub mod dnsproxy;
 pub mod emu_http;
+pub mod gcloud_emu;
 pub mod httpfront;
 pub mod huawei_emu;
 pub mod netns;
