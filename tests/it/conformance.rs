@@ -23,6 +23,7 @@
 //! then add one line to the `fixtures!` list below.
 
 mod alidns;
+mod azure;
 mod baiducloud;
 mod dnspod;
 mod gcloud;
@@ -82,6 +83,7 @@ fixtures! {
     alidns => alidns::start,
     huaweicloud => huaweicloud::start,
     gcloud => gcloud::start,
+    azure => azure::start,
     baiducloud => baiducloud::start,
     volcengine => volcengine::start,
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod alidns_emu;
+pub mod azure_emu;
 pub mod baidu_emu;
 pub mod dns;
 pub mod dnsfront;
