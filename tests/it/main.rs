@@ -13,6 +13,7 @@ mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
+mod gcloud;
 mod harness;
 mod huaweicloud;
 mod netlink;

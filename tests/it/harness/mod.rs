@@ -14,6 +14,7 @@ pub mod httpfront;
 pub mod huawei_emu;
 pub mod netns;
 pub mod pdns;
+pub mod sdk;
 pub mod servers;
 pub mod volc_emu;
 
