@@ -8,6 +8,7 @@
 )]
 
 mod alidns;
+mod azure;
 mod cli;
 mod conformance;
 mod daemon;
