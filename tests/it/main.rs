@@ -9,6 +9,7 @@
 
 mod alidns;
 mod azure;
+mod baiducloud;
 mod cli;
 mod conformance;
 mod daemon;
