@@ -453,6 +453,7 @@ impl Volcengine {
         let action = "ListZones";
         let mut out = Vec::new();
         let mut page = 1u64;
+        let mut seen = 0u64;
         loop {
             let mut params = json!({"PageNumber": page, "PageSize": PAGE});
             if let Some(k) = key {
@@ -480,7 +481,9 @@ impl Volcengine {
                 .get("Total")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| api::protocol(action, "no Total"))?;
-            if list.is_empty() || page * PAGE >= total {
+            // Counted by what came, not by what was asked: a server may give smaller pages.
+            seen += list.len() as u64;
+            if list.is_empty() || seen >= total {
                 break;
             }
             page += 1;
@@ -512,6 +515,7 @@ impl Volcengine {
         let zid = self.zid(zone).await?;
         let mut out = Vec::new();
         let mut page = 1u64;
+        let mut seen = 0u64;
         loop {
             let params = json!({"ZID": zid, "Host": sub, "Type": rtype.as_str(),
                 "SearchMode": "exact", "PageNumber": page, "PageSize": PAGE});
@@ -549,7 +553,8 @@ impl Volcengine {
                 .get("TotalCount")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| api::protocol(action, "no TotalCount"))?;
-            if list.is_empty() || page * PAGE >= total {
+            seen += list.len() as u64;
+            if list.is_empty() || seen >= total {
                 break;
             }
             page += 1;

@@ -22,3 +22,4 @@ mod netlink;
 mod powerdns;
 mod rfc2136;
 mod sources;
+mod volcengine;
