@@ -205,10 +205,19 @@ fn sdk_sign(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
     crate::harness::sdk::run(&python, "bce_sign.py", cases)
 }
 
+/// (method, host, path, query, unix time).
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    u64,
+);
+
 #[test]
 fn signatures_match_bce_python_sdk() {
     // (method, host, path, query, unix time)
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, u64)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "dns.baidubce.com",

@@ -206,11 +206,21 @@ fn sdk_sign(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
     crate::harness::sdk::run(&python, "volc_sign.py", cases)
 }
 
+/// (method, host, query, with a JSON content type, body, unix time).
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    bool,
+    String,
+    u64,
+);
+
 #[test]
 fn signatures_match_the_volcengine_sdk() {
     let big = format!("{{\"ZID\":1,\"Host\":\"{}\"}}", "x".repeat(5000));
     // (method, host, query, content type?, body, unix time)
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, bool, String, u64)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", "open.volcengineapi.com", vec![("Action", "CreateRecord"), ("Version", "2018-08-01")], true,
             r#"{"ZID":12345,"Host":"home","Type":"AAAA","Value":"2001:db8::1","TTL":600,"Line":"default"}"#.into(), 1_700_000_000),
         ("POST", "127.0.0.1:8443", vec![("Action", "ListRecords"), ("Version", "2018-08-01")], true, big, 1_709_251_199),

@@ -527,13 +527,16 @@ fn record_json(r: &Record) -> Value {
            "ttl": r.ttl, "line": r.line, "description": "", "priority": 0})
 }
 
+/// A page and the marker of the next one, or the error reply.
+type Page<'a, T> = Result<(&'a [T], Option<String>), (u16, Value)>;
+
 /// One page of `items` by `marker` (the id of the first item of the page) / `maxKeys`.
 fn page<'a, T>(
     st: &State,
     q: &BTreeMap<String, String>,
     items: &'a [T],
     id: impl Fn(&T) -> &str,
-) -> Result<(&'a [T], Option<String>), (u16, Value)> {
+) -> Page<'a, T> {
     let max = match q.get("maxKeys") {
         None => MAX_KEYS,
         Some(v) => match v.parse::<usize>() {

@@ -599,7 +599,7 @@ fn api(
         return google_error(
             403,
             "forbidden",
-            &format!("The caller does not have permission"),
+            "The caller does not have permission",
             "PERMISSION_DENIED",
         );
     }
