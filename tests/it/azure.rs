@@ -274,6 +274,38 @@ async fn throttling_is_retried_and_a_missing_zone_is_zone_not_found() {
     );
 }
 
+/// Replies that are not the API's (HTML, half a document, JSON of another shape) are
+/// protocol errors naming the operation, never trusted and not retried.
+#[tokio::test]
+async fn replies_of_the_wrong_shape_are_protocol_errors() {
+    use crate::harness::azure_emu::Fault;
+    for fault in [Fault::Malformed, Fault::Truncated, Fault::WrongShape] {
+        let emu = emulator("s3cret");
+        emu.inject(Some("RecordSets_Get"), fault.clone());
+        let e = provider(&emu, "s3cret")
+            .read_rrset(
+                &RecordKey {
+                    name: "home.example.com".parse().unwrap(),
+                    rtype: RecordType::Aaaa,
+                },
+                &ProviderHints::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ProviderErrorKind::Protocol, "{fault:?}: {e:?}");
+        assert!(
+            e.message.starts_with("RecordSets_Get"),
+            "{fault:?}: {}",
+            e.message
+        );
+        assert_eq!(
+            emu.state().count("RecordSets_Get"),
+            1,
+            "{fault:?}: not retried"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The built binary.
 

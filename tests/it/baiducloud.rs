@@ -196,6 +196,34 @@ async fn auth_and_clock_errors() {
     assert!((3598..=3602).contains(&offset_secs), "{offset_secs}");
 }
 
+/// Replies that are not the API's (HTML, half a document, JSON of another shape) are
+/// protocol errors naming the operation, never trusted and not retried.
+#[tokio::test]
+async fn replies_of_the_wrong_shape_are_protocol_errors() {
+    use crate::harness::baidu_emu::Fault;
+    for fault in [Fault::Malformed, Fault::Truncated, Fault::WrongShape] {
+        let emu = emulator("s3cret");
+        emu.inject(Some("ListRecord"), fault.clone());
+        let e = provider(&emu, "s3cret")
+            .read_rrset(
+                &RecordKey {
+                    name: "home.example.com".parse().unwrap(),
+                    rtype: RecordType::Aaaa,
+                },
+                &ProviderHints::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ProviderErrorKind::Protocol, "{fault:?}: {e:?}");
+        assert!(
+            e.message.starts_with("ListRecord"),
+            "{fault:?}: {}",
+            e.message
+        );
+        assert_eq!(emu.state().count("ListRecord"), 1, "{fault:?}: not retried");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cross-check with bce-python-sdk.
 

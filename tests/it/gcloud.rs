@@ -294,6 +294,38 @@ async fn a_refused_or_expiring_token_is_fetched_again() {
     assert_eq!(emu.state().count("token"), 4, "{:?}", emu.state().calls);
 }
 
+/// Replies that are not the API's (HTML, half a document, JSON of another shape) are
+/// protocol errors naming the operation, never trusted and not retried.
+#[tokio::test]
+async fn replies_of_the_wrong_shape_are_protocol_errors() {
+    use crate::harness::gcloud_emu::Fault;
+    for fault in [Fault::Malformed, Fault::Truncated, Fault::WrongShape] {
+        let emu = emulator();
+        emu.inject(Some("rrsets.list"), fault.clone());
+        let e = provider(&emu)
+            .read_rrset(
+                &RecordKey {
+                    name: "home.example.com".parse().unwrap(),
+                    rtype: RecordType::Aaaa,
+                },
+                &ProviderHints::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ProviderErrorKind::Protocol, "{fault:?}: {e:?}");
+        assert!(
+            e.message.starts_with("rrsets.list"),
+            "{fault:?}: {}",
+            e.message
+        );
+        assert_eq!(
+            emu.state().count("rrsets.list"),
+            1,
+            "{fault:?}: not retried"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cross-check with google-auth.
 
