@@ -50,6 +50,10 @@ kinds! {
     route53,
     dyndns2,
     webhook,
+    gcloud,
+    azure,
+    baiducloud,
+    volcengine,
     dry_run,
 }
 

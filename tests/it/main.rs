@@ -8,6 +8,8 @@
 )]
 
 mod alidns;
+mod azure;
+mod baiducloud;
 mod cli;
 mod cloudflare;
 mod conformance;
@@ -15,6 +17,7 @@ mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod dyndns2;
+mod gcloud;
 mod harness;
 mod huaweicloud;
 mod netlink;
@@ -22,4 +25,5 @@ mod powerdns;
 mod rfc2136;
 mod route53;
 mod sources;
+mod volcengine;
 mod webhook;

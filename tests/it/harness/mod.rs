@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod alidns_emu;
+pub mod azure_emu;
+pub mod baidu_emu;
 pub mod cloudflare_emu;
 pub mod dns;
 pub mod dnsfront;
@@ -9,13 +11,16 @@ pub mod dnspod_emu;
 pub mod dnsproxy;
 pub mod dyndns2_server;
 pub mod emu_http;
+pub mod gcloud_emu;
 pub mod http1;
 pub mod httpfront;
 pub mod huawei_emu;
 pub mod netns;
 pub mod pdns;
 pub mod route53_moto;
+pub mod sdk;
 pub mod servers;
+pub mod volc_emu;
 pub mod webhook_server;
 
 use std::net::{TcpListener, UdpSocket};
