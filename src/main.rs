@@ -15,7 +15,7 @@ use ddnsd::error::Error;
 use ddnsd::provider::ProviderDeps;
 use ddnsd::reconcile::{run_pass, Pass};
 use ddnsd::state::{FileStore, MemoryStore};
-use ddnsd::{daemon, report};
+use ddnsd::{daemon, manual, report};
 
 fn main() {
     let cli = Cli::parse();
@@ -64,6 +64,14 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             })
         }
         Command::Run(r) => run(r),
+        Command::Completions(c) => {
+            out(&manual::completion_script(c.shell));
+            Ok(0)
+        }
+        Command::Man(m) => {
+            out(&manual::man_page(m.command));
+            Ok(0)
+        }
     }
 }
 
