@@ -31,12 +31,15 @@ pub enum Command {
     /// Print a commented example config.
     Init,
     /// Print a shell completion script (install it where the shell looks for completions).
+    #[cfg(feature = "manual")]
     Completions(CompletionsArgs),
     /// Print the manual page (roff): ddnsd(1), or ddnsd-COMMAND(1) for one command.
+    #[cfg(feature = "manual")]
     Man(ManArgs),
 }
 
 /// `ddnsd completions SHELL`.
+#[cfg(feature = "manual")]
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to complete for.
@@ -45,6 +48,7 @@ pub struct CompletionsArgs {
 }
 
 /// `ddnsd man [COMMAND]`.
+#[cfg(feature = "manual")]
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The command whose page to print; omit for ddnsd(1).
@@ -54,6 +58,7 @@ pub struct ManArgs {
 
 /// The commands that have a page of their own (one per [`Command`] variant; a test keeps the
 /// two lists equal).
+#[cfg(feature = "manual")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Page {
     /// ddnsd-run(1).
@@ -71,6 +76,7 @@ pub enum Page {
 }
 
 /// The shells `ddnsd completions` writes scripts for.
+#[cfg(feature = "manual")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
     /// Bash (bash-completion).
@@ -173,6 +179,11 @@ mod tests {
         assert_eq!(c.log_level, LogLevel::Trace);
         let c = Cli::try_parse_from(["ddnsd", "detect", "--log-format", "json"]).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[cfg(feature = "manual")]
+    #[test]
+    fn parses_the_manual_commands() {
         let c = Cli::try_parse_from(["ddnsd", "completions", "zsh"]).unwrap();
         assert!(matches!(c.command, Command::Completions(CompletionsArgs { shell: Shell::Zsh })));
         assert!(Cli::try_parse_from(["ddnsd", "completions", "tcsh"]).is_err());
@@ -185,6 +196,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "manual")]
     #[test]
     fn every_command_has_a_page() {
         let commands: Vec<String> = Cli::command()

@@ -24,6 +24,7 @@ pub mod error;
 pub mod fields;
 pub mod http;
 pub mod limits;
+#[cfg(feature = "manual")]
 pub mod manual;
 pub mod plan;
 pub mod provider;

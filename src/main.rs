@@ -15,7 +15,7 @@ use ddnsd::error::Error;
 use ddnsd::provider::ProviderDeps;
 use ddnsd::reconcile::{run_pass, Pass};
 use ddnsd::state::{FileStore, MemoryStore};
-use ddnsd::{daemon, manual, report};
+use ddnsd::{daemon, report};
 
 fn main() {
     let cli = Cli::parse();
@@ -64,12 +64,14 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             })
         }
         Command::Run(r) => run(r),
+        #[cfg(feature = "manual")]
         Command::Completions(c) => {
-            out(&manual::completion_script(c.shell));
+            out(&ddnsd::manual::completion_script(c.shell));
             Ok(0)
         }
+        #[cfg(feature = "manual")]
         Command::Man(m) => {
-            out(&manual::man_page(m.command));
+            out(&ddnsd::manual::man_page(m.command));
             Ok(0)
         }
     }
