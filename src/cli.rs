@@ -185,7 +185,10 @@ mod tests {
     #[test]
     fn parses_the_manual_commands() {
         let c = Cli::try_parse_from(["ddnsd", "completions", "zsh"]).unwrap();
-        assert!(matches!(c.command, Command::Completions(CompletionsArgs { shell: Shell::Zsh })));
+        assert!(matches!(
+            c.command,
+            Command::Completions(CompletionsArgs { shell: Shell::Zsh })
+        ));
         assert!(Cli::try_parse_from(["ddnsd", "completions", "tcsh"]).is_err());
         let c = Cli::try_parse_from(["ddnsd", "man", "run"]).unwrap();
         assert!(matches!(

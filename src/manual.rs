@@ -15,13 +15,13 @@ pub fn completion_script(shell: Shell) -> String {
         Shell::Fish => clap_complete::Shell::Fish,
     };
     let mut script = Vec::new();
-    clap_complete::generate(generator, &mut command(), "ddnsd", &mut script);
+    clap_complete::generate(generator, &mut Cli::command(), "ddnsd", &mut script);
     String::from_utf8_lossy(&script).into_owned()
 }
 
 /// The manual page in roff: ddnsd(1) for `None`, ddnsd-COMMAND(1) for one command.
 pub fn man_page(page: Option<Page>) -> String {
-    let cmd = command();
+    let cmd = pages();
     let mut roff = Vec::new();
     // invariant: rendering into a Vec<u8> cannot fail (its io::Write never returns an error),
     // so the results below are ignored rather than unwrapped.
@@ -48,7 +48,7 @@ pub fn man_page(page: Option<Page>) -> String {
 
 /// The CLI as clap builds it, with the subcommands named `ddnsd-COMMAND` (their page titles)
 /// and without clap's `help` subcommand, which has no page.
-fn command() -> clap::Command {
+fn pages() -> clap::Command {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     cmd

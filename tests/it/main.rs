@@ -13,5 +13,6 @@ mod daemon_bind;
 mod dnspod;
 mod harness;
 mod netlink;
+mod packaging;
 mod rfc2136;
 mod sources;
