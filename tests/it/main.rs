@@ -13,6 +13,7 @@ mod daemon_bind;
 mod dnspod;
 mod harness;
 mod netlink;
+mod openwrt;
 mod packaging;
 mod rfc2136;
 mod sources;
