@@ -12,6 +12,7 @@ mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
+mod kubernetes;
 mod netlink;
 mod openwrt;
 mod packaging;
