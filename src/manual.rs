@@ -28,7 +28,11 @@ pub fn man_page(page: Option<Page>) -> String {
     match page.and_then(|p| p.to_possible_value()) {
         Some(p) => {
             if let Some(sub) = cmd.find_subcommand(p.get_name()) {
-                let _ = clap_mangen::Man::new(sub.clone()).render(&mut roff);
+                // The footer names the program, not the subcommand ("ddnsd 0.1.0").
+                let source = format!("ddnsd {}", cmd.get_version().unwrap_or_default());
+                let _ = clap_mangen::Man::new(sub.clone())
+                    .source(source)
+                    .render(&mut roff);
             }
         }
         None => {
@@ -106,16 +110,22 @@ Let the pass in flight finish, save state and exit 0.
 mod tests {
     use super::*;
 
+    fn title(page: &str) -> &str {
+        page.lines().find(|l| l.starts_with(".TH ")).unwrap_or_default()
+    }
+
     #[test]
     fn every_page_is_titled_after_its_command() {
-        assert!(man_page(None).starts_with(".TH ddnsd 1 "));
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            title(&man_page(None)),
+            format!(".TH ddnsd 1  \"ddnsd {version}\" ")
+        );
         for p in Page::value_variants() {
             let name = p.to_possible_value().unwrap().get_name().to_owned();
-            let page = man_page(Some(*p));
-            assert!(
-                page.starts_with(&format!(".TH ddnsd\\-{name} 1 ")),
-                "{name}: {}",
-                page.lines().next().unwrap_or_default()
+            assert_eq!(
+                title(&man_page(Some(*p))),
+                format!(".TH ddnsd-{name} 1  \"ddnsd {version}\" ")
             );
         }
     }
@@ -144,7 +154,8 @@ mod tests {
     fn completions_offer_the_commands_in_every_shell() {
         for shell in Shell::value_variants() {
             let script = completion_script(*shell);
-            for word in ["detect", "--once", "--log-level"] {
+            // (fish spells options `-l once`, so the long names are matched without dashes.)
+            for word in ["detect", "once", "log-level", "dry-run"] {
                 assert!(script.contains(word), "{shell:?}: {word}");
             }
         }
