@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{ddnsd, output};
+use crate::harness::{ddnsd, default_config_path, output};
 
 /// The commands with a page of their own (ddnsd-COMMAND(1)).
 const PAGES: &[&str] = &["run", "detect", "check", "init", "completions", "man"];
@@ -257,6 +257,8 @@ fn dpkg_status() -> String {
 
 #[test]
 fn deb_installs_checks_runs_and_purges() {
+    // The package puts a config at the default path: no embedded-default test meanwhile.
+    let _default_path = default_config_path();
     // Refuse to touch a real installation: this test installs and purges its own build.
     assert!(
         matches!(
