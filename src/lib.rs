@@ -13,6 +13,7 @@
 //! - [`plan`] compares desired and remembered RRsets; [`state`] remembers them.
 //! - [`provider`] publishes; [`reconcile`] runs one pass; [`daemon`] owns time and signals.
 //! - [`report`] renders everything the user reads; [`error`] maps errors to exit codes.
+//! - `manual` (feature "manual") generates the completion scripts and man pages from [`cli`].
 #![deny(unsafe_code)]
 
 pub mod addr;

@@ -111,7 +111,9 @@ mod tests {
     use super::*;
 
     fn title(page: &str) -> &str {
-        page.lines().find(|l| l.starts_with(".TH ")).unwrap_or_default()
+        page.lines()
+            .find(|l| l.starts_with(".TH "))
+            .unwrap_or_default()
     }
 
     #[test]
