@@ -17,14 +17,17 @@
 #![deny(unsafe_code)]
 
 pub mod addr;
+pub mod backoff;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod dns;
 pub mod error;
 pub mod fields;
 pub mod http;
 pub mod limits;
+pub mod logging;
 #[cfg(feature = "manual")]
 pub mod manual;
 pub mod plan;

@@ -1,5 +1,6 @@
-//! Pure planning: a record's desired RRset compared with what ddnsd last published →
-//! [`Action`]. No I/O, no clock, no logging.
+//! Pure planning: a record's desired RRset compared with what ddnsd last published
+//! ([`plan`]), or with what a read of the live record found ([`against_live`]) → [`Action`].
+//! No I/O, no clock, no logging.
 
 use crate::record::{AddrSet, RrSet, Ttl};
 
@@ -29,10 +30,11 @@ pub enum Action {
 }
 
 /// Decides what to do for `desired`, given what was last published through `provider`.
-/// A record moved to another provider counts as never published there.
+/// A record moved to another provider, or remembered with no address (a write that was never
+/// confirmed), counts as never published there.
 pub fn plan(desired: &RrSet, provider: &str, remembered: Option<Remembered<'_>>) -> Action {
     match remembered {
-        Some(r) if r.provider == provider => {
+        Some(r) if r.provider == provider && !r.addrs.is_empty() => {
             if r.addrs == &desired.addrs && r.ttl == desired.ttl {
                 Action::Unchanged
             } else {
@@ -42,6 +44,21 @@ pub fn plan(desired: &RrSet, provider: &str, remembered: Option<Remembered<'_>>)
             }
         }
         _ => Action::Create,
+    }
+}
+
+/// Decides what to do for `desired`, given the live RRset a read found (`live_ttl` is `None`
+/// when the name has no record of this type): the live set is the truth, whatever the state
+/// file remembers.
+pub fn against_live(desired: &RrSet, live_addrs: &AddrSet, live_ttl: Option<Ttl>) -> Action {
+    if live_addrs == &desired.addrs && live_ttl == Some(desired.ttl) {
+        Action::Unchanged
+    } else if live_addrs.is_empty() {
+        Action::Create
+    } else {
+        Action::Update {
+            was: live_addrs.clone(),
+        }
     }
 }
 
@@ -99,12 +116,57 @@ mod tests {
                 Action::Create,
             ),
         ];
+        let empty = AddrSet::new();
+        let cases = [
+            cases,
+            vec![(
+                Some(Remembered {
+                    provider: "p",
+                    addrs: &empty,
+                    ttl: Ttl(300),
+                }),
+                Action::Create,
+            )],
+        ]
+        .concat();
         for (remembered, want) in cases {
             assert_eq!(
                 plan(&desired, "p", remembered.clone()),
                 want,
                 "{remembered:?}"
             );
+        }
+    }
+
+    #[test]
+    fn live_table() {
+        let desired = RrSet {
+            name: "h.example.test".parse().unwrap(),
+            rtype: RecordType::Aaaa,
+            ttl: Ttl(600),
+            addrs: set(&["2001:db8::1"]),
+        };
+        let cases = [
+            (set(&["2001:db8::1"]), Some(Ttl(600)), Action::Unchanged),
+            // A TTL the provider raised is compared as the effective TTL the plan asked for.
+            (
+                set(&["2001:db8::1"]),
+                Some(Ttl(300)),
+                Action::Update {
+                    was: set(&["2001:db8::1"]),
+                },
+            ),
+            (set(&[]), None, Action::Create),
+            (
+                set(&["2001:db8::1", "2001:db8::9"]),
+                Some(Ttl(600)),
+                Action::Update {
+                    was: set(&["2001:db8::1", "2001:db8::9"]),
+                },
+            ),
+        ];
+        for (live, ttl, want) in cases {
+            assert_eq!(against_live(&desired, &live, ttl), want, "{live} {ttl:?}");
         }
     }
 }

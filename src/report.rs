@@ -3,12 +3,14 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
 use crate::addr::{Detection, SourceFailure, Verdict};
+use crate::daemon::lock::Holder;
 use crate::error::Error;
-use crate::reconcile::{RecordOutcome, RunReport, Status};
+use crate::reconcile::{RecordOutcome, RunReport, Status, Until};
 use crate::state::StateError;
 
 /// The `run --once` output: one line per (record, type) for stdout, and the errors and hints
@@ -72,6 +74,12 @@ pub fn status(s: &Status) -> String {
         Status::WouldCreate => "would create (dry run)".to_owned(),
         Status::WouldUpdate { was } => format!("would update (was {was}) (dry run)"),
         Status::Failed(e) => format!("failed: {e}"),
+        Status::Paused { provider, pause } => format!(
+            "failed: provider {provider} paused {} ({})",
+            until(pause.until),
+            pause.reason
+        ),
+        Status::Held { pause } => format!("failed: {} ({})", pause.reason, retry(pause.until)),
         Status::SourceFailed { sources } => {
             format!(
                 "failed: source {} failed; record left as it is",
@@ -85,6 +93,36 @@ pub fn status(s: &Status) -> String {
     }
 }
 
+/// "until 14:03:12" / "until the config is reloaded" / "until the record changes".
+fn until(u: Until) -> String {
+    match u {
+        Until::Time(t) => format!("until {}", clock_time(t)),
+        Until::Reload => "until the config is reloaded".to_owned(),
+        Until::Change => "until the address or the config changes".to_owned(),
+    }
+}
+
+/// When a held record is tried again.
+fn retry(u: Until) -> String {
+    match u {
+        Until::Time(t) => format!("retrying at {}", clock_time(t)),
+        Until::Reload => "not retried until the config is reloaded".to_owned(),
+        Until::Change => {
+            "not retried until the address changes, the next verify pass, or a reload".to_owned()
+        }
+    }
+}
+
+/// `HH:MM:SS` (UTC, like the log timestamps) of a wall-clock time.
+pub fn clock_time(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let day = secs % 86_400;
+    format!("{:02}:{:02}:{:02}", day / 3600, day % 3600 / 60, day % 60)
+}
+
 fn source_failure(f: &SourceFailure) -> String {
     let mut s = format!("error: {f}\n");
     if let Some(h) = f.error.hint() {
@@ -96,7 +134,7 @@ fn source_failure(f: &SourceFailure) -> String {
 fn state_error(e: &StateError) -> String {
     let level = match e {
         StateError::Corrupt { .. } => "warning",
-        StateError::Io { .. } => "error",
+        StateError::Io { .. } | StateError::Newer { .. } => "error",
     };
     let mut s = format!("{level}: {e}\n");
     if let Some(h) = e.hint() {
@@ -210,7 +248,10 @@ pub fn log_run(report: &RunReport) {
             Status::Unchanged => {
                 tracing::debug!(name, r#type = rtype, addrs, status, provider = %r.provider, "{}", record_line(r))
             }
-            Status::Failed(_) | Status::SourceFailed { .. } => {
+            Status::Failed(_)
+            | Status::Paused { .. }
+            | Status::Held { .. }
+            | Status::SourceFailed { .. } => {
                 tracing::warn!(name, r#type = rtype, addrs, status, provider = %r.provider, "{}", record_line(r))
             }
             _ => {
@@ -223,11 +264,125 @@ pub fn log_run(report: &RunReport) {
     }
 }
 
-/// What `run --once` prints when another run holds the lock.
-pub fn lock_busy(lock: &std::path::Path) -> String {
+/// A daemon event worth a log line (the wording lives here with every other sentence).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note<'a> {
+    /// SIGHUP: the new config is in use.
+    Reloaded,
+    /// SIGHUP: the new config was invalid.
+    ReloadFailed,
+    /// A pass ended; its summary.
+    PassFinished(&'a str),
+    /// SIGTERM/SIGINT arrived.
+    ShutdownRequested,
+    /// Shutdown waits for the pass in flight at most this long.
+    WaitingForPass(std::time::Duration),
+    /// The pass in flight did not finish within the grace period.
+    AbandonedPass,
+    /// The loop ended.
+    ShuttingDown,
+    /// Netlink events were lost (why).
+    EventsLost(&'a str),
+    /// No netlink subscription is possible.
+    WatchUnavailable,
+}
+
+/// The log line of a daemon event.
+pub fn note(n: &Note<'_>) -> String {
+    match n {
+        Note::Reloaded => "config reloaded".to_owned(),
+        Note::ReloadFailed => {
+            "config reload failed; still running with the previous config".to_owned()
+        }
+        Note::PassFinished(summary) => format!("pass finished: {summary}"),
+        Note::ShutdownRequested => "shutdown requested by signal".to_owned(),
+        Note::WaitingForPass(d) => {
+            format!("waiting up to {} s for the pass in flight", d.as_secs())
+        }
+        Note::AbandonedPass => "abandoned the pass in flight at shutdown".to_owned(),
+        Note::ShuttingDown => "shutting down".to_owned(),
+        Note::EventsLost(why) => format!(
+            "netlink events were lost: {why}; subscribing again and re-reading every source"
+        ),
+        Note::WatchUnavailable => "cannot subscribe to netlink address events; interface sources are re-read every interval instead".to_owned(),
+    }
+}
+
+/// "2 changed, 1 unchanged, 0 failed, 0 without address".
+pub fn summary(report: &RunReport) -> String {
+    let (mut changed, mut unchanged, mut failed, mut skipped) = (0, 0, 0, 0);
+    for r in &report.records {
+        match r.status {
+            Status::Created
+            | Status::Updated { .. }
+            | Status::WouldCreate
+            | Status::WouldUpdate { .. } => changed += 1,
+            Status::Unchanged => unchanged += 1,
+            Status::Failed(_)
+            | Status::Paused { .. }
+            | Status::Held { .. }
+            | Status::SourceFailed { .. } => failed += 1,
+            Status::NoAddress { .. } => skipped += 1,
+        }
+    }
+    format!("{changed} changed, {unchanged} unchanged, {failed} failed, {skipped} without address")
+}
+
+/// The warnings of a usable config, `PATH:LINE:COL: warning: …` with hints (for `check`).
+pub fn config_warnings(cfg: &crate::config::Config) -> String {
+    let mut s = String::new();
+    for w in &cfg.warnings {
+        let _ = writeln!(
+            s,
+            "{}:{}:{}: warning: {}",
+            cfg.origin, w.line, w.col, w.message
+        );
+        if let Some(h) = &w.hint {
+            let _ = writeln!(s, "  hint: {h}");
+        }
+    }
+    s
+}
+
+/// What `ddnsd check` prints for a usable config.
+pub fn check_ok(
+    origin: &crate::config::Origin,
+    sources: usize,
+    providers: usize,
+    records: usize,
+) -> String {
+    format!("{origin}: ok ({sources} sources, {providers} providers, {records} records)\n")
+}
+
+/// What `run --once` prints when the daemon or another run holds the lock.
+pub fn lock_busy(h: &Holder) -> String {
+    let (who, worker) = match (&h.role, h.pid) {
+        (Some(role), Some(pid)) if role == "daemon" => {
+            (format!("the ddnsd daemon (pid {pid})"), "the daemon")
+        }
+        (_, Some(pid)) => (format!("another ddnsd run (pid {pid})"), "the other one"),
+        _ => ("another ddnsd run".to_owned(), "the other one"),
+    };
     format!(
-        "another ddnsd run holds the lock {}; skipping this run (the other one does the work)\n",
-        lock.display()
+        "{who} holds the lock {}; skipping this run ({worker} does the work)\n",
+        h.path.display()
+    )
+}
+
+/// Why a second daemon does not start.
+pub fn daemon_busy(h: &Holder) -> String {
+    let pid = h.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+    format!(
+        "another ddnsd{pid} already publishes with this state file (lock {}); stop it first, or give this one its own daemon.state_file",
+        h.path.display()
+    )
+}
+
+/// Logged when the lock file cannot be created.
+pub fn lock_unavailable(state: &std::path::Path) -> String {
+    format!(
+        "cannot take the writer's lock next to {}; running without it",
+        state.display()
     )
 }
 

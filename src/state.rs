@@ -3,12 +3,13 @@
 //! decide what to publish.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{Capped, MAX_STATE};
 use crate::provider::ProviderHints;
 use crate::record::{AddrSet, RecordKey, Ttl};
 
@@ -41,6 +42,10 @@ pub struct Entry {
     /// When the live record was last read and found right (Unix seconds), if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<u64>,
+    /// A write of this (name, type) may have happened without being confirmed: the next pass
+    /// reads the live record before deciding anything.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
 }
 
 fn is_empty_hints(h: &ProviderHints) -> bool {
@@ -63,9 +68,19 @@ impl State {
         self.records.insert(State::key(k), e);
     }
 
-    /// Parses a state file's contents.
-    pub fn from_json(text: &str) -> Result<State, serde_json::Error> {
-        let mut s: State = serde_json::from_str(text)?;
+    /// Parses a state file's contents. A file written by a newer ddnsd is refused rather than
+    /// misread (and later overwritten without the fields this version does not know).
+    pub fn from_json(text: &str) -> Result<State, ParseError> {
+        #[derive(Deserialize)]
+        struct Version {
+            #[serde(default)]
+            version: u32,
+        }
+        let v: Version = serde_json::from_str(text).map_err(ParseError::Json)?;
+        if v.version > STATE_VERSION {
+            return Err(ParseError::Newer(v.version));
+        }
+        let mut s: State = serde_json::from_str(text).map_err(ParseError::Json)?;
         s.version = STATE_VERSION;
         Ok(s)
     }
@@ -82,6 +97,17 @@ impl State {
     }
 }
 
+/// Why a state file's text is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not the JSON of a state file.
+    #[error("{0}")]
+    Json(serde_json::Error),
+    /// Written by a newer ddnsd (format `version`).
+    #[error("written by a newer ddnsd (format version {0}, this one reads up to {STATE_VERSION})")]
+    Newer(u32),
+}
+
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -93,17 +119,29 @@ pub enum StateError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is not valid state JSON; it was moved aside.
+    /// The file is not valid state JSON; it was moved aside (or, in a dry run, left alone).
     #[error(
-        "state file {path} is not valid ({detail}); moved it to {moved_to} and starting afresh"
+        "state file {path} is not valid ({detail}); {}",
+        match moved_to {
+            Some(m) => format!("moved it to {} and starting afresh", m.display()),
+            None => "left it as it is (dry run)".to_owned(),
+        }
     )]
     Corrupt {
         /// The state file.
         path: PathBuf,
         /// The parser's message.
         detail: String,
-        /// Where the bad file now is.
-        moved_to: PathBuf,
+        /// Where the bad file now is; `None` when it was left in place.
+        moved_to: Option<PathBuf>,
+    },
+    /// The file was written by a newer ddnsd; it is neither used nor overwritten.
+    #[error("state file {path} was written by a newer ddnsd (format version {found}; this one reads up to {STATE_VERSION}); not touching it")]
+    Newer {
+        /// The state file.
+        path: PathBuf,
+        /// The file's format version.
+        found: u32,
     },
 }
 
@@ -116,14 +154,23 @@ impl StateError {
                 path.display()
             )),
             StateError::Corrupt { .. } => None,
+            StateError::Newer { path, .. } => Some(format!(
+                "run the newer ddnsd again, or move {} aside to start afresh (every record is then written once)",
+                path.display()
+            )),
         }
     }
 }
 
 /// Where state lives.
 pub trait StateStore: Send + Sync {
-    /// Reads the state (empty if none was saved yet).
+    /// Reads the state (empty if none was saved yet). A corrupt file is moved aside.
     fn load(&self) -> Result<State, StateError>;
+    /// Reads the state without changing anything on disk (dry runs): a corrupt file is
+    /// reported and left where it is.
+    fn peek(&self) -> Result<State, StateError> {
+        self.load()
+    }
     /// Replaces the saved state.
     fn save(&self, state: &State) -> Result<(), StateError>;
 }
@@ -145,6 +192,66 @@ impl FileStore {
         &self.path
     }
 
+    /// Reads and parses the file (at most [`MAX_STATE`] bytes); `move_corrupt` moves an
+    /// unparsable file aside so the next save starts afresh.
+    fn read(&self, move_corrupt: bool) -> Result<State, StateError> {
+        let bytes = match std::fs::File::open(&self.path) {
+            Ok(f) => {
+                let mut buf = Capped::new(MAX_STATE);
+                let mut chunk = [0u8; 8192];
+                let mut f = f;
+                loop {
+                    let n = f.read(&mut chunk).map_err(|e| self.io(e))?;
+                    if n == 0 {
+                        break Ok(buf.into_inner());
+                    }
+                    if let Err(e) = buf.extend(&chunk[..n]) {
+                        break Err(e.to_string());
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
+            Err(e) => return Err(self.io(e)),
+        };
+        let parsed = match bytes {
+            Ok(b) => match std::str::from_utf8(&b) {
+                Ok(text) => State::from_json(text),
+                Err(e) => Err(ParseError::Json(serde_json::Error::io(
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                ))),
+            },
+            Err(too_large) => Err(ParseError::Json(serde_json::Error::io(
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("the file is {too_large}"),
+                ),
+            ))),
+        };
+        match parsed {
+            Ok(s) => Ok(s),
+            Err(ParseError::Newer(found)) => Err(StateError::Newer {
+                path: self.path.clone(),
+                found,
+            }),
+            Err(ParseError::Json(e)) => {
+                // Keep the bad file for the user to look at rather than overwrite it; a fresh
+                // state only costs one write per record.
+                let moved_to = if move_corrupt {
+                    let to = self.path.with_extension("json.corrupt");
+                    std::fs::rename(&self.path, &to).map_err(|e| self.io(e))?;
+                    Some(to)
+                } else {
+                    None
+                };
+                Err(StateError::Corrupt {
+                    path: self.path.clone(),
+                    detail: e.to_string(),
+                    moved_to,
+                })
+            }
+        }
+    }
+
     fn io(&self, source: std::io::Error) -> StateError {
         StateError::Io {
             path: self.path.clone(),
@@ -155,25 +262,11 @@ impl FileStore {
 
 impl StateStore for FileStore {
     fn load(&self) -> Result<State, StateError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
-            Err(e) => return Err(self.io(e)),
-        };
-        match State::from_json(&text) {
-            Ok(s) => Ok(s),
-            Err(e) => {
-                // Keep the bad file for the user to look at rather than overwrite it; a fresh
-                // state only costs one write per record.
-                let moved_to = self.path.with_extension("json.corrupt");
-                std::fs::rename(&self.path, &moved_to).map_err(|e| self.io(e))?;
-                Err(StateError::Corrupt {
-                    path: self.path.clone(),
-                    detail: e.to_string(),
-                    moved_to,
-                })
-            }
-        }
+        self.read(true)
+    }
+
+    fn peek(&self) -> Result<State, StateError> {
+        self.read(false)
     }
 
     fn save(&self, state: &State) -> Result<(), StateError> {
@@ -245,6 +338,7 @@ mod tests {
                 hints,
                 published_at: 1_700_000_000,
                 verified_at: None,
+                unconfirmed: false,
             },
         );
         s
@@ -273,13 +367,35 @@ mod tests {
         let path = dir.path().join("state.json");
         std::fs::write(&path, "{not json").unwrap();
         let store = FileStore::new(path.clone());
+        match store.peek() {
+            Err(StateError::Corrupt { moved_to: None, .. }) => assert!(path.exists()),
+            other => panic!("{other:?}"),
+        }
         match store.load() {
             Err(StateError::Corrupt { moved_to, .. }) => {
-                assert!(moved_to.exists());
+                assert!(moved_to.unwrap().exists());
                 assert!(!path.exists());
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(store.load().unwrap(), State::default());
+    }
+
+    /// See: issue 8 (bounded input). A newer file is neither read nor overwritten.
+    #[test]
+    fn newer_version_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let text = "{\"version\": 2, \"records\": {}, \"future\": true}";
+        std::fs::write(&path, text).unwrap();
+        let store = FileStore::new(path.clone());
+        match store.load() {
+            Err(e @ StateError::Newer { found: 2, .. }) => {
+                assert!(e.to_string().ends_with("not touching it"), "{e}");
+                assert!(e.hint().unwrap().starts_with("run the newer ddnsd again"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }
 }

@@ -13,6 +13,7 @@ use tokio::process::Command;
 use super::policy::{select_plain, PolicyOptions, SkipReason, Verdict};
 use super::{Candidate, Detection, Source, SourceError};
 use crate::record::Family;
+use crate::secret::Secret;
 
 /// The default time a command may run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,6 +32,10 @@ pub struct CommandSettings {
     pub timeout: Duration,
     /// Rules the addresses are judged by.
     pub policy: PolicyOptions,
+    /// The whole environment the command runs with: `PATH`, `HOME`, `LANG` and the variables
+    /// the source lists, captured when the config was read. Nothing else of ddnsd's
+    /// environment (secrets above all) reaches the command.
+    pub env: Vec<(String, Secret<String>)>,
 }
 
 /// Why a command gave no addresses.
@@ -137,9 +142,13 @@ impl CommandSource {
             command: self.command_line(),
             failure,
         };
-        let stdout = run(&self.settings.command, self.settings.timeout)
-            .await
-            .map_err(fail)?;
+        let stdout = run(
+            &self.settings.command,
+            &self.settings.env,
+            self.settings.timeout,
+        )
+        .await
+        .map_err(fail)?;
         let addrs = parse_output(&stdout.0).map_err(fail)?;
         if addrs.is_empty() {
             return Err(fail(CommandFailure::NoAddress {
@@ -178,13 +187,19 @@ impl CommandSource {
     }
 }
 
-/// Runs `argv` with a timeout; returns (stdout, stderr) of a successful run.
-async fn run(argv: &[String], timeout: Duration) -> Result<(String, String), CommandFailure> {
+/// Runs `argv` with exactly `env` and a timeout; returns (stdout, stderr) of a successful run.
+async fn run(
+    argv: &[String],
+    env: &[(String, Secret<String>)],
+    timeout: Duration,
+) -> Result<(String, String), CommandFailure> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| CommandFailure::Spawn("empty command".into()))?;
     let mut child = Command::new(program)
         .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v.expose())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -5,6 +5,7 @@ pub mod command;
 pub mod dns;
 pub mod fixed;
 pub mod http;
+pub mod ifa;
 pub mod netlink;
 pub mod policy;
 pub mod prefix;
@@ -93,9 +94,14 @@ pub trait Source: Send + Sync {
 /// deterministic — no time window, no stale answer, no reliance on concurrent polling — and
 /// `run` and `detect` share it. Sources without inputs run concurrently in the first round,
 /// derived sources in later rounds (chains are allowed; config rejects cycles).
+///
+/// `published` holds, per source, the addresses the records it feeds currently publish: a
+/// source choosing one address (`select = "best"`) keeps that one while it stays eligible
+/// ([`policy::keep_published`]), so the record does not flip between equally good addresses.
 pub async fn detect_many(
     sources: &BTreeMap<String, Arc<dyn Source>>,
     names: &BTreeSet<String>,
+    published: &BTreeMap<String, AddrSet>,
 ) -> Vec<Result<Detection, SourceFailure>> {
     let mut needed = BTreeSet::new();
     let mut stack: Vec<String> = names.iter().cloned().collect();
@@ -135,7 +141,10 @@ pub async fn detect_many(
             }
         }))
         .await;
-        for ((name, _), r) in ready.into_iter().zip(results) {
+        for ((name, _), mut r) in ready.into_iter().zip(results) {
+            if let (Ok(d), Some(p)) = (&mut r, published.get(name)) {
+                policy::keep_published(&mut d.candidates, p);
+            }
             done.insert(name.clone(), r);
         }
     }

@@ -2,14 +2,13 @@
 //! that speaks rtnetlink for address dumps (events are in `watch.rs`).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::address::{AddressMessage, AddressScope};
 use netlink_packet_route::link::LinkAttribute;
-use netlink_packet_route::AddressFamily;
 
+use super::ifa::{self, IfaFacts};
 use super::policy::{describe_kernel, select_kernel, KernelAddr, PolicyOptions, Scope};
 use super::{Candidate, Detection, Source, SourceError};
 use crate::record::Family;
@@ -148,27 +147,15 @@ async fn link_exists(name: &str) -> Result<bool, SourceError> {
     Ok(matches!(found, Ok(Some(_))))
 }
 
-/// Converts one RTM_NEWADDR message into kernel facts; `None` for families other than IPv4/6.
+/// Converts one RTM_NEWADDR message into kernel facts; `None` for families other than IPv4/6
+/// and for messages that name no usable address (see [`ifa::facts`]).
 pub fn kernel_addr(msg: &AddressMessage, names: &HashMap<u32, String>) -> Option<KernelAddr> {
-    let (mut address, mut local, mut flags, mut cache) = (None, None, None, None);
-    for attr in &msg.attributes {
-        match attr {
-            AddressAttribute::Address(ip) => address = Some(*ip),
-            AddressAttribute::Local(ip) => local = Some(*ip),
-            AddressAttribute::Flags(f) => flags = Some(f.bits()),
-            AddressAttribute::CacheInfo(c) => cache = Some((c.ifa_preferred, c.ifa_valid)),
-            _ => {}
-        }
-    }
-    let addr: IpAddr = match msg.header.family {
-        // IFA_LOCAL is the local address of IPv4 point-to-point links; IFA_ADDRESS the peer.
-        AddressFamily::Inet => local.or(address)?,
-        AddressFamily::Inet6 => address?,
-        _ => return None,
-    };
-    let lifetime = |v: u32| if v == u32::MAX { None } else { Some(v) };
-    let (preferred_lft, valid_lft) =
-        cache.map_or((None, None), |(p, v)| (lifetime(p), lifetime(v)));
+    let IfaFacts {
+        addr,
+        flags,
+        preferred_lft,
+        valid_lft,
+    } = ifa::facts(msg)?;
     Some(KernelAddr {
         addr,
         prefix_len: msg.header.prefix_len,
@@ -185,8 +172,7 @@ pub fn kernel_addr(msg: &AddressMessage, names: &HashMap<u32, String>) -> Option
             AddressScope::Other(n) => Scope::Other(n),
             _ => Scope::Other(255),
         },
-        // The header byte holds only the low 8 bits; IFA_FLAGS has them all.
-        flags: flags.unwrap_or(u32::from(msg.header.flags.bits())),
+        flags,
         preferred_lft,
         valid_lft,
     })

@@ -255,8 +255,10 @@ pub fn judge_kernel(k: &KernelAddr, opts: &PolicyOptions) -> Verdict {
 }
 
 /// Judges every kernel address, then applies `select`: with `best`, one address per family
-/// stays selected — non-temporary over temporary, then the longest preferred lifetime, then the
-/// lowest address, so the choice is stable from one run to the next.
+/// stays selected — non-temporary over temporary, then a forever lifetime over a finite one,
+/// then the lowest address. Remaining lifetimes are not compared: they count down and are
+/// refreshed by every router advertisement, and comparing them would flip the record between
+/// two prefixes (issue 8). [`keep_published`] then keeps the published address if eligible.
 pub fn select_kernel(addrs: &[KernelAddr], opts: &PolicyOptions) -> Vec<Verdict> {
     let mut verdicts: Vec<Verdict> = addrs.iter().map(|k| judge_kernel(k, opts)).collect();
     if opts.select == Select::Best {
@@ -279,11 +281,45 @@ pub fn select_kernel(addrs: &[KernelAddr], opts: &PolicyOptions) -> Vec<Verdict>
     verdicts
 }
 
-/// Smaller is better: (temporary?, reversed preferred lifetime with forever the longest, address).
-fn preference_key(k: &KernelAddr) -> (bool, std::cmp::Reverse<u64>, IpAddr) {
+/// Smaller is better: (temporary?, finite preferred lifetime?, address).
+fn preference_key(k: &KernelAddr) -> (bool, bool, IpAddr) {
     let temporary = k.addr.is_ipv6() && k.flags & IFA_F_TEMPORARY != 0;
-    let lifetime = k.preferred_lft.map_or(u64::MAX, u64::from);
-    (temporary, std::cmp::Reverse(lifetime), k.addr)
+    (temporary, k.preferred_lft.is_some(), k.addr)
+}
+
+/// With `select = "best"` (one candidate per family selected, the other eligible ones
+/// [`SkipReason::NotBest`]): when an eligible candidate is already `published` and the
+/// selected one is not, the published one is selected instead, so a record keeps its address
+/// while that address stays usable.
+pub fn keep_published(candidates: &mut [super::Candidate], published: &super::AddrSet) {
+    for v6 in [true, false] {
+        let fam = |c: &super::Candidate| c.addr.is_ipv6() == v6;
+        let selected: Vec<usize> = (0..candidates.len())
+            .filter(|&i| fam(&candidates[i]) && candidates[i].verdict == Verdict::Selected)
+            .collect();
+        let [chosen] = selected.as_slice() else {
+            continue;
+        };
+        if published.contains(&candidates[*chosen].addr) {
+            continue;
+        }
+        let keep = (0..candidates.len())
+            .filter(|&i| {
+                fam(&candidates[i])
+                    && candidates[i].verdict == Verdict::Skipped(SkipReason::NotBest)
+                    && published.contains(&candidates[i].addr)
+            })
+            .min_by_key(|&i| candidates[i].addr);
+        if let Some(keep) = keep {
+            candidates[*chosen].verdict = Verdict::Skipped(SkipReason::NotBest);
+            candidates[keep].verdict = Verdict::Selected;
+            let c = &mut candidates[keep];
+            c.detail = Some(match c.detail.take() {
+                Some(d) => format!("{d}, kept: currently published"),
+                None => "kept: currently published".to_owned(),
+            });
+        }
+    }
 }
 
 /// Applies `select` to addresses judged by value only (static, HTTP, command sources): with
@@ -508,7 +544,7 @@ mod tests {
     }
 
     #[test]
-    fn best_prefers_non_temporary_then_lifetime_then_lowest() {
+    fn best_prefers_non_temporary_then_forever_then_lowest() {
         let opts = PolicyOptions {
             allow_temporary: true,
             ..Default::default()
@@ -522,13 +558,21 @@ mod tests {
                 ],
                 1,
             ),
-            // longer preferred lifetime wins
+            // See: issue 8 (stable choice). Remaining lifetimes count down and are refreshed by
+            // router advertisements: they never decide, the lowest address does.
             (
                 vec![
                     k("2001:db8::1", 0, U, Some(100)),
                     k("2001:db8::2", 0, U, Some(200)),
                 ],
-                1,
+                0,
+            ),
+            (
+                vec![
+                    k("2001:db8::1", 0, U, Some(300)),
+                    k("2001:db8::2", 0, U, Some(200)),
+                ],
+                0,
             ),
             // forever beats any finite lifetime
             (
@@ -599,5 +643,48 @@ mod tests {
             describe_kernel(&a),
             "/64 scope global temporary preferred 100s valid 100s"
         );
+    }
+
+    /// See: issue 8 (stable choice). The published address stays selected while eligible;
+    /// once it is not, the usual preference decides; `select = "all"` is left alone.
+    #[test]
+    fn keep_published_keeps_the_published_address_while_eligible() {
+        use crate::addr::Candidate;
+        let cand = |a: &str, v: Verdict| Candidate {
+            addr: a.parse().unwrap(),
+            origin: "eth0".into(),
+            verdict: v,
+            detail: None,
+        };
+        let published: crate::record::AddrSet =
+            ["2001:db8::9".parse().unwrap()].into_iter().collect();
+        let mut c = vec![
+            cand("2001:db8::1", Verdict::Selected),
+            cand("2001:db8::9", Verdict::Skipped(SkipReason::NotBest)),
+            cand("203.0.113.1", Verdict::Selected),
+        ];
+        keep_published(&mut c, &published);
+        assert_eq!(c[0].verdict, Verdict::Skipped(SkipReason::NotBest));
+        assert_eq!(c[1].verdict, Verdict::Selected);
+        assert_eq!(c[1].detail.as_deref(), Some("kept: currently published"));
+        assert_eq!(
+            c[2].verdict,
+            Verdict::Selected,
+            "the other family is untouched"
+        );
+        // Not eligible (deprecated): the usual choice stands.
+        let mut c = vec![
+            cand("2001:db8::1", Verdict::Selected),
+            cand("2001:db8::9", Verdict::Skipped(SkipReason::Deprecated)),
+        ];
+        keep_published(&mut c, &published);
+        assert_eq!(c[0].verdict, Verdict::Selected);
+        // select = "all": several selected, nothing to keep.
+        let mut c = vec![
+            cand("2001:db8::1", Verdict::Selected),
+            cand("2001:db8::9", Verdict::Selected),
+        ];
+        keep_published(&mut c, &published);
+        assert!(c.iter().all(|c| c.verdict == Verdict::Selected));
     }
 }

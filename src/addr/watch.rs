@@ -1,19 +1,25 @@
 //! Netlink multicast subscription → a stream of address and link change events, de-duplicated
 //! by (address, flags) because every router advertisement re-announces SLAAC addresses with
-//! fresh lifetimes only. No debounce and no timers: the daemon owns those.
+//! fresh lifetimes only, ending with [`Lost`] when the kernel dropped events (issue 8): the
+//! caller subscribes again and re-reads everything. No debounce and no timers: the daemon
+//! owns those.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io;
 use std::net::IpAddr;
 
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+use rtnetlink::sys::AsyncSocket;
 use rtnetlink::MulticastGroup;
 use tokio::task::JoinHandle;
+
+use super::ifa::{self, IfaFacts};
 
 /// One change the kernel announced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,30 +55,82 @@ impl WatchEvent {
     }
 }
 
+/// Why a subscription ended. Events may have been lost either way, so the caller must drop the
+/// subscription, open a new one and re-read every source (a full pass).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lost {
+    /// The kernel dropped events because the socket's receive buffer was full (ENOBUFS,
+    /// passed up by netlink-proto as an `NLMSG_OVERRUN` message).
+    Overrun {
+        /// The receive buffer's size in bytes as the kernel reported it, when known.
+        buffer: Option<usize>,
+    },
+    /// The kernel reported an error on the subscription (errno).
+    Kernel(i32),
+    /// The netlink socket closed (a read failed or the connection task ended).
+    Closed,
+}
+
+impl fmt::Display for Lost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lost::Overrun { buffer: Some(n) } => {
+                write!(f, "the receive buffer ({n} bytes) overflowed")
+            }
+            Lost::Overrun { buffer: None } => f.write_str("the receive buffer overflowed"),
+            Lost::Kernel(errno) => write!(
+                f,
+                "the kernel reported an error on the netlink socket: {}",
+                io::Error::from_raw_os_error(*errno)
+            ),
+            Lost::Closed => f.write_str("the netlink socket closed"),
+        }
+    }
+}
+
+impl std::error::Error for Lost {}
+
+/// The receive buffer a subscription asks for. A burst of address changes (a renumbering, a
+/// flapping link with many addresses) must fit while the daemon is busy with a pass; an
+/// overrun is recovered (see [`Lost::Overrun`]) but costs a full pass. The kernel caps the
+/// request at `net.core.rmem_max` (SO_RCVBUF, not SO_RCVBUFFORCE: the administrator's limit
+/// stands) and doubles it for its bookkeeping.
+pub const RECEIVE_BUFFER: usize = 1 << 20;
+// SO_RCVBUF takes a C int.
+const _: () = assert!(RECEIVE_BUFFER <= libc::c_int::MAX as usize);
+
 /// A live subscription to RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_IFADDR and RTNLGRP_LINK.
 ///
-/// [`Subscription::next`] returns `None` when the socket closed or the kernel dropped events
-/// (ENOBUFS closes the connection in netlink-proto): the caller must subscribe again and
-/// re-read everything, since events were lost.
+/// [`Subscription::next`] returns [`Lost`] when the kernel dropped events or the socket
+/// closed: the caller must subscribe again and re-read everything.
 pub struct Subscription {
     events: UnboundedReceiver<(
         NetlinkMessage<RouteNetlinkMessage>,
         rtnetlink::sys::SocketAddr,
     )>,
     task: JoinHandle<()>,
-    names: HashMap<u32, String>,
-    dedup: Dedup,
+    tracker: Tracker,
+    buffer: Option<usize>,
+    lost: Option<Lost>,
 }
 
 impl Subscription {
-    /// Subscribes, then reads the interface names (subscribing first loses no event in
-    /// between). Must run inside a tokio runtime.
+    /// Subscribes with a [`RECEIVE_BUFFER`]-sized receive buffer, then reads the interface
+    /// names (subscribing first loses no event in between). Must run inside a tokio runtime.
     pub async fn open() -> io::Result<Subscription> {
-        let (conn, _handle, events) = rtnetlink::new_multicast_connection(&[
+        let (mut conn, _handle, events) = rtnetlink::new_multicast_connection(&[
             MulticastGroup::Ipv6Ifaddr,
             MulticastGroup::Ipv4Ifaddr,
             MulticastGroup::Link,
         ])?;
+        let socket = conn.socket_mut().socket_mut();
+        // The constant fits a C int (asserted at compile time above).
+        let want = libc::c_int::try_from(RECEIVE_BUFFER).unwrap_or(libc::c_int::MAX);
+        // A refusal is not worth going without events: the kernel's default buffer stays,
+        // overruns are recovered all the same, and the size in force is what
+        // `receive_buffer()` reports (the daemon logs it).
+        let _ = socket.set_rx_buf_sz(want);
+        let buffer = socket.get_rx_buf_sz().ok();
         let task = tokio::spawn(conn);
         let names = match link_names().await {
             Ok(n) => n,
@@ -84,48 +142,106 @@ impl Subscription {
         Ok(Subscription {
             events,
             task,
-            names,
-            dedup: Dedup::default(),
+            tracker: Tracker::with_names(names),
+            buffer,
+            lost: None,
         })
     }
 
-    /// The next change that is not a repeat; `None` when the subscription is gone.
-    pub async fn next(&mut self) -> Option<WatchEvent> {
-        loop {
-            let (msg, _) = self.events.next().await?;
-            let NetlinkPayload::InnerMessage(inner) = msg.payload else {
+    /// The receive buffer's size in bytes as the kernel reports it (twice what was granted).
+    pub fn receive_buffer(&self) -> Option<usize> {
+        self.buffer
+    }
+
+    /// The next change that is not a repeat, or why events were lost. After a [`Lost`] the
+    /// subscription is spent: every later call returns the same [`Lost`].
+    pub async fn next(&mut self) -> Result<WatchEvent, Lost> {
+        if let Some(lost) = &self.lost {
+            return Err(lost.clone());
+        }
+        let lost = loop {
+            let Some((msg, from)) = self.events.next().await else {
+                break Lost::Closed;
+            };
+            // Only the kernel (port 0) announces changes; netlink-proto's own overrun
+            // message carries port 0 too.
+            if from.port_number() != 0 {
                 continue;
-            };
-            let event = match inner {
-                RouteNetlinkMessage::NewAddress(m) => self.address(&m, false),
-                RouteNetlinkMessage::DelAddress(m) => self.address(&m, true),
-                RouteNetlinkMessage::NewLink(m) => self.link(&m, false),
-                RouteNetlinkMessage::DelLink(m) => self.link(&m, true),
-                _ => None,
-            };
-            if event.is_some() {
-                return event;
             }
+            match msg.payload {
+                NetlinkPayload::InnerMessage(inner) => {
+                    if let Some(event) = self.tracker.event(inner) {
+                        return Ok(event);
+                    }
+                }
+                NetlinkPayload::Overrun(_) => {
+                    break Lost::Overrun {
+                        buffer: self.buffer,
+                    }
+                }
+                NetlinkPayload::Error(e) => match e.code.map(|c| c.get().saturating_neg()) {
+                    Some(libc::ENOBUFS) => {
+                        break Lost::Overrun {
+                            buffer: self.buffer,
+                        }
+                    }
+                    Some(errno) => break Lost::Kernel(errno),
+                    // An acknowledgement: nothing was asked, nothing to do.
+                    None => continue,
+                },
+                // Done and Noop carry no change (and a future payload kind neither).
+                _ => continue,
+            }
+        };
+        self.lost = Some(lost.clone());
+        Err(lost)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Turns kernel messages into change events: keeps the interface names and drops repeats.
+/// Pure (no I/O), so the whole message → event path can be fed arbitrary messages in tests.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    names: HashMap<u32, String>,
+    dedup: Dedup,
+}
+
+impl Tracker {
+    /// A tracker that knows these interface names (index → name).
+    pub fn with_names(names: HashMap<u32, String>) -> Tracker {
+        Tracker {
+            names,
+            dedup: Dedup::default(),
         }
     }
 
-    fn address(&mut self, m: &AddressMessage, removed: bool) -> Option<WatchEvent> {
-        let (mut address, mut local, mut flags) = (None, None, None);
-        for attr in &m.attributes {
-            match attr {
-                AddressAttribute::Address(ip) => address = Some(*ip),
-                AddressAttribute::Local(ip) => local = Some(*ip),
-                AddressAttribute::Flags(f) => flags = Some(f.bits()),
-                _ => {}
-            }
+    /// The event one message announces, if it is news; `None` for repeats, other message
+    /// kinds and messages that name no usable address.
+    pub fn event(&mut self, msg: RouteNetlinkMessage) -> Option<WatchEvent> {
+        match msg {
+            RouteNetlinkMessage::NewAddress(m) => self.address(&m, false),
+            RouteNetlinkMessage::DelAddress(m) => self.address(&m, true),
+            RouteNetlinkMessage::NewLink(m) => self.link(&m, false),
+            RouteNetlinkMessage::DelLink(m) => self.link(&m, true),
+            _ => None,
         }
-        let addr = match m.header.family {
-            AddressFamily::Inet => local.or(address)?,
-            AddressFamily::Inet6 => address?,
-            _ => return None,
-        };
-        // The header byte holds only the low 8 bits; IFA_FLAGS has them all.
-        let flags = flags.unwrap_or(u32::from(m.header.flags.bits()));
+    }
+
+    /// How many entries the tracker remembers (names, addresses, links): tests check that it
+    /// never holds more than it was told.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.names.len() + self.dedup.addrs.len() + self.dedup.links.len()
+    }
+
+    fn address(&mut self, m: &AddressMessage, removed: bool) -> Option<WatchEvent> {
+        let IfaFacts { addr, flags, .. } = ifa::facts(m)?;
         if !self.dedup.address(m.header.index, addr, flags, removed) {
             return None;
         }
@@ -152,12 +268,6 @@ impl Subscription {
         self.dedup
             .link(index, up)
             .then_some(WatchEvent::Link { interface, up })
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -232,6 +342,122 @@ mod tests {
         );
         assert!(d.address(2, a, PERMANENT, true), "removal");
         assert!(d.address(2, a, PERMANENT, false), "re-added after removal");
+    }
+
+    type Sent = (
+        NetlinkMessage<RouteNetlinkMessage>,
+        rtnetlink::sys::SocketAddr,
+    );
+
+    fn fake(
+        buffer: Option<usize>,
+    ) -> (futures::channel::mpsc::UnboundedSender<Sent>, Subscription) {
+        let (tx, events) = futures::channel::mpsc::unbounded();
+        let sub = Subscription {
+            events,
+            task: tokio::spawn(async {}),
+            tracker: Tracker::with_names(HashMap::from([(2, "vt0".to_owned())])),
+            buffer,
+            lost: None,
+        };
+        (tx, sub)
+    }
+
+    fn kernel() -> rtnetlink::sys::SocketAddr {
+        rtnetlink::sys::SocketAddr::new(0, 0)
+    }
+
+    fn new_address(addr: &str) -> NetlinkMessage<RouteNetlinkMessage> {
+        let mut m = AddressMessage::default();
+        m.header.family = netlink_packet_route::AddressFamily::Inet6;
+        m.header.index = 2;
+        m.attributes = vec![netlink_packet_route::address::AddressAttribute::Address(
+            addr.parse().unwrap(),
+        )];
+        NetlinkMessage::from(RouteNetlinkMessage::NewAddress(m))
+    }
+
+    fn payload(p: NetlinkPayload<RouteNetlinkMessage>) -> NetlinkMessage<RouteNetlinkMessage> {
+        NetlinkMessage::new(netlink_packet_core::NetlinkHeader::default(), p)
+    }
+
+    fn error(code: i32) -> NetlinkMessage<RouteNetlinkMessage> {
+        let mut e = netlink_packet_core::ErrorMessage::default();
+        e.code = std::num::NonZeroI32::new(code);
+        payload(NetlinkPayload::Error(e))
+    }
+
+    #[tokio::test]
+    async fn overruns_and_closes_end_the_subscription_and_stay_ended() {
+        let event = |addr: &str| WatchEvent::Address {
+            interface: Some("vt0".into()),
+            addr: addr.parse().unwrap(),
+            flags: 0,
+            removed: false,
+        };
+        // (what arrives after one real event, what next() then reports)
+        let cases = [
+            (
+                payload(NetlinkPayload::Overrun(Vec::new())),
+                Lost::Overrun {
+                    buffer: Some(2097152),
+                },
+            ),
+            (
+                error(-libc::ENOBUFS),
+                Lost::Overrun {
+                    buffer: Some(2097152),
+                },
+            ),
+            (error(-libc::EPERM), Lost::Kernel(libc::EPERM)),
+        ];
+        for (bad, want) in cases {
+            let (tx, mut sub) = fake(Some(2097152));
+            tx.unbounded_send((new_address("2001:db8::1"), kernel()))
+                .unwrap();
+            // Ignored: an acknowledgement, Done/Noop, and a message from a user-space port.
+            tx.unbounded_send((error(0), kernel())).unwrap();
+            tx.unbounded_send((payload(NetlinkPayload::Noop), kernel()))
+                .unwrap();
+            tx.unbounded_send((
+                new_address("2001:db8::66"),
+                rtnetlink::sys::SocketAddr::new(4242, 0),
+            ))
+            .unwrap();
+            tx.unbounded_send((bad, kernel())).unwrap();
+            tx.unbounded_send((new_address("2001:db8::2"), kernel()))
+                .unwrap();
+            assert_eq!(sub.next().await, Ok(event("2001:db8::1")));
+            assert_eq!(sub.next().await, Err(want.clone()));
+            assert_eq!(sub.next().await, Err(want), "spent after a loss");
+        }
+        let (tx, mut sub) = fake(None);
+        drop(tx);
+        assert_eq!(sub.next().await, Err(Lost::Closed));
+    }
+
+    #[test]
+    fn losses_say_what_happened() {
+        let cases = [
+            (
+                Lost::Overrun {
+                    buffer: Some(425984),
+                },
+                "the receive buffer (425984 bytes) overflowed",
+            ),
+            (
+                Lost::Overrun { buffer: None },
+                "the receive buffer overflowed",
+            ),
+            (
+                Lost::Kernel(libc::EPERM),
+                "the kernel reported an error on the netlink socket: Operation not permitted (os error 1)",
+            ),
+            (Lost::Closed, "the netlink socket closed"),
+        ];
+        for (lost, text) in cases {
+            assert_eq!(lost.to_string(), text);
+        }
     }
 
     #[test]

@@ -38,6 +38,20 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderSettings>,
     /// `[[records]]`.
     pub records: Vec<RecordSpec>,
+    /// Problems that do not make the config unusable (shown by `check`).
+    pub warnings: Vec<Problem>,
+    /// The environment variables secrets were read from (`X_env`): the caller removes them
+    /// from the process environment once the config is loaded.
+    pub secret_env: Vec<String>,
+}
+
+/// What the config is loaded for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// `run` and `detect`: every secret must be there.
+    Run,
+    /// `check`: a secret only the service's environment has is a warning (issue 8).
+    Check,
 }
 
 /// Where a config came from.
@@ -91,11 +105,15 @@ pub fn locate(cli: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Locat
 }
 
 /// Loads and checks the config chosen by [`locate`].
-pub fn load(located: &Located, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+pub fn load(
+    located: &Located,
+    env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
+) -> Result<Config, Error> {
     match located {
         Located::Embedded => {
             let text = default::embedded(&default::hostname());
-            build::build(&text, Origin::Embedded, env).map_err(|problems| Error::Invalid {
+            build::build(&text, Origin::Embedded, env, purpose).map_err(|problems| Error::Invalid {
                 path: PathBuf::from("<embedded default>"),
                 problems: render_problems(&text, problems),
             })
@@ -111,20 +129,32 @@ pub fn load(located: &Located, env: &dyn Fn(&str) -> Option<String>) -> Result<C
                     }
                 }
             })?;
-            from_text(&text, path, env)
+            from_text_for(&text, path, env, purpose)
         }
     }
 }
 
-/// Checks config text read from `path`.
+/// Checks config text read from `path` for running.
 pub fn from_text(
     text: &str,
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Error> {
-    build::build(text, Origin::File(path.to_path_buf()), env).map_err(|problems| Error::Invalid {
-        path: path.to_path_buf(),
-        problems: render_problems(text, problems),
+    from_text_for(text, path, env, Purpose::Run)
+}
+
+/// Checks config text read from `path` for `purpose`.
+pub fn from_text_for(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
+) -> Result<Config, Error> {
+    build::build(text, Origin::File(path.to_path_buf()), env, purpose).map_err(|problems| {
+        Error::Invalid {
+            path: path.to_path_buf(),
+            problems: render_problems(text, problems),
+        }
     })
 }
 
@@ -141,7 +171,7 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
-fn render_problems(text: &str, diags: Vec<diag::Diag>) -> Vec<Problem> {
+pub(crate) fn render_problems(text: &str, diags: Vec<diag::Diag>) -> Vec<Problem> {
     let mut out: Vec<Problem> = diags
         .into_iter()
         .map(|d| {

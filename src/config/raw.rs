@@ -113,6 +113,8 @@ pub struct RawCommandSource {
     pub allow_ula: Option<bool>,
     /// Publish RFC 1918 / CGNAT addresses.
     pub allow_private: Option<bool>,
+    /// Environment variables passed to the command besides PATH, HOME and LANG.
+    pub env: Option<Spanned<Vec<Text>>>,
 }
 
 /// `[sources.NAME]` with `kind = "prefix"`.

@@ -6,9 +6,112 @@ use super::diag::Diag;
 use crate::fields::{SecretFields, Text};
 use crate::secret::Secret;
 
+/// A secret as resolved.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The value.
+    pub secret: Secret<String>,
+    /// The environment variable it came from (`X_env`), to be removed from the process
+    /// environment once read.
+    pub env_var: Option<String>,
+}
+
+/// Why a secret could not be resolved.
+#[derive(Debug)]
+pub enum SecretError {
+    /// It comes from a variable this process does not have — named by `X_env`, or used in an
+    /// `X_file` path (`${CREDENTIALS_DIRECTORY}`) — as when `ddnsd check` runs in a shell
+    /// rather than in the service's environment.
+    NotHere {
+        /// The variable.
+        var: String,
+        /// The problem, placed.
+        diag: Diag,
+    },
+    /// Anything else: missing, given twice, empty, unreadable.
+    Invalid(Diag),
+}
+
+impl SecretError {
+    /// The problem, placed.
+    pub fn into_diag(self) -> Diag {
+        match self {
+            SecretError::NotHere { diag, .. } | SecretError::Invalid(diag) => diag,
+        }
+    }
+}
+
 /// Resolves the secret, or explains why it cannot. `table` is the span used when no form is
 /// given at all; `env` looks variables up.
 pub fn resolve(
+    f: &SecretFields<'_>,
+    table: Range<usize>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved, SecretError> {
+    let plain = |r: Result<Secret<String>, Diag>| {
+        r.map(|secret| Resolved {
+            secret,
+            env_var: None,
+        })
+        .map_err(SecretError::Invalid)
+    };
+    if let (None, Some(v), None) = (f.inline, f.file, f.env) {
+        if let Some(var) = unset_var(v.get_ref(), env) {
+            let diag = Diag::new(
+                v.span(),
+                format!(
+                    "environment variable {var:?} used in {}_file is not set",
+                    f.name
+                ),
+            )
+            .hint("systemd sets $CREDENTIALS_DIRECTORY for a service with LoadCredential=; run ddnsd there");
+            return Err(SecretError::NotHere { var, diag });
+        }
+    }
+    if let (None, None, Some(v)) = (f.inline, f.file, f.env) {
+        let var = v.get_ref();
+        return match env(var) {
+            Some(val) => nonempty(val.trim().to_owned(), v.span(), f.name)
+                .map(|secret| Resolved {
+                    secret,
+                    env_var: Some(var.clone()),
+                })
+                .map_err(SecretError::Invalid),
+            None => Err(SecretError::NotHere {
+                var: var.clone(),
+                diag: Diag::new(
+                    v.span(),
+                    format!(
+                        "environment variable {var:?} (named by {}_env) is not set",
+                        f.name
+                    ),
+                )
+                .hint(format!(
+                    "export {var}=… in the service's environment, or use {}_file",
+                    f.name
+                )),
+            }),
+        };
+    }
+    plain(resolve_form(f, table, env))
+}
+
+/// The first `${VAR}` of `text` that `env` does not have.
+pub fn unset_var(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let end = after.find('}')?;
+        let var = &after[..end];
+        if env(var).is_none() {
+            return Some(var.to_owned());
+        }
+        rest = &after[end + 1..];
+    }
+    None
+}
+
+fn resolve_form(
     f: &SecretFields<'_>,
     table: Range<usize>,
     env: &dyn Fn(&str) -> Option<String>,

@@ -128,6 +128,12 @@ fn diagnostics_table() {
             "[[records]]\nname = \"h\"\nprovider = \"p\"\nsources = []\nttl = \"300\"\n",
             "t.toml:2:8: record name: \"h\" is not fully qualified (it needs at least one dot, e.g. \"host.example.com\")\nt.toml:3:12: record names provider \"p\", which is not defined\n  hint: add a [providers.p] table\nt.toml:4:11: `sources` is empty\n  hint: name at least one [sources.NAME]\nt.toml:5:7: ttl: invalid type: string \"300\", expected i64 in [[records]] #1",
         ),
+        // See: issue 8 (bounded input). Durations have a ceiling `check` reports, so nothing
+        // overflows or aborts at run time.
+        (
+            "[daemon]\ninterval = \"99999999999999d\"\ndebounce = \"1h\"\n[providers.p]\nkind = \"rfc2136\"\nserver = \"127.0.0.1\"\ntimeout = \"0s\"\n",
+            "t.toml:2:12: interval \"99999999999999d\" is longer than the 7d allowed\n  hint: use at most \"7d\"\nt.toml:3:12: debounce \"1h\" is longer than the 10m allowed\n  hint: use at most \"10m\"\nt.toml:7:11: timeout must be longer than zero",
+        ),
         // missing required key
         (
             "[providers.p]\nkind = \"rfc2136\"\n",
@@ -197,7 +203,13 @@ fn init_example_is_accepted_by_check() {
 
 #[test]
 fn embedded_default_builds() {
-    let c = build::build(&default::embedded("vm"), Origin::Embedded, &env).unwrap();
+    let c = build::build(
+        &default::embedded("vm"),
+        Origin::Embedded,
+        &env,
+        super::Purpose::Run,
+    )
+    .unwrap();
     assert_eq!(c.records[0].name.as_str(), "vm.example.invalid");
     assert_eq!(c.providers["preview"].kind(), "dry-run");
     assert_eq!(c.daemon.state_file, None);

@@ -6,7 +6,6 @@
 //! [`run`] takes its triggers and a shutdown future as arguments, so tests drive it in-process
 //! with paused time (mini-redis style); [`run_os`] wires it to signals and netlink.
 
-pub mod backoff;
 pub mod fork;
 pub mod lock;
 pub mod signals;
@@ -24,17 +23,19 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::addr::watch::{Subscription, WatchEvent};
 use crate::addr::Source;
+use crate::backoff::{spread, Jitter};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::provider::{Provider, RetryPolicy};
-use crate::reconcile::{run_pass, Pass, RunReport, Status};
+use crate::provider::Provider;
+use crate::reconcile::{run_pass, Holds, Pass, RunReport};
 use crate::record::RecordSpec;
-use crate::report;
+use crate::report::{self, Note};
 use crate::state::StateStore;
-use backoff::{spread, Backoff, Decision, Jitter};
 
-/// How long the pass in flight may still run after SIGTERM/SIGINT before it is abandoned.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long the pass in flight may still run after SIGTERM/SIGINT before it is abandoned. With
+/// the runtime's own shutdown timeout (in `main`) the process is gone within 5 s even while a
+/// name lookup hangs in a blocking thread (issue 8).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// A burst of events delays its pass by at most this many debounce periods, so a flapping
 /// link cannot postpone publishing forever.
@@ -82,7 +83,7 @@ pub struct Daemon {
     pub setup: Setup,
     /// Re-reads the configuration on SIGHUP.
     pub reload: Reloader,
-    /// The clock handed to reconcile (state timestamps).
+    /// The clock handed to reconcile (state timestamps, pause and retry times).
     pub clock: Arc<dyn Clock>,
     /// `run --dry-run`: plan and report only.
     pub dry_run: bool,
@@ -236,7 +237,7 @@ pub async fn run(
 ) -> Stats {
     let mut shutdown = std::pin::pin!(shutdown);
     let mut stats = Stats::default();
-    let mut backoff = Backoff::default();
+    let mut holds = Holds::default();
     let mut pending = Pending::default();
     let start = Instant::now();
     pending.now(start, Cause::Startup, true, false);
@@ -244,15 +245,18 @@ pub async fn run(
     let mut next_verify = start + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
     let watchdog = systemd::watchdog_period();
     let mut next_watchdog = watchdog.map(|p| start + p);
-    let mut last_full_pass = start;
+    let mut last_full_pass = d.clock.now();
     let mut last_event: Option<Instant> = None;
     let mut triggers_open = true;
     let mut push_works = true;
 
     loop {
         let due = pending.due;
-        // A retry instant already covered by a later full pass is used up.
-        let retry = backoff.next_retry().filter(|t| *t > last_full_pass);
+        // The earliest pause or hold to end, unless a full pass has run since it ended (a
+        // record whose provider is still paused must not spin the loop).
+        let retry = holds
+            .next_due_after(last_full_pass)
+            .map(|t| Instant::now() + t.duration_since(d.clock.now()).unwrap_or_default());
         tokio::select! {
             biased;
             () = &mut shutdown => break,
@@ -280,11 +284,11 @@ pub async fn run(
                         match (d.reload)() {
                             Ok(setup) => {
                                 d.setup = setup;
-                                backoff.reset();
+                                holds.reset();
                                 next_interval = now + spread(d.setup.timing.interval, d.jitter.as_mut());
                                 next_verify = now + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
                                 stats.reloads += 1;
-                                tracing::info!("config reloaded");
+                                tracing::info!("{}", report::note(&Note::Reloaded));
                                 pending.now(now, Cause::Reload, true, false);
                             }
                             Err(e) => {
@@ -292,8 +296,9 @@ pub async fn run(
                                 for line in report::error(&e).lines() {
                                     tracing::error!("{line}");
                                 }
-                                tracing::error!("config reload failed; still running with the previous config");
-                                systemd::ready("config reload failed; still running with the previous config");
+                                let line = report::note(&Note::ReloadFailed);
+                                tracing::error!("{line}");
+                                systemd::ready(&line);
                             }
                         }
                     }
@@ -302,10 +307,10 @@ pub async fn run(
             () = sleep_until_some(due), if due.is_some() => {
                 let req = pending.take();
                 if req.only_sources.is_none() {
-                    last_full_pass = Instant::now();
+                    last_full_pass = d.clock.now();
                 }
                 stats.passes += 1;
-                let finished = pass(&mut d, req, &mut backoff, shutdown.as_mut()).await;
+                let finished = pass(&mut d, req, &mut holds, shutdown.as_mut()).await;
                 if !finished {
                     break;
                 }
@@ -339,7 +344,11 @@ pub async fn run(
         }
     }
     systemd::stopping();
-    tracing::info!(passes = stats.passes, "shutting down");
+    tracing::info!(
+        passes = stats.passes,
+        "{}",
+        report::note(&Note::ShuttingDown)
+    );
     stats
 }
 
@@ -356,7 +365,7 @@ pub async fn run_os(d: Daemon, started: impl FnOnce()) -> io::Result<Stats> {
         loop {
             let trigger = match signals.next().await {
                 signals::Request::Shutdown => {
-                    tracing::info!("shutdown requested by signal");
+                    tracing::info!("{}", report::note(&Note::ShutdownRequested));
                     let _ = stop_tx.send(());
                     break;
                 }
@@ -376,7 +385,7 @@ pub async fn run_os(d: Daemon, started: impl FnOnce()) -> io::Result<Stats> {
 }
 
 /// Keeps a netlink subscription open, forwarding its events; subscribes again (and asks for a
-/// full pass) when the kernel dropped events or the socket closed.
+/// full pass) when the kernel dropped events or the socket closed (issue 8).
 async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) {
     let mut sub = first;
     let mut delay = Duration::from_secs(1);
@@ -386,18 +395,30 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
             Ok(mut s) => {
                 delay = Duration::from_secs(1);
                 warned = false;
-                while let Some(ev) = s.next().await {
-                    if tx.send(Trigger::Netlink(ev)).await.is_err() {
-                        return;
+                tracing::debug!(
+                    receive_buffer = s.receive_buffer(),
+                    "subscribed to netlink address events"
+                );
+                let lost = loop {
+                    match s.next().await {
+                        Ok(ev) => {
+                            if tx.send(Trigger::Netlink(ev)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(lost) => break lost,
                     }
-                }
-                tracing::warn!("netlink event subscription lost (events may have been dropped); subscribing again");
+                };
+                // The old socket goes first: its queue holds only events from before the
+                // loss, and the new subscription's Resync re-reads everything anyway.
+                drop(s);
+                tracing::warn!("{}", report::note(&Note::EventsLost(&lost.to_string())));
             }
             Err(e) => {
                 if warned {
-                    tracing::debug!(error = %e, "cannot subscribe to netlink address events");
+                    tracing::debug!(error = %e, "{}", report::note(&Note::WatchUnavailable));
                 } else {
-                    tracing::warn!(error = %e, "cannot subscribe to netlink address events; interface sources are re-read every interval instead");
+                    tracing::warn!(error = %e, "{}", report::note(&Note::WatchUnavailable));
                     warned = true;
                 }
                 if tx.send(Trigger::WatchDown).await.is_err() {
@@ -415,29 +436,17 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
 }
 
 /// Runs one pass; false if shutdown arrived meanwhile (the pass then got its grace period).
+/// The systemd watchdog is fed while the pass runs, however long its providers take.
 async fn pass(
     d: &mut Daemon,
     req: Request,
-    backoff: &mut Backoff,
+    holds: &mut Holds,
     shutdown: Pin<&mut impl Future<Output = ()>>,
 ) -> bool {
     let started = Instant::now();
-    let providers: BTreeMap<String, Arc<dyn Provider>> = d
-        .setup
-        .providers
-        .iter()
-        .filter(|(name, _)| {
-            let ok = backoff.allows(name, started);
-            if !ok {
-                tracing::debug!(provider = %name, "provider skipped: backing off or parked");
-            }
-            ok
-        })
-        .map(|(n, p)| (n.clone(), Arc::clone(p)))
-        .collect();
     let p = Pass {
         sources: &d.setup.sources,
-        providers: &providers,
+        providers: &d.setup.providers,
         records: &d.setup.records,
         store: d.setup.store.as_ref(),
         clock: d.clock.as_ref(),
@@ -447,17 +456,31 @@ async fn pass(
     };
     let causes: Vec<&str> = req.causes.iter().map(|c| c.as_str()).collect();
     let causes = causes.join(", ");
-    let mut work = std::pin::pin!(run_pass(&p));
-    let (report, finished) = tokio::select! {
-        r = &mut work => (Some(r), true),
-        () = shutdown => {
-            tracing::info!("waiting up to {} s for the pass in flight", SHUTDOWN_GRACE.as_secs());
-            match tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await {
-                Ok(r) => (Some(r), false),
-                Err(_) => {
-                    tracing::warn!("abandoned the pass in flight at shutdown");
-                    (None, false)
+    let mut work = std::pin::pin!(run_pass(&p, holds, d.jitter.as_mut()));
+    let mut shutdown = shutdown;
+    let watchdog = systemd::watchdog_period();
+    let (report, finished) = loop {
+        tokio::select! {
+            r = &mut work => break (Some(r), true),
+            () = sleep_until_some(watchdog.map(|w| Instant::now() + w)), if watchdog.is_some() => {
+                systemd::watchdog();
+            }
+            () = &mut shutdown => {
+                tracing::info!("{}", report::note(&Note::WaitingForPass(SHUTDOWN_GRACE)));
+                let deadline = Instant::now() + SHUTDOWN_GRACE;
+                let r = loop {
+                    tokio::select! {
+                        r = &mut work => break Some(r),
+                        () = sleep_until(deadline) => break None,
+                        () = sleep_until_some(watchdog.map(|w| Instant::now() + w)), if watchdog.is_some() => {
+                            systemd::watchdog();
+                        }
+                    }
+                };
+                if r.is_none() {
+                    tracing::warn!("{}", report::note(&Note::AbandonedPass));
                 }
+                break (r, false);
             }
         }
     };
@@ -465,85 +488,19 @@ async fn pass(
         return false;
     };
     (d.on_report)(&report);
-    account(&report, backoff, Instant::now(), d.jitter.as_mut());
-    let summary = summary(&report);
+    let summary = report::summary(&report);
     tracing::info!(
         cause = %causes,
         records = report.records.len(),
         verify = req.verify,
         ms = started.elapsed().as_millis() as u64,
-        "pass finished: {summary}"
+        "{}",
+        report::note(&Note::PassFinished(&summary))
     );
     if finished {
         systemd::ready(&format!("last pass ({causes}): {summary}"));
     }
     finished
-}
-
-/// Feeds one pass's provider outcomes into the backoff schedule.
-fn account(report: &RunReport, backoff: &mut Backoff, now: Instant, jitter: &mut dyn Jitter) {
-    let mut worst: BTreeMap<&str, Option<RetryPolicy>> = BTreeMap::new();
-    for r in &report.records {
-        let slot = worst.entry(r.provider.as_str()).or_insert(None);
-        if let Status::Failed(e) = &r.status {
-            let policy = e.kind.retry_policy();
-            *slot = Some(match (*slot, policy) {
-                (Some(RetryPolicy::UntilConfigChange), _) | (_, RetryPolicy::UntilConfigChange) => {
-                    RetryPolicy::UntilConfigChange
-                }
-                (Some(RetryPolicy::After(a)), RetryPolicy::After(b)) => {
-                    RetryPolicy::After(a.max(b))
-                }
-                (Some(RetryPolicy::After(a)), _) | (_, RetryPolicy::After(a)) => {
-                    RetryPolicy::After(a)
-                }
-                _ => RetryPolicy::Backoff,
-            });
-        }
-    }
-    for (provider, failure) in worst {
-        let worked = report.records.iter().any(|r| {
-            r.provider == provider
-                && matches!(
-                    r.status,
-                    Status::Created
-                        | Status::Updated { .. }
-                        | Status::Unchanged
-                        | Status::WouldCreate
-                        | Status::WouldUpdate { .. }
-                )
-        });
-        match failure {
-            Some(policy) => match backoff.failure(provider, policy, now, jitter) {
-                Decision::RetryIn(d) => {
-                    tracing::warn!(provider, retry_in_s = d.as_secs(), "provider {provider} failed; retrying in {} s", d.as_secs());
-                }
-                Decision::Parked => tracing::error!(
-                    provider,
-                    "provider {provider} rejected the credentials or request; not retrying until the config is reloaded (SIGHUP)"
-                ),
-            },
-            None if worked => backoff.success(provider),
-            None => {}
-        }
-    }
-}
-
-/// "2 updated, 1 unchanged, 0 failed".
-fn summary(report: &RunReport) -> String {
-    let (mut changed, mut unchanged, mut failed, mut skipped) = (0, 0, 0, 0);
-    for r in &report.records {
-        match r.status {
-            Status::Created
-            | Status::Updated { .. }
-            | Status::WouldCreate
-            | Status::WouldUpdate { .. } => changed += 1,
-            Status::Unchanged => unchanged += 1,
-            Status::Failed(_) | Status::SourceFailed { .. } => failed += 1,
-            Status::NoAddress { .. } => skipped += 1,
-        }
-    }
-    format!("{changed} changed, {unchanged} unchanged, {failed} failed, {skipped} without address")
 }
 
 /// The sources that watch `interface` (every watching source when the name is unknown).

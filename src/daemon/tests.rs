@@ -165,6 +165,28 @@ impl World {
     }
 }
 
+/// Wall-clock time that follows tokio's (paused) clock, so holds and timers agree.
+struct TokioClock {
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    fn new() -> TokioClock {
+        TokioClock {
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.start.elapsed()
+    }
+    fn monotonic(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
+}
+
 struct Half;
 impl Jitter for Half {
     fn fraction(&mut self) -> f64 {
@@ -330,8 +352,11 @@ async fn a_broken_reload_keeps_the_old_config_and_a_good_one_swaps() {
     assert_eq!(detects_b.load(Ordering::SeqCst), 1);
 }
 
+/// See: issue 8 (failure scope). A record that fails is held for the value that failed and
+/// retried with backoff; a new address is tried at once; credentials rejected pause the
+/// provider until a reload, and every record left out says so.
 #[tokio::test(start_paused = true)]
-async fn transient_failures_back_off_and_auth_failures_park_until_reload() {
+async fn record_failures_back_off_per_value_and_auth_pauses_the_provider_until_reload() {
     let w = World::new();
     *w.provider.fail.lock().unwrap() = Some(ProviderErrorKind::Transient);
     let provider = w.provider.clone();
@@ -341,33 +366,72 @@ async fn transient_failures_back_off_and_auth_failures_park_until_reload() {
         next.pop()
             .unwrap_or_else(|| Err(Error::Daemon("no more".into())))
     });
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut d = w.daemon(reload);
+    d.clock = Arc::new(TokioClock::new());
+    let seen = lines.clone();
+    d.on_report = Box::new(move |r: &RunReport| {
+        let mut l = seen.lock().unwrap();
+        l.extend(r.records.iter().map(report::record_line));
+    });
     let addr = w.addr.clone();
-    drive(w.daemon(reload), |tx| async move {
-        // Start-up: 2 records fail once → one backoff step (up to 5 s; 2.5 s with fraction 0.5).
+    let counter = provider.clone();
+    let applies = move || counter.applies.load(Ordering::SeqCst);
+    let last = move |name: &str| {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|l| l.starts_with(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    drive(d, |tx| async move {
+        // Start-up: both records fail; each is held 2.5 s (5 s × jitter 0.5).
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(provider.applies.load(Ordering::SeqCst), 2);
-        // An event inside the backoff window calls nothing.
+        assert_eq!(applies(), 2);
+        // The same value again inside its hold: not called, and the line says when it retries.
+        tx.send(addr_event("2001:db8::1", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert_eq!(applies(), 2);
+        assert!(
+            last("a.example.test").ends_with("failed: fake failure (retrying at 22:13:22)"),
+            "{}",
+            last("a.example.test")
+        );
+        // A new address is tried at once (and fails: a fresh hold for the new value).
         *addr.lock().unwrap() = "2001:db8::3".parse().unwrap();
         tx.send(addr_event("2001:db8::3", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(applies(), 3);
+        // b's retry at 2.5 s (a still held), then a's at ~3.55 s: each record on its own time.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(applies(), 4);
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(provider.applies.load(Ordering::SeqCst), 2);
-        // The retry at 2.5 s calls again (and fails again: next step up to 10 s).
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(provider.applies.load(Ordering::SeqCst), 4);
-        // Now credentials are rejected: parked, no retries however long we wait.
+        assert_eq!(applies(), 5);
+        // Credentials rejected at b's next retry (7.5 s): the provider is paused until a
+        // reload; a, due at ~8.55 s, is not called and its line says why.
         *provider.fail.lock().unwrap() = Some(ProviderErrorKind::Auth);
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        let parked_at = provider.applies.load(Ordering::SeqCst);
-        assert_eq!(parked_at, 6);
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(applies(), 6);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(applies(), 6);
+        assert!(
+            last("a.example.test")
+                .ends_with("failed: provider p paused until the config is reloaded (fake failure)"),
+            "{}",
+            last("a.example.test")
+        );
         tokio::time::sleep(Duration::from_secs(1000)).await;
         tx.send(Trigger::PassNow).await.unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(provider.applies.load(Ordering::SeqCst), parked_at);
-        // A reload (credentials fixed) unparks; success resets.
+        assert_eq!(applies(), 6);
+        // A reload (credentials fixed) resumes; both records publish.
         *provider.fail.lock().unwrap() = None;
         tx.send(Trigger::Reload).await.unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(provider.applies.load(Ordering::SeqCst), parked_at + 2);
+        assert_eq!(applies(), 8);
     })
     .await;
 }

@@ -43,6 +43,11 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    powerdns,
+    alidns,
+    huaweicloud,
+    cloudflare,
+    route53,
     dry_run,
 }
 
@@ -80,6 +85,13 @@ pub trait Provider: Send + Sync {
     /// True for the provider that only reports what it would do.
     fn is_dry_run(&self) -> bool {
         false
+    }
+
+    /// False for write-only APIs (dyndns2, webhooks): nothing can be read back, so verify
+    /// passes and unconfirmed writes skip the read, and the record is written again only when
+    /// its value changes (or a write may not have happened).
+    fn reads_live(&self) -> bool {
+        true
     }
 
     /// The TTL the provider really publishes when asked for `ttl` (a plan's minimum raises

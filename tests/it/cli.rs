@@ -92,3 +92,154 @@ fn state_dir_unwritable_is_exit_1_with_hint() {
         "{stderr}"
     );
 }
+
+/// See: issue 8 (logs fit where they go). A pipe or a file gets no escape codes; the journal
+/// (JOURNAL_STREAM naming stderr's device and inode) gets `<N>` priority prefixes.
+#[test]
+fn logs_have_no_colour_off_a_terminal_and_priorities_in_the_journal() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "ddnsd.toml",
+        &format!(
+            "[daemon]\nstate_file = \"{}/state.json\"\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n[providers.p]\nkind = \"dry-run\"\n[[records]]\nname = \"h.example.test\"\nprovider = \"p\"\nsources = [\"s\"]\n",
+            dir.path().display()
+        ),
+    );
+    let mut c = ddnsd();
+    c.args(["--log-level", "debug", "run", "--once", "-c", &cfg]);
+    let (code, _, stderr) = output(c);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("planned"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape codes in a pipe: {stderr:?}"
+    );
+
+    // The journal: stderr is a file whose device and inode JOURNAL_STREAM names.
+    let log = dir.path().join("journal.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let meta = file.metadata().unwrap();
+    let mut c = ddnsd();
+    c.args(["--log-level", "debug", "run", "--once", "-c", &cfg])
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .stderr(file);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        assert!(
+            line.starts_with("<7>") || line.starts_with("<6>") || line.starts_with("<4>"),
+            "no priority prefix: {line:?}"
+        );
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+    }
+    assert!(
+        text.contains("<7>planned record=h.example.test AAAA"),
+        "{text}"
+    );
+
+    // JOURNAL_STREAM inherited by a process whose stderr went elsewhere: plain lines.
+    let mut c = ddnsd();
+    c.args(["--log-level", "debug", "run", "--once", "-c", &cfg])
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()));
+    let (_, _, stderr) = output(c);
+    assert!(
+        !stderr.contains("<7>") && stderr.contains("DEBUG"),
+        "{stderr}"
+    );
+}
+
+/// See: issue 8 (`check` and service-only secrets). `ddnsd init > x.toml && ddnsd check -c
+/// x.toml` exits 0 in a shell without the service's environment, warning about the variable;
+/// `run` still refuses it.
+#[test]
+fn check_warns_about_a_secret_only_the_service_has_and_run_refuses_it() {
+    let (_, example, _) = output({
+        let mut c = ddnsd();
+        c.arg("init");
+        c
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "ddnsd.toml", &example);
+    let mut c = ddnsd();
+    c.env_remove("DDNSD_TSIG_SECRET")
+        .args(["check", "-c", &path]);
+    let (code, stdout, stderr) = output(c);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.ends_with(": ok (3 sources, 2 providers, 2 records)\n"),
+        "{stdout}"
+    );
+    let line = example
+        .lines()
+        .position(|l| l.starts_with("tsig_secret_env"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        stderr,
+        format!(
+            "{path}:{line}:19: warning: environment variable \"DDNSD_TSIG_SECRET\" (named by tsig_secret_env) is not set; `ddnsd run` will need it\n  hint: export DDNSD_TSIG_SECRET=… in the service's environment, or use tsig_secret_file\n"
+        )
+    );
+    let mut c = ddnsd();
+    c.env_remove("DDNSD_TSIG_SECRET")
+        .args(["run", "--once", "--dry-run", "-c", &path]);
+    let (code, _, stderr) = output(c);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with(&format!(
+            "{path}:{line}:19: environment variable \"DDNSD_TSIG_SECRET\" (named by tsig_secret_env) is not set\n"
+        )),
+        "{stderr}"
+    );
+}
+
+/// See: issue 8 (secrets stay put). A secret read from an environment variable is gone from
+/// the environment a command source runs with, and so is everything else not listed.
+#[test]
+fn command_sources_run_with_a_clean_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "ddnsd.toml",
+        &format!(
+            r#"[daemon]
+state_file = "{}/state.json"
+
+[sources.probe]
+kind = "command"
+# Prints the address only when the environment is as promised.
+command = ["sh", "-c", "test -z \"$DDNSD_TEST_SECRET\" && test -z \"$UNLISTED\" && test \"$LISTED\" = yes && test -n \"$PATH\" && echo 2001:db8::7"]
+env = ["LISTED"]
+
+[providers.p]
+kind = "tencentcloud"
+secret_id = "AKIDexample"
+secret_key_env = "DDNSD_TEST_SECRET"
+endpoint = "http://127.0.0.1:1"
+
+[[records]]
+name = "h.example.test"
+provider = "p"
+sources = ["probe"]
+"#,
+            dir.path().display()
+        ),
+    );
+    let mut c = ddnsd();
+    c.env("DDNSD_TEST_SECRET", "hunter2-marker")
+        .env("UNLISTED", "x")
+        .env("LISTED", "yes")
+        .args(["run", "--once", "-c", &cfg]);
+    let (code, stdout, stderr) = output(c);
+    // The source worked (the record got as far as the unreachable provider).
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with("h.example.test AAAA 2001:db8::7  failed: "),
+        "{stdout}{stderr}"
+    );
+    assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+}

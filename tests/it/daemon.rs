@@ -380,6 +380,121 @@ fn notify_socket_hears_ready_status_and_stopping() {
     assert_eq!(d.wait_exit(Duration::from_secs(6)).code(), Some(0));
 }
 
+/// See: issue 8 (shutdown within 5 s). A pass stuck in a name lookup that never gets an answer
+/// (the namespace's resolver swallows every query) does not hold SIGTERM up: the pass gets its
+/// grace period, the lookup's blocking thread is not waited for.
+#[test]
+fn sigterm_exits_within_5_s_while_a_name_lookup_hangs() {
+    let ns = Netns::new();
+    // resolv.conf of the namespace names 127.0.0.1; this socket reads queries and never answers.
+    let _silent = ns.bind_udp("127.0.0.1:53");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ddnsd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[daemon]
+state_file = "{}/state.json"
+
+[sources.echo]
+kind = "http"
+family = "ipv4"
+urls = ["http://ddnsd-hang.example.test/"]
+timeout = "60s"
+
+[providers.p]
+kind = "dry-run"
+
+[[records]]
+name = "h.example.test"
+provider = "p"
+sources = ["echo"]
+"#,
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let mut c = ns.command(BIN);
+    c.args(["--log-format", "json", "run", "-c"]).arg(&cfg);
+    let mut d = Daemon::spawn(c);
+    // Let the start-up pass reach the lookup.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        d.child.try_wait().unwrap().is_none(),
+        "the daemon exited early"
+    );
+    let t0 = Instant::now();
+    d.signal("TERM");
+    let status = d.wait_exit(Duration::from_secs(10));
+    let took = t0.elapsed();
+    eprintln!(
+        "SIGTERM during a hung lookup → exit in {} ms",
+        took.as_millis()
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(status.code(), Some(0));
+}
+
+/// See: issue 8 (the watchdog is fed during long passes). A pass whose source takes 2 s
+/// still pets a 400 ms watchdog every 200 ms.
+#[test]
+fn the_watchdog_is_fed_while_a_long_pass_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ddnsd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[daemon]
+state_file = "{}/state.json"
+
+[sources.slow]
+kind = "command"
+command = ["sh", "-c", "sleep 2; echo 2001:db8::1"]
+
+[providers.p]
+kind = "dry-run"
+
+[[records]]
+name = "h.example.test"
+provider = "p"
+sources = ["slow"]
+"#,
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut c = Command::new(BIN);
+    c.args(["--log-format", "json", "run", "-c"])
+        .arg(&cfg)
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "400000")
+        .env_remove("WATCHDOG_PID");
+    let mut d = Daemon::spawn(c);
+    let mut buf = [0u8; 4096];
+    let mut pets = 0;
+    loop {
+        let n = sock.recv(&mut buf).expect("a notification");
+        let msg = String::from_utf8_lossy(&buf[..n]).to_string();
+        if msg.contains("READY=1") {
+            break;
+        }
+        if msg.contains("WATCHDOG=1") {
+            pets += 1;
+        }
+    }
+    // 2 s of pass at one pet per 200 ms: about 10; 5 leaves room for a slow machine.
+    assert!(
+        pets >= 5,
+        "{pets} watchdog notifications during the 2 s pass"
+    );
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(6)).code(), Some(0));
+}
+
 #[test]
 fn sighup_keeps_the_old_config_when_the_new_one_is_broken_and_swaps_a_good_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -444,33 +559,119 @@ fn run_once_finds_the_lock_of_a_concurrent_run_and_exits_0() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("a.example.test AAAA 2001:db8::1"));
 }
 
+/// See: issue 8 (one writer). The two runs overlap for sure (their source takes half a
+/// second): exactly one publishes, the other names the lock and leaves. Without the lock both
+/// would print their record line and this test fails.
 #[test]
 fn two_concurrent_run_once_never_both_run() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = static_config(dir.path(), "ddnsd.toml", "a.example.test");
-    for _ in 0..5 {
-        let a = Command::new(BIN)
-            .args(["run", "--once", "-c"])
-            .arg(&cfg)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let b = Command::new(BIN)
-            .args(["run", "--once", "-c"])
-            .arg(&cfg)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+    let cfg = dir.path().join("ddnsd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[daemon]
+state_file = "{}/state.json"
+
+[sources.slow]
+kind = "command"
+command = ["sh", "-c", "sleep 0.5; echo 2001:db8::1"]
+
+[providers.p]
+kind = "dry-run"
+
+[[records]]
+name = "a.example.test"
+provider = "p"
+sources = ["slow"]
+"#,
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let spawn = || {
+            Command::new(BIN)
+                .args(["run", "--once", "-c"])
+                .arg(&cfg)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let mut published = 0;
+        let mut skipped = 0;
         for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
             assert_eq!(out.status.code(), Some(0));
             let s = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                s.starts_with("a.example.test AAAA")
-                    || s.starts_with("another ddnsd run holds the lock"),
-                "{s}"
-            );
+            if s.starts_with("a.example.test AAAA") {
+                published += 1;
+            } else if s.starts_with("another ddnsd run ") {
+                skipped += 1;
+            } else {
+                panic!("unexpected output: {s}");
+            }
         }
+        assert_eq!((published, skipped), (1, 1));
     }
+}
+
+/// See: issue 8 (one writer). A running daemon holds the lock for its whole life; `run
+/// --once` meanwhile exits 0 saying the daemon, with its PID, does the work.
+#[test]
+fn run_once_leaves_the_work_to_a_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = static_config(dir.path(), "ddnsd.toml", "a.example.test");
+    let mut daemon = Command::new(BIN)
+        .args(["run", "-c"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = dir.path().join("state.json.lock");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.ends_with(" daemon\n")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the daemon took no lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = Command::new(BIN)
+        .args(["run", "--once", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "the ddnsd daemon (pid {}) holds the lock {}; skipping this run (the daemon does the work)\n",
+            daemon.id(),
+            lock.display()
+        )
+    );
+    // A second daemon does not start either.
+    let out = Command::new(BIN)
+        .args(["run", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "error: another ddnsd (pid {}) already publishes with this state file",
+            daemon.id()
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(daemon.wait().unwrap().success());
 }
 
 /// A fake root where `systemd-analyze` finds the unit, the binary at /usr/bin/ddnsd, kill and

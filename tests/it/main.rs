@@ -7,14 +7,20 @@
     missing_docs
 )]
 
+mod alidns;
 mod cli;
+mod cloudflare;
+mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
+mod huaweicloud;
 mod kubernetes;
 mod netlink;
 mod openwrt;
 mod packaging;
+mod powerdns;
 mod rfc2136;
+mod route53;
 mod sources;

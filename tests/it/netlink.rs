@@ -253,3 +253,82 @@ sources = ["v6"]
         assert_eq!(bind.txt("host.example.test"), vec!["keep me".to_owned()]);
     });
 }
+
+/// On a point-to-point address the kernel reports the peer in IFA_ADDRESS and this host's
+/// side in IFA_LOCAL: only the local side may be published, for both families.
+// See: issue 8 (item 12)
+#[test]
+fn point_to_point_addresses_publish_the_local_side() {
+    let ns = Netns::new();
+    ns.add6("vt0", "2001:db8::1", &["peer", "2001:db8::2", "nodad"]);
+    ns.ip(&[
+        "addr",
+        "add",
+        "198.51.100.1",
+        "peer",
+        "198.51.100.2",
+        "dev",
+        "vt0",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "ddnsd.toml",
+        r#"
+[sources.v6]
+kind = "interface"
+interface = "vt0"
+family = "ipv6"
+
+[sources.v4]
+kind = "interface"
+interface = "vt0"
+family = "ipv4"
+
+[providers.preview]
+kind = "dry-run"
+
+[[records]]
+name = "host.example.test"
+provider = "preview"
+sources = ["v6", "v4"]
+"#,
+    );
+    let mut c = ns.command(env!("CARGO_BIN_EXE_ddnsd"));
+    c.args(["detect", "--json", "-c", &cfg]);
+    let (code, stdout, stderr) = output(c);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let sources = v["sources"].as_array().unwrap();
+    let candidates = |name: &str| -> Vec<(String, String)> {
+        let s = sources
+            .iter()
+            .find(|s| s["source"] == name)
+            .unwrap_or_else(|| panic!("source {name} missing: {stdout}"));
+        s["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["address"].as_str().unwrap().to_owned(),
+                    c["verdict"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let v6: Vec<_> = candidates("v6")
+        .into_iter()
+        .filter(|(a, _)| !a.starts_with("fe80:"))
+        .collect();
+    assert_eq!(
+        v6,
+        [("2001:db8::1".to_owned(), "selected".to_owned())],
+        "{}",
+        ns.addrs()
+    );
+    assert_eq!(
+        candidates("v4"),
+        [("198.51.100.1".to_owned(), "selected".to_owned())]
+    );
+}

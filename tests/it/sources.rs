@@ -323,6 +323,10 @@ fn command(argv: &[&str], timeout: Duration) -> CommandSource {
             command: argv.iter().map(|s| (*s).to_owned()).collect(),
             timeout,
             policy: policy(),
+            env: vec![(
+                "PATH".into(),
+                ddnsd::secret::Secret::new(std::env::var("PATH").unwrap()),
+            )],
         },
     )
 }

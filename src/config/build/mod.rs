@@ -3,7 +3,8 @@
 //! walk over the top level, `[daemon]` and the shared table reading; `sources.rs`,
 //! `providers.rs` and `records.rs` build their parts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,8 +14,10 @@ use toml::Spanned;
 
 use super::diag::{suggest, Diag, Quote};
 use super::raw;
-use super::{duration, Config, DaemonSettings, Origin, DEFAULT_STATE_FILE};
-use crate::fields::{fields_of, Text};
+use super::secret::{resolve, SecretError};
+use super::{duration, Config, DaemonSettings, Origin, Purpose, DEFAULT_STATE_FILE};
+use crate::fields::{fields_of, SecretFields, Text};
+use crate::secret::Secret;
 
 mod providers;
 mod records;
@@ -39,10 +42,14 @@ pub fn build(
     text: &str,
     origin: Origin,
     env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
 ) -> Result<Config, Vec<Diag>> {
     let mut b = Builder {
         env,
+        purpose,
         diags: Vec::new(),
+        warnings: Vec::new(),
+        secret_env: BTreeSet::new(),
         prefix_from: Vec::new(),
     };
     let (root, parse_errors) = DeTable::parse_recoverable(text);
@@ -80,6 +87,8 @@ pub fn build(
                 .filter_map(|(k, v)| v.map(|v| (k, v)))
                 .collect(),
             records,
+            warnings: super::render_problems(text, b.warnings),
+            secret_env: b.secret_env.into_iter().collect(),
         }),
         _ => Err(b.diags),
     }
@@ -87,7 +96,12 @@ pub fn build(
 
 struct Builder<'e> {
     env: &'e dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
     diags: Vec<Diag>,
+    /// Problems that do not stop `check` (a secret the service's environment will have).
+    warnings: Vec<Diag>,
+    /// The variables secrets were read from (`X_env`).
+    secret_env: BTreeSet<String>,
     /// (prefix source name, its `from`), checked once every source is built.
     prefix_from: Vec<(String, Text)>,
 }
@@ -99,6 +113,29 @@ type Named<T> = BTreeMap<String, Option<T>>;
 impl Builder<'_> {
     fn push(&mut self, d: Diag) {
         self.diags.push(d);
+    }
+
+    /// Resolves a secret. For `check`, a secret that only the service's environment has (an
+    /// unset `X_env` variable, `${CREDENTIALS_DIRECTORY}` in a path) is a warning, and a
+    /// placeholder stands in for it; `run` refuses it.
+    fn secret(&mut self, fields: SecretFields<'_>, table: Range<usize>) -> Option<Secret<String>> {
+        match resolve(&fields, table, self.env) {
+            Ok(r) => {
+                self.secret_env.extend(r.env_var);
+                Some(r.secret)
+            }
+            Err(SecretError::NotHere { var, diag }) if self.purpose == Purpose::Check => {
+                let message = format!("{}; `ddnsd run` will need it", diag.message);
+                self.warnings.push(Diag { message, ..diag });
+                let _ = var;
+                // Valid base64, so a TSIG secret's decoding is still checked.
+                Some(Secret::new("cGxhY2Vob2xkZXI=".to_owned()))
+            }
+            Err(e) => {
+                self.push(e.into_diag());
+                None
+            }
+        }
     }
 
     fn unknown_key(

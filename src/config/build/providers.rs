@@ -11,7 +11,6 @@ use toml::Spanned;
 
 use super::{Builder, Named};
 use crate::config::diag::Diag;
-use crate::config::secret::resolve;
 use crate::fields::{Fields, SecretFields, Text};
 use crate::provider::{registry, ProviderSettings};
 use crate::secret::Secret;
@@ -85,9 +84,7 @@ impl Fields for TableFields<'_, '_, '_, '_> {
     }
 
     fn secret(&mut self, fields: SecretFields<'_>) -> Option<Secret<String>> {
-        resolve(&fields, self.value.span(), self.builder.env)
-            .map_err(|d| self.builder.push(d))
-            .ok()
+        self.builder.secret(fields, self.value.span())
     }
 
     fn duration(

@@ -20,6 +20,7 @@ use crate::addr::SourceSettings;
 use crate::config::diag::{suggest, Diag, Quote};
 use crate::fields::{self, Text};
 use crate::record::Family;
+use crate::secret::Secret;
 
 const SOURCE_KINDS: &[&str] = &["interface", "static", "http", "dns", "command", "prefix"];
 
@@ -397,12 +398,46 @@ impl Builder<'_> {
         }
         let mut policy = value_policy(r.allow_ula, r.allow_private);
         policy.select = Select::All;
+        // The command sees only these (issue 8): its environment is captured here, where the
+        // config reads the environment anyway, and nothing else of ddnsd's is passed on.
+        let mut env = Vec::new();
+        let listed = r
+            .env
+            .as_ref()
+            .map(|l| l.get_ref().as_slice())
+            .unwrap_or(&[]);
+        let mut ok = true;
+        for v in listed {
+            let name = v.get_ref();
+            if name.is_empty() || name.contains(['=', '\0']) {
+                self.push(Diag::new(
+                    v.span(),
+                    format!("{name:?} is not an environment variable name"),
+                ));
+                ok = false;
+            }
+        }
+        for name in ["PATH", "HOME", "LANG"]
+            .into_iter()
+            .chain(listed.iter().map(|v| v.get_ref().as_str()))
+        {
+            let value = (self.env)(name).or_else(|| {
+                (name == "PATH").then(|| {
+                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned()
+                })
+            });
+            if let Some(value) = value {
+                env.push((name.to_owned(), Secret::new(value)));
+            }
+        }
         Some(SourceSettings::Command(CommandSettings {
             family: family?,
             command: argv,
             timeout: timeout?,
             policy,
+            env: env.into_iter().filter(|_| ok).collect::<Vec<_>>(),
         }))
+        .filter(|_| ok)
     }
 
     fn prefix(

@@ -236,8 +236,10 @@ pub async fn read_rows(
 /// `ttl` raised to the provider's `min` (the TTL it really publishes), warning once per
 /// provider instance when it had to be raised.
 pub fn raise_ttl(provider: &str, ttl: Ttl, min: u32, warned: &AtomicBool) -> Ttl {
+    // Debug, not a warning: the record's default TTL (300) is below DNSPod's free-plan minimum,
+    // and a default must not warn on every `run --once` (the README says so instead).
     if ttl.0 < min && !warned.swap(true, Ordering::Relaxed) {
-        tracing::warn!(
+        tracing::debug!(
             provider,
             requested = ttl.0,
             used = min,

@@ -1,9 +1,19 @@
 //! Test harness: real servers, namespaces and emulators, each cleaned up on Drop.
 #![allow(dead_code)]
 
+pub mod alidns_emu;
+pub mod cloudflare_emu;
 pub mod dns;
+pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod dnsproxy;
+pub mod emu_http;
+pub mod http1;
+pub mod httpfront;
+pub mod huawei_emu;
 pub mod netns;
+pub mod pdns;
+pub mod route53_moto;
 pub mod servers;
 
 use std::net::{TcpListener, UdpSocket};

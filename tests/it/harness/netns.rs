@@ -71,6 +71,32 @@ impl Netns {
         ]);
     }
 
+    /// `ip -n NS -batch -`: many commands (one per line, without the leading `ip`) in one
+    /// process, so a flood of changes reaches the kernel within milliseconds.
+    pub fn batch(&self, commands: &str) {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["-n", &self.name, "-batch", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run ip -batch: {e}"));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(commands.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "ip -batch failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// `sysctl -w KEY=VALUE` inside the namespace.
     pub fn sysctl(&self, kv: &str) {
         run_ok(Command::new("ip").args(["netns", "exec", &self.name, "sysctl", "-q", "-w", kv]));
@@ -92,6 +118,19 @@ impl Netns {
             let ns = std::fs::File::open(&path).unwrap();
             nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
             std::net::TcpListener::bind(addr.as_str()).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// A UDP socket bound to `addr` inside the namespace (e.g. a resolver that never answers).
+    pub fn bind_udp(&self, addr: &str) -> std::net::UdpSocket {
+        let path = format!("/run/netns/{}", self.name);
+        let addr = addr.to_owned();
+        std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).unwrap();
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            std::net::UdpSocket::bind(addr.as_str()).unwrap()
         })
         .join()
         .unwrap()
