@@ -34,6 +34,16 @@ pub fn ddnsd() -> Command {
     c
 }
 
+/// Serialises the tests that need /etc/ddnsd/ddnsd.toml absent (the embedded default) with
+/// the one that installs it (the .deb test): hold the guard for the whole test.
+pub fn default_config_path() -> std::sync::MutexGuard<'static, ()> {
+    static DEFAULT_CONFIG_PATH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that panicked while holding it left nothing to repair: go on.
+    DEFAULT_CONFIG_PATH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs a command and returns (exit code, stdout, stderr).
 pub fn output(mut c: Command) -> (i32, String, String) {
     let Output {
