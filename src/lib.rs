@@ -37,3 +37,5 @@ pub mod record;
 pub mod report;
 pub mod secret;
 pub mod state;
+#[cfg(test)]
+mod testing;

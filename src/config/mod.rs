@@ -5,6 +5,8 @@ pub mod build;
 pub mod default;
 pub mod diag;
 pub mod duration;
+#[cfg(test)]
+mod fuzz;
 pub mod raw;
 pub mod secret;
 #[cfg(test)]
