@@ -429,6 +429,34 @@ fn command_timeout_kills_and_reaps_the_whole_group() {
     }
 }
 
+/// See: issue 8 (bounded input). Output beyond the cap stops the reading at once and the
+/// command is killed with its group: 1 MiB of addresses, a command that never stops printing
+/// (it would grow ddnsd's memory until the timeout without the cap) and endless stderr all
+/// fail with an error naming the command, long before the 60 s timeout.
+#[test]
+fn command_output_is_capped() {
+    let cases = [
+        (
+            vec!["sh", "-c", "yes 2001:db8::1 | head -c 1048576"],
+            "sh -c \"yes 2001:db8::1 | head -c 1048576\": printed more than 64 KiB on stdout; killed",
+        ),
+        (
+            vec!["yes", "2001:db8::1"],
+            "yes 2001:db8::1: printed more than 64 KiB on stdout; killed",
+        ),
+        (
+            vec!["sh", "-c", "yes oops >&2"],
+            "sh -c \"yes oops >&2\": printed more than 64 KiB on stderr; killed",
+        ),
+    ];
+    for (argv, want) in cases {
+        let err = rt()
+            .block_on(command(&argv, Duration::from_secs(60)).detect())
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("command {want}"));
+    }
+}
+
 #[test]
 fn failing_command_source_leaves_the_record_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
