@@ -31,7 +31,7 @@ fn env(name: &str) -> Option<String> {
 /// list of the keys known in a table). A problem quotes a piece of the file at most twice
 /// (a record name and its bad label), escaped with `{:?}` (at most 6 bytes per byte: a
 /// control character becomes `\u{1b}`): so a problem stays under
-/// `PER_PROBLEM + 12 × file size`, and there is at most one problem per byte of the file.
+/// `PER_PROBLEM + 12 × file size`, and there are at most a few problems per byte.
 const PER_PROBLEM: usize = 512;
 
 /// Checks one text; returns the number of problems.
@@ -83,8 +83,9 @@ fn check(text: &str) -> Result<usize, TestCaseError> {
                 prop_assert!(!p.message.is_empty());
             }
             let rendered = e.to_string();
+            // The TOML parser recovers and reports on: "." alone gives three problems.
             prop_assert!(
-                problems.len() <= text.len() + 1,
+                problems.len() <= 4 * (text.len() + 1),
                 "{} problems",
                 problems.len()
             );

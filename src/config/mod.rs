@@ -121,15 +121,27 @@ pub fn load(
             })
         }
         Located::Named(path) | Located::Default(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::NotFound {
-                    Error::NotFound { path: path.clone() }
-                } else {
-                    Error::Read {
-                        path: path.clone(),
-                        source,
+            let bytes = crate::limits::read_file(path, crate::limits::MAX_CONFIG)
+                .map_err(|source| {
+                    if source.kind() == std::io::ErrorKind::NotFound {
+                        Error::NotFound { path: path.clone() }
+                    } else {
+                        Error::Read {
+                            path: path.clone(),
+                            source,
+                        }
                     }
-                }
+                })?
+                .map_err(|too| Error::TooLarge {
+                    path: path.clone(),
+                    cap: too.cap,
+                })?;
+            let text = String::from_utf8(bytes).map_err(|_| Error::Read {
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ),
             })?;
             from_text_for(&text, path, env, purpose)
         }
@@ -216,6 +228,14 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The file is longer than any config ([`crate::limits::MAX_CONFIG`]): read no further.
+    #[error("config file {} is longer than {}", path.display(), crate::limits::human_size(*cap))]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// The cap, in bytes.
+        cap: usize,
+    },
     /// The file has problems; every one is listed.
     #[error("{}", render_invalid(path, problems))]
     Invalid {
@@ -234,6 +254,10 @@ impl Error {
                 Some("`ddnsd init > FILE` writes a commented example to start from".to_owned())
             }
             Error::Read { .. } => Some("check the file's permissions".to_owned()),
+            Error::TooLarge { .. } => Some(
+                "check the path given with -c or $DDNSD_CONFIG: it names something that is not a config file"
+                    .to_owned(),
+            ),
             Error::Invalid { .. } => None,
         }
     }

@@ -191,6 +191,29 @@ fn secret_files_are_checked() {
         "${CREDENTIALS_DIRECTORY}",
     );
     assert!(from_text(&via_var, Path::new("t.toml"), &cred_env).is_ok());
+
+    // See: issue 8 (bounded input). A path naming something that is not a secret file is
+    // read no further than the cap.
+    std::fs::write(&f, vec![b'a'; crate::limits::MAX_SECRET + 1]).unwrap();
+    assert_eq!(
+        problems(&text),
+        format!(
+            "t.toml:5:20: secret file \"{}\" (tsig_secret_file) is longer than 64 KiB\n  hint: a secret file holds only the secret: check the path",
+            f.display()
+        )
+    );
+}
+
+/// See: issue 8 (bounded input). `-c /dev/zero` (or a log file) is refused at the cap
+/// instead of being read until memory runs out.
+#[test]
+fn a_config_past_the_cap_is_refused() {
+    let e = load(&Located::Named("/dev/zero".into()), &env, Purpose::Check).unwrap_err();
+    assert_eq!(e.to_string(), "config file /dev/zero is longer than 4 MiB");
+    assert!(e
+        .hint()
+        .unwrap()
+        .starts_with("check the path given with -c"));
 }
 
 #[test]
