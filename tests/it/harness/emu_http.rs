@@ -42,6 +42,23 @@ pub struct EmuRequest {
 }
 
 impl EmuRequest {
+    /// A request to send with [`forward`] or [`exchange`]; `target` is the path with the query.
+    pub fn new(
+        method: &str,
+        target: &str,
+        headers: Vec<(String, String)>,
+        body: impl Into<Vec<u8>>,
+    ) -> EmuRequest {
+        let (path, raw_query) = target.split_once('?').unwrap_or((target, ""));
+        EmuRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            raw_query: raw_query.to_owned(),
+            headers,
+            body: body.into(),
+        }
+    }
+
     /// The first header named `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         header_in(&self.headers, name)
@@ -297,16 +314,9 @@ async fn serve_conn(mut sock: TcpStream, handler: AsyncHandler) -> io::Result<()
             }
         };
         let mut parts = msg.start.split(' ');
-        let method = parts.next().unwrap_or("").to_owned();
+        let method = parts.next().unwrap_or("");
         let target = parts.next().unwrap_or("");
-        let (path, raw_query) = target.split_once('?').unwrap_or((target, ""));
-        let req = EmuRequest {
-            method,
-            path: path.to_owned(),
-            raw_query: raw_query.to_owned(),
-            headers: msg.headers,
-            body: msg.body,
-        };
+        let req = EmuRequest::new(method, target, msg.headers, msg.body);
         match handler(req).await {
             Outcome::Reply(reply) => write_reply(&mut sock, &reply).await?,
             Outcome::Close => return Ok(()),
@@ -397,16 +407,44 @@ pub async fn forward(upstream: SocketAddr, req: &EmuRequest) -> io::Result<EmuRe
         .ok_or_else(|| io::Error::other(format!("not an http reply: {:?}", msg.start)))?;
     Ok(EmuReply {
         status,
-        headers: msg.headers.into_iter().filter(|(n, _)| !is_framing(n)).collect(),
+        headers: msg
+            .headers
+            .into_iter()
+            .filter(|(n, _)| !is_framing(n))
+            .collect(),
         body: msg.body,
+    })
+}
+
+/// [`forward`] for code that is not async (a test's set-up and checks, which may run inside
+/// a runtime): sent from a thread of its own, with 30 s for the reply.
+pub fn exchange(upstream: SocketAddr, req: &EmuRequest) -> io::Result<EmuReply> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(30), forward(upstream, req))
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply in 30 s"))?
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the exchange thread panicked")))
     })
 }
 
 /// Headers about one connection's framing, which a front writes anew.
 fn is_framing(name: &str) -> bool {
-    ["content-length", "transfer-encoding", "connection", "keep-alive"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
 }
 
 fn header_in<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
@@ -757,7 +795,10 @@ mod tests {
         let srv = echo_server();
         for head in [
             format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", MAX_MESSAGE),
-            format!("GET / HTTP/1.1\r\nX-Big: {}\r\n", "x".repeat(MAX_MESSAGE + 1)),
+            format!(
+                "GET / HTTP/1.1\r\nX-Big: {}\r\n",
+                "x".repeat(MAX_MESSAGE + 1)
+            ),
             format!(
                 "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
                 MAX_MESSAGE
@@ -779,7 +820,9 @@ mod tests {
     async fn close_drops_the_connection_and_hang_never_answers() {
         let srv = echo_server();
         let mut sock = TcpStream::connect(srv.addr()).await.unwrap();
-        sock.write_all(b"GET /close HTTP/1.1\r\n\r\n").await.unwrap();
+        sock.write_all(b"GET /close HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
         let mut buf = Vec::new();
         assert!(reply_of(&mut sock, &mut buf).await.is_none());
 

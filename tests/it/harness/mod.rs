@@ -9,7 +9,6 @@ pub mod dnspod_emu;
 pub mod dnsproxy;
 pub mod dyndns2_server;
 pub mod emu_http;
-pub mod http1;
 pub mod httpfront;
 pub mod huawei_emu;
 pub mod netns;
