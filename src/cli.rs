@@ -28,8 +28,16 @@ pub enum Command {
     Detect(DetectArgs),
     /// Check the config and exit (0 valid, 2 invalid).
     Check(ConfigArg),
-    /// Print a commented example config.
-    Init,
+    /// Print a commented example config, with every provider kind's block.
+    Init(InitArgs),
+}
+
+/// `ddnsd init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print only this provider kind's block, ready to paste into a config.
+    #[arg(long, value_name = "KIND")]
+    pub provider: Option<String>,
 }
 
 /// `-c PATH`.
@@ -124,5 +132,10 @@ mod tests {
         assert_eq!(c.log_level, LogLevel::Trace);
         let c = Cli::try_parse_from(["ddnsd", "detect", "--log-format", "json"]).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
+        let c = Cli::try_parse_from(["ddnsd", "init", "--provider", "rfc2136"]).unwrap();
+        match c.command {
+            Command::Init(i) => assert_eq!(i.provider.as_deref(), Some("rfc2136")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -222,6 +222,12 @@ pub enum Error {
         /// Every problem found.
         problems: Vec<Problem>,
     },
+    /// `ddnsd init --provider` named a kind the registry does not have.
+    #[error("unknown provider kind {kind:?}")]
+    UnknownKind {
+        /// The kind as given.
+        kind: String,
+    },
 }
 
 impl Error {
@@ -233,6 +239,15 @@ impl Error {
             }
             Error::Read { .. } => Some("check the file's permissions".to_owned()),
             Error::Invalid { .. } => None,
+            Error::UnknownKind { kind } => {
+                let known = crate::provider::registry::names();
+                Some(diag::suggest(
+                    kind,
+                    &known,
+                    diag::Quote::Value,
+                    format!("known kinds: {}", known.join(", ")),
+                ))
+            }
         }
     }
 }
