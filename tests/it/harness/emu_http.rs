@@ -5,9 +5,9 @@
 //! thread with its own tokio runtime per server, bound to 127.0.0.1:0 (or to a listener the
 //! test bound itself, on ::1 or inside a namespace) and stopped on drop. It parses requests
 //! and writes replies; everything an API does is the handler's, which decides every reply, or
-//! never to answer, or to close the connection. [`forward`] is the client side, for the fronts
-//! that pass requests on to a real server. The encodings and hashes the emulators check
-//! signatures with are at the bottom.
+//! never to answer, or to close the connection. [`forward`] (async) and [`exchange`] (blocking)
+//! are the client side, for the fronts that pass requests on to a real server. The encodings
+//! and hashes the emulators check signatures with are at the bottom.
 
 #![allow(dead_code)]
 
@@ -275,7 +275,7 @@ impl EmuServer {
         format!("http://{}", self.addr)
     }
 
-    /// `127.0.0.1:PORT`.
+    /// The bound address (`127.0.0.1:PORT`).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
