@@ -54,6 +54,8 @@ tsig_name = "ddnsd-key"        # the key's name as the server knows it
 tsig_algorithm = "hmac-sha256" # or "hmac-sha512"
 tsig_secret_env = "DDNSD_TSIG_SECRET"   # or tsig_secret_file = "/etc/ddnsd/tsig.b64"
 # timeout = "5s"
+# batch = true                 # one UPDATE per zone; false: one per name (see the README for Knot)
+# sign_queries = false         # true when the server answers only TSIG-signed queries
 "#
     );
     // No close name: every kind, in registry order (a new kind joins the list by itself).

@@ -25,13 +25,17 @@
 //! then add one line to the `fixtures!` list below.
 
 mod alidns;
+mod azure;
+mod baiducloud;
 mod cloudflare;
 mod dnspod;
 mod dyndns2;
+mod gcloud;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
 mod route53;
+mod volcengine;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -89,6 +93,10 @@ fixtures! {
     dyndns2_desec => dyndns2::desec,
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
+    gcloud => gcloud::start,
+    azure => azure::start,
+    baiducloud => baiducloud::start,
+    volcengine => volcengine::start,
 }
 
 // ---------------------------------------------------------------------------------------------

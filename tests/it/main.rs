@@ -8,6 +8,8 @@
 )]
 
 mod alidns;
+mod azure;
+mod baiducloud;
 mod cli;
 mod cloudflare;
 mod conformance;
@@ -15,11 +17,16 @@ mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod dyndns2;
+mod gcloud;
 mod harness;
 mod huaweicloud;
+mod kubernetes;
 mod netlink;
+mod openwrt;
+mod packaging;
 mod powerdns;
 mod rfc2136;
 mod route53;
 mod sources;
+mod volcengine;
 mod webhook;
