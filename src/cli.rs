@@ -28,14 +28,22 @@ pub enum Command {
     Detect(DetectArgs),
     /// Check the config and exit (0 valid, 2 invalid).
     Check(ConfigArg),
-    /// Print a commented example config.
-    Init,
+    /// Print a commented example config, with every provider kind's block.
+    Init(InitArgs),
     /// Print a shell completion script (install it where the shell looks for completions).
     #[cfg(feature = "manual")]
     Completions(CompletionsArgs),
     /// Print the manual page (roff): ddnsd(1), or ddnsd-COMMAND(1) for one command.
     #[cfg(feature = "manual")]
     Man(ManArgs),
+}
+
+/// `ddnsd init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print only this provider kind's block, ready to paste into a config.
+    #[arg(long, value_name = "KIND")]
+    pub provider: Option<String>,
 }
 
 /// `ddnsd completions SHELL`.
@@ -179,6 +187,11 @@ mod tests {
         assert_eq!(c.log_level, LogLevel::Trace);
         let c = Cli::try_parse_from(["ddnsd", "detect", "--log-format", "json"]).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
+        let c = Cli::try_parse_from(["ddnsd", "init", "--provider", "rfc2136"]).unwrap();
+        match c.command {
+            Command::Init(i) => assert_eq!(i.provider.as_deref(), Some("rfc2136")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[cfg(feature = "manual")]

@@ -32,8 +32,11 @@ fn main() {
 
 fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
-        Command::Init => {
-            out(config::default::EXAMPLE);
+        Command::Init(i) => {
+            match i.provider {
+                None => out(&config::default::init()),
+                Some(kind) => out(&config::default::provider_example(&kind)?),
+            }
             Ok(0)
         }
         Command::Check(c) => {

@@ -36,7 +36,7 @@ complete -c ddnsd -n "__fish_ddnsd_needs_command" -s V -l version -d 'Print vers
 complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "run" -d 'Keep the records current (a daemon; --once for a single pass)'
 complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "detect" -d 'Show every candidate address per source, selected or skipped and why'
 complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "check" -d 'Check the config and exit (0 valid, 2 invalid)'
-complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "init" -d 'Print a commented example config'
+complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "init" -d 'Print a commented example config, with every provider kind\'s block'
 complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "completions" -d 'Print a shell completion script (install it where the shell looks for completions)'
 complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "man" -d 'Print the manual page (roff): ddnsd(1), or ddnsd-COMMAND(1) for one command'
 complete -c ddnsd -n "__fish_ddnsd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -75,6 +75,7 @@ complete -c ddnsd -n "__fish_ddnsd_using_subcommand check" -l log-format -d 'Log
 json\t'One JSON object per line'"
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand check" -s V -l version -d 'Print version'
+complete -c ddnsd -n "__fish_ddnsd_using_subcommand init" -l provider -d 'Print only this provider kind\'s block, ready to paste into a config' -r
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand init" -l log-level -d 'Log verbosity' -r -f -a "error\t'Errors only'
 warn\t'Warnings and errors'
 info\t'What changed (default)'
@@ -105,7 +106,7 @@ complete -c ddnsd -n "__fish_ddnsd_using_subcommand man" -s V -l version -d 'Pri
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "run" -d 'Keep the records current (a daemon; --once for a single pass)'
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "detect" -d 'Show every candidate address per source, selected or skipped and why'
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "check" -d 'Check the config and exit (0 valid, 2 invalid)'
-complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "init" -d 'Print a commented example config'
+complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "init" -d 'Print a commented example config, with every provider kind\'s block'
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "completions" -d 'Print a shell completion script (install it where the shell looks for completions)'
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "man" -d 'Print the manual page (roff): ddnsd(1), or ddnsd-COMMAND(1) for one command'
 complete -c ddnsd -n "__fish_ddnsd_using_subcommand help; and not __fish_seen_subcommand_from run detect check init completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

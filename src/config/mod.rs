@@ -244,6 +244,12 @@ pub enum Error {
         /// Every problem found.
         problems: Vec<Problem>,
     },
+    /// `ddnsd init --provider` named a kind the registry does not have.
+    #[error("unknown provider kind {kind:?}")]
+    UnknownKind {
+        /// The kind as given.
+        kind: String,
+    },
 }
 
 impl Error {
@@ -259,6 +265,15 @@ impl Error {
                     .to_owned(),
             ),
             Error::Invalid { .. } => None,
+            Error::UnknownKind { kind } => {
+                let known = crate::provider::registry::names();
+                Some(diag::suggest(
+                    kind,
+                    &known,
+                    diag::Quote::Value,
+                    format!("known kinds: {}", known.join(", ")),
+                ))
+            }
         }
     }
 }

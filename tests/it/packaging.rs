@@ -47,10 +47,11 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 }
 
 /// The package's config: `ddnsd init`'s example, made to publish nothing until edited (every
-/// record goes to the dry-run provider; the rfc2136 provider, whose secret comes from an
-/// environment variable the service does not have, is commented out; and the interface
-/// sources consider every interface rather than an `eth0` the machine may not have).
-fn conffile_from_init(init: &str) -> String {
+/// record goes to the dry-run provider, whose block `ddnsd init --provider dry-run` gives; the
+/// rfc2136 provider, whose secret comes from an environment variable the service does not
+/// have, is commented out; and the interface sources consider every interface rather than an
+/// `eth0` the machine may not have).
+fn conffile_from_init(init: &str, dry_run: &str) -> String {
     let mut out = String::from(
         "# /etc/ddnsd/ddnsd.toml as installed by the ddnsd package: the example `ddnsd init`\n\
          # prints, set to publish nothing until you edit it. Every record goes to the dry-run\n\
@@ -63,8 +64,10 @@ fn conffile_from_init(init: &str) -> String {
     for line in init.lines() {
         if line == "[providers.home]" {
             in_home = true;
-        } else if line.is_empty() {
+        } else if line.is_empty() && in_home {
             in_home = false;
+            out.push('\n');
+            out.push_str(dry_run);
         }
         if in_home || line.starts_with("interface = ") {
             out.push_str("# ");
@@ -95,7 +98,10 @@ fn generated() -> Vec<(String, String)> {
     }
     files.push((
         "dist/debian/ddnsd.toml".to_owned(),
-        conffile_from_init(&stdout_of(&["init"])),
+        conffile_from_init(
+            &stdout_of(&["init"]),
+            &stdout_of(&["init", "--provider", "dry-run"]),
+        ),
     ));
     files
 }

@@ -12,7 +12,6 @@ pub mod dnsproxy;
 pub mod dyndns2_server;
 pub mod emu_http;
 pub mod gcloud_emu;
-pub mod http1;
 pub mod httpfront;
 pub mod huawei_emu;
 pub mod netns;
