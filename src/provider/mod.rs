@@ -50,6 +50,7 @@ kinds! {
     route53,
     dyndns2,
     webhook,
+    godaddy,
     dry_run,
 }
 

@@ -28,6 +28,7 @@ mod alidns;
 mod cloudflare;
 mod dnspod;
 mod dyndns2;
+mod godaddy;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
@@ -89,6 +90,7 @@ fixtures! {
     dyndns2_desec => dyndns2::desec,
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
+    godaddy => godaddy::start,
 }
 
 // ---------------------------------------------------------------------------------------------
