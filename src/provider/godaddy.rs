@@ -31,7 +31,7 @@ use super::{
 };
 use crate::fields::{self, Fields, SecretFields, Text};
 use crate::http::{Backoff, HttpClient, HttpResponse, Method, Request};
-use crate::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use crate::record::{AddrSet, Family, Fqdn, RecordKey, RecordType, RrSet, Ttl};
 use crate::secret::Secret;
 
 /// The registry entry.
@@ -344,9 +344,13 @@ impl Godaddy {
                 .get("data")
                 .and_then(Value::as_str)
                 .ok_or_else(|| api::protocol(action, "a record without data"))?;
-            let addr: IpAddr = data.parse().map_err(|_| {
-                api::protocol(action, &format!("a {} record with data {data:?}", key.rtype))
-            })?;
+            let addr = data
+                .parse::<IpAddr>()
+                .ok()
+                .filter(|a| Family::of(a).record_type() == key.rtype)
+                .ok_or_else(|| {
+                    api::protocol(action, &format!("a {} record with data {data:?}", key.rtype))
+                })?;
             addrs.insert(addr);
             let t = r
                 .get("ttl")

@@ -51,6 +51,7 @@ kinds! {
     dyndns2,
     webhook,
     godaddy,
+    gandi,
     dry_run,
 }
 

@@ -28,6 +28,7 @@ mod alidns;
 mod cloudflare;
 mod dnspod;
 mod dyndns2;
+mod gandi;
 mod godaddy;
 mod huaweicloud;
 mod powerdns;
@@ -91,6 +92,7 @@ fixtures! {
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
     godaddy => godaddy::start,
+    gandi => gandi::start,
 }
 
 // ---------------------------------------------------------------------------------------------

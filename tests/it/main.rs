@@ -15,6 +15,7 @@ mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod dyndns2;
+mod gandi;
 mod godaddy;
 mod harness;
 mod huaweicloud;

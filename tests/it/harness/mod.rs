@@ -9,6 +9,7 @@ pub mod dnspod_emu;
 pub mod dnsproxy;
 pub mod dyndns2_server;
 pub mod emu_http;
+pub mod gandi_emu;
 pub mod godaddy_emu;
 pub mod http1;
 pub mod httpfront;
