@@ -52,6 +52,7 @@ kinds! {
     webhook,
     godaddy,
     gandi,
+    hetzner,
     dry_run,
 }
 

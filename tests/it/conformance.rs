@@ -30,6 +30,7 @@ mod dnspod;
 mod dyndns2;
 mod gandi;
 mod godaddy;
+mod hetzner;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
@@ -93,6 +94,7 @@ fixtures! {
     webhook => webhook::start,
     godaddy => godaddy::start,
     gandi => gandi::start,
+    hetzner => hetzner::start,
 }
 
 // ---------------------------------------------------------------------------------------------

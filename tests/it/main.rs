@@ -18,6 +18,7 @@ mod dyndns2;
 mod gandi;
 mod godaddy;
 mod harness;
+mod hetzner;
 mod huaweicloud;
 mod netlink;
 mod powerdns;

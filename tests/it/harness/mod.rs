@@ -11,6 +11,7 @@ pub mod dyndns2_server;
 pub mod emu_http;
 pub mod gandi_emu;
 pub mod godaddy_emu;
+pub mod hetzner_emu;
 pub mod http1;
 pub mod httpfront;
 pub mod huawei_emu;
