@@ -53,6 +53,7 @@ kinds! {
     godaddy,
     gandi,
     hetzner,
+    digitalocean,
     dry_run,
 }
 

@@ -26,6 +26,7 @@
 
 mod alidns;
 mod cloudflare;
+mod digitalocean;
 mod dnspod;
 mod dyndns2;
 mod gandi;
@@ -95,6 +96,7 @@ fixtures! {
     godaddy => godaddy::start,
     gandi => gandi::start,
     hetzner => hetzner::start,
+    digitalocean => digitalocean::start,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -208,8 +208,7 @@ async fn comments_labels_and_the_zone_default_ttl() {
         )
         .await
         .unwrap();
-    let st = emu.state();
-    let set = st.rrset("example.com", "home", "AAAA").unwrap();
+    let set = emu.state().rrset("example.com", "home", "AAAA").unwrap();
     assert_eq!(
         set.records,
         vec![
@@ -231,7 +230,6 @@ async fn comments_labels_and_the_zone_default_ttl() {
     );
     // Commented values are read before the next write, so their comments stay.
     assert_eq!(hints.0["rrset"], "present commented");
-    drop(st);
     emu.reset_calls();
     provider(&emu)
         .apply_rrset(

@@ -13,6 +13,7 @@ mod cloudflare;
 mod conformance;
 mod daemon;
 mod daemon_bind;
+mod digitalocean;
 mod dnspod;
 mod dyndns2;
 mod gandi;

@@ -3,6 +3,7 @@
 
 pub mod alidns_emu;
 pub mod cloudflare_emu;
+pub mod digitalocean_emu;
 pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
