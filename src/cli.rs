@@ -30,6 +30,61 @@ pub enum Command {
     Check(ConfigArg),
     /// Print a commented example config.
     Init,
+    /// Print a shell completion script (install it where the shell looks for completions).
+    #[cfg(feature = "manual")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): ddnsd(1), or ddnsd-COMMAND(1) for one command.
+    #[cfg(feature = "manual")]
+    Man(ManArgs),
+}
+
+/// `ddnsd completions SHELL`.
+#[cfg(feature = "manual")]
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `ddnsd man [COMMAND]`.
+#[cfg(feature = "manual")]
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print; omit for ddnsd(1).
+    #[arg(value_enum, value_name = "COMMAND")]
+    pub command: Option<Page>,
+}
+
+/// The commands that have a page of their own (one per [`Command`] variant; a test keeps the
+/// two lists equal).
+#[cfg(feature = "manual")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Page {
+    /// ddnsd-run(1).
+    Run,
+    /// ddnsd-detect(1).
+    Detect,
+    /// ddnsd-check(1).
+    Check,
+    /// ddnsd-init(1).
+    Init,
+    /// ddnsd-completions(1).
+    Completions,
+    /// ddnsd-man(1).
+    Man,
+}
+
+/// The shells `ddnsd completions` writes scripts for.
+#[cfg(feature = "manual")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash (bash-completion).
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 /// `-c PATH`.
@@ -124,5 +179,38 @@ mod tests {
         assert_eq!(c.log_level, LogLevel::Trace);
         let c = Cli::try_parse_from(["ddnsd", "detect", "--log-format", "json"]).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[cfg(feature = "manual")]
+    #[test]
+    fn parses_the_manual_commands() {
+        let c = Cli::try_parse_from(["ddnsd", "completions", "zsh"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Completions(CompletionsArgs { shell: Shell::Zsh })
+        ));
+        assert!(Cli::try_parse_from(["ddnsd", "completions", "tcsh"]).is_err());
+        let c = Cli::try_parse_from(["ddnsd", "man", "run"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Man(ManArgs {
+                command: Some(Page::Run)
+            })
+        ));
+    }
+
+    #[cfg(feature = "manual")]
+    #[test]
+    fn every_command_has_a_page() {
+        let commands: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        let pages: Vec<String> = Page::value_variants()
+            .iter()
+            .filter_map(|p| p.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        assert_eq!(pages, commands);
     }
 }

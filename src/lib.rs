@@ -13,6 +13,7 @@
 //! - [`plan`] compares desired and remembered RRsets; [`state`] remembers them.
 //! - [`provider`] publishes; [`reconcile`] runs one pass; [`daemon`] owns time and signals.
 //! - [`report`] renders everything the user reads; [`error`] maps errors to exit codes.
+//! - `manual` (feature "manual") generates the completion scripts and man pages from [`cli`].
 #![deny(unsafe_code)]
 
 pub mod addr;
@@ -27,6 +28,8 @@ pub mod fields;
 pub mod http;
 pub mod limits;
 pub mod logging;
+#[cfg(feature = "manual")]
+pub mod manual;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;

@@ -66,6 +66,16 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             })
         }
         Command::Run(r) => run(r),
+        #[cfg(feature = "manual")]
+        Command::Completions(c) => {
+            out(&ddnsd::manual::completion_script(c.shell));
+            Ok(0)
+        }
+        #[cfg(feature = "manual")]
+        Command::Man(m) => {
+            out(&ddnsd::manual::man_page(m.command));
+            Ok(0)
+        }
     }
 }
 

@@ -25,17 +25,21 @@
 //! then add one line to the `fixtures!` list below.
 
 mod alidns;
+mod azure;
+mod baiducloud;
 mod cloudflare;
 mod digitalocean;
 mod dnspod;
 mod dyndns2;
 mod gandi;
+mod gcloud;
 mod godaddy;
 mod hetzner;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
 mod route53;
+mod volcengine;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -93,6 +97,10 @@ fixtures! {
     dyndns2_desec => dyndns2::desec,
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
+    gcloud => gcloud::start,
+    azure => azure::start,
+    baiducloud => baiducloud::start,
+    volcengine => volcengine::start,
     godaddy => godaddy::start,
     gandi => gandi::start,
     hetzner => hetzner::start,

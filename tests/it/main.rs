@@ -8,6 +8,8 @@
 )]
 
 mod alidns;
+mod azure;
+mod baiducloud;
 mod cli;
 mod cloudflare;
 mod conformance;
@@ -17,13 +19,18 @@ mod digitalocean;
 mod dnspod;
 mod dyndns2;
 mod gandi;
+mod gcloud;
 mod godaddy;
 mod harness;
 mod hetzner;
 mod huaweicloud;
+mod kubernetes;
 mod netlink;
+mod openwrt;
+mod packaging;
 mod powerdns;
 mod rfc2136;
 mod route53;
 mod sources;
+mod volcengine;
 mod webhook;
