@@ -54,6 +54,10 @@ kinds! {
     azure,
     baiducloud,
     volcengine,
+    godaddy,
+    gandi,
+    hetzner,
+    digitalocean,
     dry_run,
 }
 

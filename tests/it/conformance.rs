@@ -28,9 +28,13 @@ mod alidns;
 mod azure;
 mod baiducloud;
 mod cloudflare;
+mod digitalocean;
 mod dnspod;
 mod dyndns2;
+mod gandi;
 mod gcloud;
+mod godaddy;
+mod hetzner;
 mod huaweicloud;
 mod powerdns;
 mod rfc2136;
@@ -97,6 +101,10 @@ fixtures! {
     azure => azure::start,
     baiducloud => baiducloud::start,
     volcengine => volcengine::start,
+    godaddy => godaddy::start,
+    gandi => gandi::start,
+    hetzner => hetzner::start,
+    digitalocean => digitalocean::start,
 }
 
 // ---------------------------------------------------------------------------------------------
