@@ -13,6 +13,8 @@
 //! - [`plan`] compares desired and remembered RRsets; [`state`] remembers them.
 //! - [`provider`] publishes; [`reconcile`] runs one pass; [`daemon`] owns time and signals.
 //! - [`report`] renders everything the user reads; [`error`] maps errors to exit codes.
+//! - [`status`] serves the latest pass (JSON, metrics, a page); [`notify`] tells people
+//!   (notifications, heartbeats), off the publishing path.
 #![deny(unsafe_code)]
 
 pub mod addr;
@@ -26,6 +28,7 @@ pub mod fields;
 pub mod http;
 pub mod limits;
 pub mod logging;
+pub mod notify;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;
@@ -33,3 +36,4 @@ pub mod record;
 pub mod report;
 pub mod secret;
 pub mod state;
+pub mod status;

@@ -161,6 +161,7 @@ impl World {
             dry_run: false,
             on_report: Box::new(|_| {}),
             jitter: Box::new(Half),
+            observer: Box::new(()),
         }
     }
 }
