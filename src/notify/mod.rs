@@ -11,6 +11,7 @@
 //! May not: block or fail a pass. A pass hands notices to [`queue::Outbox::offer`], which never
 //! waits; a full queue drops the message with a warning.
 
+#[cfg(feature = "email")]
 pub mod email;
 pub mod events;
 pub mod heartbeat;
@@ -89,6 +90,7 @@ pub enum Target {
     /// A Telegram chat, through a bot.
     Telegram(TelegramSettings),
     /// E-mail over SMTP.
+    #[cfg(feature = "email")]
     Email(email::EmailSettings),
 }
 
@@ -99,6 +101,7 @@ impl Target {
             Target::Webhook(_) => "webhook",
             Target::Ntfy(_) => "ntfy",
             Target::Telegram(_) => "telegram",
+            #[cfg(feature = "email")]
             Target::Email(_) => "email",
         }
     }
@@ -300,6 +303,7 @@ impl queue::Deliver for NotifyCourier {
                     let req = send::telegram_request(s, n, host);
                     send::send(&self.http, &req, t, send::Check::TelegramOk, &[s.bot_token.expose()]).await
                 }
+                #[cfg(feature = "email")]
                 Target::Email(e) => {
                     email::send(e, host, &message::title(n, host), &message::text(n), t).await
                 }

@@ -166,3 +166,8 @@ pub fn layout(setup: &Setup) -> Layout {
         .collect();
     Layout::of(&setup.records, setup.providers.keys().cloned(), &families)
 }
+
+/// Logged when the status server starts: `status server listening on http://127.0.0.1:9753/`.
+pub fn listening(at: &str) -> String {
+    format!("status server listening on {at}")
+}

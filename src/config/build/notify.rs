@@ -4,7 +4,6 @@
 //! problem.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +15,7 @@ use super::{raw, Builder, MAX_WAIT};
 use crate::config::diag::{suggest, Diag, Quote};
 use crate::config::Origin;
 use crate::fields::{SecretFields, Text};
+#[cfg(feature = "email")]
 use crate::notify::email::{EmailSettings, Security};
 use crate::notify::heartbeat::{HeartbeatSettings, Style};
 use crate::notify::message::{Template, FIELDS};
@@ -174,9 +174,18 @@ impl Builder<'_> {
                 "telegram" => self
                     .take::<raw::RawTelegramNotify>(item, &place)
                     .and_then(|r| self.telegram(r, span)),
+                #[cfg(feature = "email")]
                 _ => self
                     .take::<raw::RawEmailNotify>(item, &place)
                     .and_then(|r| self.email(r, span)),
+                #[cfg(not(feature = "email"))]
+                _ => {
+                    self.push(
+                        Diag::new(span, format!("{place}: kind \"email\" is not in this build of ddnsd"))
+                            .hint("build ddnsd with its default features (the `email` feature)"),
+                    );
+                    None
+                }
             };
             if let Some((on, timeout, target)) = built {
                 out.push(NotifySettings {
@@ -455,6 +464,7 @@ impl Builder<'_> {
         ))
     }
 
+    #[cfg(feature = "email")]
     fn email(
         &mut self,
         r: raw::RawEmailNotify,
@@ -463,7 +473,7 @@ impl Builder<'_> {
         let common = self.common(&r.on, &r.timeout);
         let mut ok = true;
         let server = r.server.get_ref().trim().to_owned();
-        if server.is_empty() || server.contains(['/', ' ', ':']) && server.parse::<IpAddr>().is_err() {
+        if server.is_empty() || server.contains(['/', ' ', ':']) && server.parse::<std::net::IpAddr>().is_err() {
             self.push(
                 Diag::new(r.server.span(), format!("server {:?} is not a host name or IP address", r.server.get_ref()))
                     .hint("write the relay's name as its certificate has it, e.g. \"smtp.example.com\"; the port goes in `port`"),
@@ -477,7 +487,7 @@ impl Builder<'_> {
                 "implicit" => Some(Security::Implicit),
                 "none" => {
                     let local = server == "localhost"
-                        || server.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                        || server.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
                     if local {
                         Some(Security::None)
                     } else {

@@ -136,9 +136,6 @@ pub fn render(doc: &Value, now: SystemTime) -> Result<Table, String> {
             _ => continue,
         };
         let _ = writeln!(notes, "provider {}: {state}", s(&p["name"]));
-        if let Some(h) = p["last_error"]["hint"].as_str() {
-            let _ = writeln!(notes, "  hint: {h}");
-        }
     }
     for src in doc["sources"].as_array().unwrap_or(&empty) {
         if let Some(e) = src["error"].as_object() {
@@ -185,8 +182,8 @@ b.example.test  AAAA  2001:db8::2  FAILING  -                     -      failed:
 b.example.test  A     -            FAILING  -                     -      failed: source wan4 failed; record left as it is
 
 provider home: backing off until 2023-11-14T22:14:25Z (could not reach 127.0.0.1:53)
-  hint: allow the name in the server's update-policy
 source wan4: failed at 2023-11-14T22:13:25Z: no interface named \"eth9\" on this machine
+  hint: check `interface` in the source; `ip -br link` lists this machine's interfaces
 "
         );
     }
