@@ -337,8 +337,15 @@ fn status(args: ddnsd::cli::StatusArgs) -> Result<i32, Error> {
         })?;
     let doc = runtime()?.block_on(client::fetch(&endpoint, std::time::Duration::from_secs(5)))?;
     if args.json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
-        return Ok(if doc["ok"] == serde_json::Value::Bool(false) { 1 } else { 0 });
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+        return Ok(if doc["ok"] == serde_json::Value::Bool(false) {
+            1
+        } else {
+            0
+        });
     }
     let table = render::table::render(&doc, std::time::SystemTime::now()).map_err(|reason| {
         StatusError::Fetch {

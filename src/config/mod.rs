@@ -8,6 +8,8 @@ pub mod duration;
 pub mod raw;
 pub mod secret;
 #[cfg(test)]
+mod status_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

@@ -79,8 +79,8 @@ pub async fn send(
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut tls = TlsParameters::builder(s.server.clone());
         if let Some(pem) = &s.ca_pem {
-            let cert = Certificate::from_pem(pem)
-                .map_err(|e| failed("cannot use ca_file", &e, true))?;
+            let cert =
+                Certificate::from_pem(pem).map_err(|e| failed("cannot use ca_file", &e, true))?;
             tls = tls.add_root_certificate(cert);
         }
         let params = tls

@@ -73,7 +73,9 @@ impl Tracker {
             }
             match &r.status {
                 Status::Created => out.push(notice(Event::Changed, None, None)),
-                Status::Updated { was } => out.push(notice(Event::Changed, Some(was.clone()), None)),
+                Status::Updated { was } => {
+                    out.push(notice(Event::Changed, Some(was.clone()), None))
+                }
                 _ => {}
             }
         }
@@ -178,7 +180,10 @@ mod tests {
             t(70),
         );
         assert_eq!(n[0].failing_since, Some(t(10)));
-        assert_eq!(n[1].was.as_ref().map(ToString::to_string).as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            n[1].was.as_ref().map(ToString::to_string).as_deref(),
+            Some("2001:db8::1")
+        );
         assert_eq!(n[1].status, "updated (was 2001:db8::1)");
         assert_eq!(n[1].at, t(70));
     }

@@ -159,12 +159,18 @@ mod tests {
         let cases = [
             (Ping::Start, "http://127.0.0.1:8000/ping/0d7a/start", ""),
             (
-                Ping::Success { body: "1 changed\n".into(), took },
+                Ping::Success {
+                    body: "1 changed\n".into(),
+                    took,
+                },
                 "http://127.0.0.1:8000/ping/0d7a",
                 "1 changed\n",
             ),
             (
-                Ping::Fail { body: FAIL_BODY.into(), took },
+                Ping::Fail {
+                    body: FAIL_BODY.into(),
+                    took,
+                },
                 "http://127.0.0.1:8000/ping/0d7a/fail",
                 FAIL_BODY,
             ),
@@ -181,16 +187,37 @@ mod tests {
         let url = "http://127.0.0.1:3001/api/push/Tok3n?status=up&msg=OK&ping=";
         let took = Duration::from_millis(42);
         assert_eq!(request(Style::UptimeKuma, url, &Ping::Start), None);
-        let r = request(Style::UptimeKuma, url, &Ping::Success { body: "1 changed\n".into(), took }).unwrap();
+        let r = request(
+            Style::UptimeKuma,
+            url,
+            &Ping::Success {
+                body: "1 changed\n".into(),
+                took,
+            },
+        )
+        .unwrap();
         assert!(!r.post);
-        assert_eq!(r.url, "http://127.0.0.1:3001/api/push/Tok3n?status=up&msg=1+changed&ping=42");
-        let r = request(Style::UptimeKuma, url, &Ping::Fail { body: FAIL_BODY.into(), took }).unwrap();
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:3001/api/push/Tok3n?status=up&msg=1+changed&ping=42"
+        );
+        let r = request(
+            Style::UptimeKuma,
+            url,
+            &Ping::Fail {
+                body: FAIL_BODY.into(),
+                took,
+            },
+        )
+        .unwrap();
         assert_eq!(
             r.url,
             "http://127.0.0.1:3001/api/push/Tok3n?status=down&msg=0+changed%2C+1+unchanged%2C+1+failed%2C+0+without+address%3B+b.example.test+AAAA+2001%3Adb8%3A%3A1++failed%3A+refused&ping=42"
         );
         let long = "x".repeat(1000);
         let r = request(Style::UptimeKuma, url, &Ping::Fail { body: long, took }).unwrap();
-        assert!(r.url.contains(&format!("msg={}%E2%80%A6&", "x".repeat(400))));
+        assert!(r
+            .url
+            .contains(&format!("msg={}%E2%80%A6&", "x".repeat(400))));
     }
 }

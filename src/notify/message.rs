@@ -10,7 +10,10 @@ use crate::status::render::rfc3339;
 
 /// `ddnsd on HOST: NAME TYPE EVENT`.
 pub fn title(n: &Notice, host: &str) -> String {
-    format!("ddnsd on {host}: {} {} {}", n.key.name, n.key.rtype, n.event)
+    format!(
+        "ddnsd on {host}: {} {} {}",
+        n.key.name, n.key.rtype, n.event
+    )
 }
 
 /// The one-line text of a notice: the record's `run --once` line, or for a recovery
@@ -73,58 +76,55 @@ enum Field {
 
 /// Every placeholder a template may use.
 pub const FIELDS: &[&str] = &[
-    "event", "name", "type", "addrs", "was", "provider", "status", "message", "title", "host",
-    "at",
+    "event", "name", "type", "addrs", "was", "provider", "status", "message", "title", "host", "at",
 ];
 
 impl Template {
-    /// Parses a template; the error is a clause naming the problem.
+    /// Parses a template; the error is a clause naming the problem. A placeholder is
+    /// `{word}` of lower-case letters and `_`; any other brace is text (so a JSON body needs
+    /// no escaping), and `{{` writes a lone `{` before a word that is not a placeholder.
     pub fn parse(s: &str) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut text = String::new();
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    text.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    text.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some(c) => name.push(c),
-                            None => return Err(format!("unclosed placeholder \"{{{name}\"")),
-                        }
-                    }
-                    let field = match name.as_str() {
-                        "event" => Field::Event,
-                        "name" => Field::Name,
-                        "type" => Field::Type,
-                        "addrs" => Field::Addrs,
-                        "was" => Field::Was,
-                        "provider" => Field::Provider,
-                        "status" => Field::Status,
-                        "message" => Field::Message,
-                        "title" => Field::Title,
-                        "host" => Field::Host,
-                        "at" => Field::At,
-                        _ => return Err(format!("unknown placeholder {:?}", format!("{{{name}}}"))),
-                    };
-                    if !text.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut text)));
-                    }
-                    parts.push(Part::Field(field));
-                }
-                '}' => return Err("a lone \"}\" (write \"}}\" for a brace)".to_owned()),
-                c => text.push(c),
+        let mut rest = s;
+        while let Some(i) = rest.find('{') {
+            text.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            if let Some(tail) = after.strip_prefix('{') {
+                text.push('{');
+                rest = tail;
+                continue;
             }
+            let word_len = after
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(after.len());
+            let (word, tail) = after.split_at(word_len);
+            let Some(tail) = tail.strip_prefix('}').filter(|_| !word.is_empty()) else {
+                text.push('{');
+                rest = after;
+                continue;
+            };
+            let field = match word {
+                "event" => Field::Event,
+                "name" => Field::Name,
+                "type" => Field::Type,
+                "addrs" => Field::Addrs,
+                "was" => Field::Was,
+                "provider" => Field::Provider,
+                "status" => Field::Status,
+                "message" => Field::Message,
+                "title" => Field::Title,
+                "host" => Field::Host,
+                "at" => Field::At,
+                _ => return Err(format!("unknown placeholder \"{{{word}}}\"")),
+            };
+            if !text.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut text)));
+            }
+            parts.push(Part::Field(field));
+            rest = tail;
         }
+        text.push_str(rest);
         if !text.is_empty() {
             parts.push(Part::Text(text));
         }
@@ -193,7 +193,12 @@ pub fn queue_full(label: &str, capacity: usize, what: &str) -> String {
 
 /// How a log line names a notice: `the "failed" notice of NAME TYPE`.
 pub fn describe(n: &Notice) -> String {
-    format!("the {:?} notice of {} {}", n.event.as_str(), n.key.name, n.key.rtype)
+    format!(
+        "the {:?} notice of {} {}",
+        n.event.as_str(),
+        n.key.name,
+        n.key.rtype
+    )
 }
 
 #[cfg(test)]
@@ -212,7 +217,8 @@ mod tests {
             },
             provider: "home".into(),
             addrs: ["2001:db8::2".parse().unwrap()].into_iter().collect(),
-            was: (event == Event::Changed).then(|| ["2001:db8::1".parse().unwrap()].into_iter().collect()),
+            was: (event == Event::Changed)
+                .then(|| ["2001:db8::1".parse().unwrap()].into_iter().collect()),
             status: match event {
                 Event::Changed => "updated (was 2001:db8::1)".into(),
                 Event::Failed => "failed: the server refused the update".into(),
@@ -252,14 +258,16 @@ mod tests {
 
     #[test]
     fn json_body_has_every_field() {
-        let v: serde_json::Value = serde_json::from_str(&json_body(&notice(Event::Changed), "vm")).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&json_body(&notice(Event::Changed), "vm")).unwrap();
         assert_eq!(v["event"], "changed");
         assert_eq!(v["name"], "h.example.test");
         assert_eq!(v["type"], "AAAA");
         assert_eq!(v["addrs"][0], "2001:db8::2");
         assert_eq!(v["was"][0], "2001:db8::1");
         assert_eq!(v["at"], "2023-11-14T22:23:20Z");
-        let v: serde_json::Value = serde_json::from_str(&json_body(&notice(Event::Failed), "vm")).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&json_body(&notice(Event::Failed), "vm")).unwrap();
         assert!(v["was"].is_null());
     }
 
@@ -268,20 +276,24 @@ mod tests {
         let n = notice(Event::Failed);
         let cases = [
             ("{name} {type}: {event}", false, Ok("h.example.test AAAA: failed")),
-            ("{{\"text\": \"{message}\"}}", true, Ok("{\"text\": \"h.example.test AAAA 2001:db8::2  failed: the server refused the update\"}")),
+            ("{\"text\": \"{message}\"}", true, Ok("{\"text\": \"h.example.test AAAA 2001:db8::2  failed: the server refused the update\"}")),
             ("x{was}y", false, Ok("xy")),
             ("{nmae}", false, Err("unknown placeholder \"{nmae}\"")),
-            ("{name", false, Err("unclosed placeholder \"{name\"")),
-            ("a } b", false, Err("a lone \"}\" (write \"}}\" for a brace)")),
+            ("{name", false, Ok("{name")),
+            ("a } b {{name} {Name}", false, Ok("a } b {name} {Name}")),
         ];
         for (t, json, want) in cases {
             let got = Template::parse(t).map(|t| t.render(&n, "vm", json));
-            assert_eq!(got.as_deref().map_err(String::as_str), want.map(|s| s), "{t}");
+            assert_eq!(
+                got.as_deref().map_err(String::as_str),
+                want,
+                "{t}"
+            );
         }
         // JSON escaping keeps the body valid whatever the values hold.
         let mut odd = notice(Event::Failed);
         odd.status = "failed: \"quoted\"\nnext".into();
-        let body = Template::parse("{{\"s\": \"{status}\"}}")
+        let body = Template::parse("{\"s\": \"{status}\"}")
             .unwrap()
             .render(&odd, "vm", true);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -298,6 +310,9 @@ mod tests {
             queue_full("heartbeat", 32, "the \"success\" ping"),
             "heartbeat: 32 messages are already waiting; dropped the \"success\" ping"
         );
-        assert_eq!(heartbeat_body("1 changed", &["a".into(), "b".into()]), "1 changed\na\nb\n");
+        assert_eq!(
+            heartbeat_body("1 changed", &["a".into(), "b".into()]),
+            "1 changed\na\nb\n"
+        );
     }
 }

@@ -297,11 +297,25 @@ impl queue::Deliver for NotifyCourier {
                 Target::Ntfy(s) => {
                     let token = s.token.as_ref().map(|t| t.expose().as_str());
                     let req = send::ntfy_request(s, n, host);
-                    send::send(&self.http, &req, t, send::Check::Status, &token.into_iter().collect::<Vec<_>>()).await
+                    send::send(
+                        &self.http,
+                        &req,
+                        t,
+                        send::Check::Status,
+                        &token.into_iter().collect::<Vec<_>>(),
+                    )
+                    .await
                 }
                 Target::Telegram(s) => {
                     let req = send::telegram_request(s, n, host);
-                    send::send(&self.http, &req, t, send::Check::TelegramOk, &[s.bot_token.expose()]).await
+                    send::send(
+                        &self.http,
+                        &req,
+                        t,
+                        send::Check::TelegramOk,
+                        &[s.bot_token.expose()],
+                    )
+                    .await
                 }
                 #[cfg(feature = "email")]
                 Target::Email(e) => {
@@ -340,7 +354,14 @@ impl queue::Deliver for PingCourier {
             };
             let req = send::ping_request(&req);
             let secrets = [req.url.as_str(), url.as_str()];
-            send::send(&self.http, &req, self.settings.timeout, send::Check::Status, &secrets).await
+            send::send(
+                &self.http,
+                &req,
+                self.settings.timeout,
+                send::Check::Status,
+                &secrets,
+            )
+            .await
         })
     }
 }

@@ -65,7 +65,11 @@ pub struct Outbox {
 
 impl Outbox {
     /// Starts the worker of `target` (inside a tokio runtime) with `capacity` places.
-    pub fn start(target: Arc<dyn Deliver>, capacity: usize, retry: Backoff) -> (Outbox, JoinHandle<()>) {
+    pub fn start(
+        target: Arc<dyn Deliver>,
+        capacity: usize,
+        retry: Backoff,
+    ) -> (Outbox, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let label = target.label().to_owned();
         let worker = tokio::spawn(work(rx, target, retry));
@@ -191,8 +195,14 @@ mod tests {
         // Equal jitter: the first retry waits 1–2 s, the second 2–4 s.
         let d1 = a[1] - a[0];
         let d2 = a[2] - a[1];
-        assert!(d1 >= Duration::from_secs(1) && d1 <= Duration::from_secs(2), "{d1:?}");
-        assert!(d2 >= Duration::from_secs(2) && d2 <= Duration::from_secs(4), "{d2:?}");
+        assert!(
+            d1 >= Duration::from_secs(1) && d1 <= Duration::from_secs(2),
+            "{d1:?}"
+        );
+        assert!(
+            d2 >= Duration::from_secs(2) && d2 <= Duration::from_secs(4),
+            "{d2:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -108,7 +108,10 @@ pub fn ping_request(p: &PingRequest) -> OutRequest {
         headers: if p.body.is_empty() {
             Vec::new()
         } else {
-            vec![("Content-Type".to_owned(), "text/plain; charset=utf-8".to_owned())]
+            vec![(
+                "Content-Type".to_owned(),
+                "text/plain; charset=utf-8".to_owned(),
+            )]
         },
         body: p.body.clone().into_bytes(),
     }
@@ -269,8 +272,13 @@ mod tests {
         let r = ntfy_request(&s, &notice(Event::Failed), "vm");
         assert_eq!(r.body, b"h.example.test AAAA 2001:db8::2  created");
         assert!(r.headers.contains(&("Priority".into(), "high".into())));
-        assert!(r.headers.contains(&("Title".into(), "ddnsd on vm: h.example.test AAAA failed".into())));
-        assert!(r.headers.contains(&("Authorization".into(), "Bearer tk_abc".into())));
+        assert!(r.headers.contains(&(
+            "Title".into(),
+            "ddnsd on vm: h.example.test AAAA failed".into()
+        )));
+        assert!(r
+            .headers
+            .contains(&("Authorization".into(), "Bearer tk_abc".into())));
 
         let s = TelegramSettings {
             bot_token: Secret::new("123:ABC".into()),
@@ -289,28 +297,58 @@ mod tests {
 
     #[test]
     fn answers_table() {
-        let cases: &[(u16, &str, Check, Result<(), (&str, bool)>)] = &[
+        type Want = Result<(), (&'static str, bool)>;
+        let cases: &[(u16, &str, Check, Want)] = &[
             (200, "", Check::Status, Ok(())),
             (204, "", Check::Status, Ok(())),
-            (500, "oops", Check::Status, Err(("the target answered 500: \"oops\"", false))),
-            (429, "", Check::Status, Err(("the target answered 429", false))),
-            (404, "", Check::Status, Err(("the target answered 404", true))),
+            (
+                500,
+                "oops",
+                Check::Status,
+                Err(("the target answered 500: \"oops\"", false)),
+            ),
+            (
+                429,
+                "",
+                Check::Status,
+                Err(("the target answered 429", false)),
+            ),
+            (
+                404,
+                "",
+                Check::Status,
+                Err(("the target answered 404", true)),
+            ),
             (200, r#"{"ok":true,"result":{}}"#, Check::TelegramOk, Ok(())),
             (
                 400,
                 r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
                 Check::TelegramOk,
-                Err(("the target answered 400: \"Bad Request: chat not found\"", true)),
+                Err((
+                    "the target answered 400: \"Bad Request: chat not found\"",
+                    true,
+                )),
             ),
-            (200, "<html>", Check::TelegramOk, Err(("the Bot API did not say ok: \"<html>\"", false))),
+            (
+                200,
+                "<html>",
+                Check::TelegramOk,
+                Err(("the Bot API did not say ok: \"<html>\"", false)),
+            ),
         ];
         for (status, body, check, want) in cases {
             let got = judge(*status, body.as_bytes(), *check);
-            let got = got.as_ref().map_err(|e| (e.message.as_str(), e.permanent)).copied();
+            let got = got
+                .as_ref()
+                .map_err(|e| (e.message.as_str(), e.permanent))
+                .copied();
             assert_eq!(got, *want, "{status} {body}");
         }
         assert_eq!(
-            redact("error sending request for url (http://x/bot123:ABC/sendMessage)", &["123:ABC", ""]),
+            redact(
+                "error sending request for url (http://x/bot123:ABC/sendMessage)",
+                &["123:ABC", ""]
+            ),
             "error sending request for url (http://x/bot***/sendMessage)"
         );
     }

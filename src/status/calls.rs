@@ -98,8 +98,11 @@ impl Provider for Counted {
     ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
         Box::pin(async move {
             let r = self.inner.read_rrset(key, hints).await;
-            self.log
-                .count(self.inner.name(), "read", result_label(r.as_ref().map(|_| ())));
+            self.log.count(
+                self.inner.name(),
+                "read",
+                result_label(r.as_ref().map(|_| ())),
+            );
             r
         })
     }
@@ -175,9 +178,7 @@ mod tests {
             _: &'a RecordKey,
             _: &'a ProviderHints,
         ) -> BoxFuture<'a, Result<LiveRrSet, ProviderError>> {
-            Box::pin(async {
-                Err(ProviderError::new(ProviderErrorKind::Unreachable, "x"))
-            })
+            Box::pin(async { Err(ProviderError::new(ProviderErrorKind::Unreachable, "x")) })
         }
         fn apply_rrset<'a>(
             &'a self,
@@ -222,8 +223,21 @@ mod tests {
             .iter()
             .map(|((p, a, r), n)| format!("{p} {a} {r} {n}"))
             .collect();
-        assert_eq!(calls, ["p read unreachable 1", "p write forbidden 1", "p write ok 1"]);
-        assert_eq!(d.confirmed.keys().map(ToString::to_string).collect::<Vec<_>>(), ["good.example.test AAAA"]);
+        assert_eq!(
+            calls,
+            [
+                "p read unreachable 1",
+                "p write forbidden 1",
+                "p write ok 1"
+            ]
+        );
+        assert_eq!(
+            d.confirmed
+                .keys()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["good.example.test AAAA"]
+        );
         assert_eq!(log.drain(), Drained::default(), "drained");
     }
 }

@@ -79,7 +79,10 @@ pub async fn fetch(ep: &Endpoint, timeout: Duration) -> Result<serde_json::Value
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(r) => r,
-        Err(_) => Err(fail(format!("no answer within {} s", timeout.as_secs()), true)),
+        Err(_) => Err(fail(
+            format!("no answer within {} s", timeout.as_secs()),
+            true,
+        )),
     }
 }
 
@@ -102,7 +105,8 @@ where
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| e.to_string())?;
         if let Ok(data) = frame.into_data() {
-            out.extend(&data).map_err(|e| format!("the answer is {e}"))?;
+            out.extend(&data)
+                .map_err(|e| format!("the answer is {e}"))?;
         }
     }
     driver.abort();
@@ -123,9 +127,15 @@ mod tests {
             socket: None,
             allow_remote: true,
         };
-        assert_eq!(endpoint(&s), Some(Endpoint::Tcp("127.0.0.1:9753".parse().unwrap())));
+        assert_eq!(
+            endpoint(&s),
+            Some(Endpoint::Tcp("127.0.0.1:9753".parse().unwrap()))
+        );
         s.listen = Some("[::]:9753".parse().unwrap());
-        assert_eq!(endpoint(&s).unwrap().to_string(), "http://[::1]:9753/status");
+        assert_eq!(
+            endpoint(&s).unwrap().to_string(),
+            "http://[::1]:9753/status"
+        );
         s.socket = Some("/run/ddnsd/status.sock".into());
         assert_eq!(endpoint(&s).unwrap().to_string(), "/run/ddnsd/status.sock");
     }

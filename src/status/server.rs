@@ -249,12 +249,23 @@ where
 }
 
 /// The answer to `method path` (pure).
-pub fn respond(method: &Method, path: &str, s: &Snapshot, now: SystemTime) -> Response<Full<Bytes>> {
+pub fn respond(
+    method: &Method,
+    path: &str,
+    s: &Snapshot,
+    now: SystemTime,
+) -> Response<Full<Bytes>> {
     if !matches!(path, "/" | "/status" | "/metrics") {
-        return plain(StatusCode::NOT_FOUND, "not found: try /, /status or /metrics\n");
+        return plain(
+            StatusCode::NOT_FOUND,
+            "not found: try /, /status or /metrics\n",
+        );
     }
     if method != Method::GET && method != Method::HEAD {
-        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "the status server is read-only\n");
+        let mut r = plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the status server is read-only\n",
+        );
         r.headers_mut()
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
@@ -262,7 +273,10 @@ pub fn respond(method: &Method, path: &str, s: &Snapshot, now: SystemTime) -> Re
     let (content_type, body) = match path {
         "/" => ("text/html; charset=utf-8", render::html::render(s, now)),
         "/status" => ("application/json", render::json::render(s, now)),
-        _ => (render::metrics::CONTENT_TYPE, render::metrics::render(s, now)),
+        _ => (
+            render::metrics::CONTENT_TYPE,
+            render::metrics::render(s, now),
+        ),
     };
     let mut r = Response::new(Full::new(Bytes::from(body)));
     let h = r.headers_mut();
@@ -293,7 +307,10 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 fn secure(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     let h = r.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }
 
@@ -343,22 +360,45 @@ mod tests {
         tx.send_replace(Arc::new(snapshot_after_one_pass()));
         let r = ask(addr, &format!("GET /status HTTP/1.1\r\nHost: x\r\n{close}")).await;
         assert!(r.contains("\"passes\": 1"), "{r}");
-        let r = ask(addr, &format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{close}")).await;
-        assert!(r.contains("content-type: text/plain; version=0.0.4; charset=utf-8"), "{r}");
+        let r = ask(
+            addr,
+            &format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{close}"),
+        )
+        .await;
+        assert!(
+            r.contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
+            "{r}"
+        );
         let r = ask(addr, &format!("GET / HTTP/1.1\r\nHost: x\r\n{close}")).await;
-        assert!(r.contains("content-security-policy: default-src 'none'"), "{r}");
-        let r = ask(addr, &format!("POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n{close}")).await;
+        assert!(
+            r.contains("content-security-policy: default-src 'none'"),
+            "{r}"
+        );
+        let r = ask(
+            addr,
+            &format!("POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n{close}"),
+        )
+        .await;
         assert!(r.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{r}");
         assert!(r.contains("allow: GET, HEAD"), "{r}");
         let r = ask(addr, &format!("GET /nope HTTP/1.1\r\nHost: x\r\n{close}")).await;
         assert!(r.starts_with("HTTP/1.1 404 Not Found\r\n"), "{r}");
         // A request head over the cap is refused, not buffered.
-        let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n{close}", "a".repeat(MAX_REQUEST_HEAD + 1));
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n{close}",
+            "a".repeat(MAX_REQUEST_HEAD + 1)
+        );
         let r = ask(addr, &big).await;
         assert!(r.is_empty() || r.starts_with("HTTP/1.1 431"), "{r}");
         stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap();
-        assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still listening");
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "still listening"
+        );
     }
 
     #[tokio::test]
@@ -373,7 +413,10 @@ mod tests {
         // A stale socket file (its listener is gone).
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         let first = bind(&settings).unwrap();
-        assert!(matches!(bind(&settings), Err(StatusError::SocketBusy { .. })));
+        assert!(matches!(
+            bind(&settings),
+            Err(StatusError::SocketBusy { .. })
+        ));
         drop(first);
         assert!(!path.exists(), "removed on drop");
     }

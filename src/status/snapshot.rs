@@ -166,9 +166,13 @@ pub struct Histogram {
 
 /// The buckets of `ddnsd_publish_latency_seconds`: tens of milliseconds (a local server) to a
 /// minute (a slow API behind retries).
-pub const LATENCY_BUCKETS: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
 /// The buckets of `ddnsd_pass_duration_seconds`.
-pub const PASS_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+pub const PASS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 impl Histogram {
     /// An empty histogram with `bounds`.
@@ -394,7 +398,9 @@ impl Snapshot {
             for r in &mut self.records {
                 let e = state.get(&r.key).filter(|e| e.provider == r.provider);
                 r.published = e.map(|e| e.addrs.clone());
-                r.last_change = e.filter(|e| e.published_at > 0).map(|e| unix(e.published_at));
+                r.last_change = e
+                    .filter(|e| e.published_at > 0)
+                    .map(|e| unix(e.published_at));
                 r.last_verify = e.and_then(|e| e.verified_at).map(unix);
             }
         }
@@ -603,8 +609,11 @@ pub(crate) mod tests {
                     provider: "home".into(),
                     addrs: set("2001:db8::2"),
                     status: Status::Failed(
-                        ProviderError::new(ProviderErrorKind::Forbidden, "the server refused the update")
-                            .with_hint("allow the name in the server's update-policy"),
+                        ProviderError::new(
+                            ProviderErrorKind::Forbidden,
+                            "the server refused the update",
+                        )
+                        .with_hint("allow the name in the server's update-policy"),
                     ),
                 },
                 RecordOutcome {
@@ -655,7 +664,14 @@ pub(crate) mod tests {
         )]);
         let calls = BTreeMap::from([
             (("home".to_owned(), "write".to_owned(), "ok".to_owned()), 1),
-            (("home".to_owned(), "write".to_owned(), "forbidden".to_owned()), 1),
+            (
+                (
+                    "home".to_owned(),
+                    "write".to_owned(),
+                    "forbidden".to_owned(),
+                ),
+                1,
+            ),
         ]);
         s.record_pass(&PassFacts {
             report: &report(),
@@ -676,7 +692,14 @@ pub(crate) mod tests {
         let s = snapshot_after_one_pass();
         assert_eq!(s.passes, 1);
         let keys: Vec<String> = s.records.iter().map(|r| r.key.to_string()).collect();
-        assert_eq!(keys, ["a.example.test AAAA", "b.example.test AAAA", "b.example.test A"]);
+        assert_eq!(
+            keys,
+            [
+                "a.example.test AAAA",
+                "b.example.test AAAA",
+                "b.example.test A"
+            ]
+        );
         let a = &s.records[0];
         assert_eq!(a.result.as_ref().unwrap().code, "created");
         assert_eq!(a.published, Some(set("2001:db8::2")));
@@ -685,7 +708,10 @@ pub(crate) mod tests {
         let b = &s.records[1];
         let r = b.result.as_ref().unwrap();
         assert_eq!((r.code, r.ok), ("failed", false));
-        assert_eq!(r.hint.as_deref(), Some("allow the name in the server's update-policy"));
+        assert_eq!(
+            r.hint.as_deref(),
+            Some("allow the name in the server's update-policy")
+        );
         assert_eq!(b.published, None);
         assert_eq!(s.records[2].sources, ["wan4"]);
         assert!(s.any_failing());
@@ -696,7 +722,10 @@ pub(crate) mod tests {
                 reason: "could not reach 127.0.0.1:53".into()
             }
         );
-        assert_eq!(s.providers[0].last_error.as_ref().unwrap().message, "the server refused the update");
+        assert_eq!(
+            s.providers[0].last_error.as_ref().unwrap().message,
+            "the server refused the update"
+        );
         let wan4 = s.sources.iter().find(|x| x.name == "wan4").unwrap();
         assert!(wan4.error.is_some());
         assert_eq!(s.metrics.source_failures["wan4"], 1);

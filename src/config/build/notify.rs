@@ -20,8 +20,8 @@ use crate::notify::email::{EmailSettings, Security};
 use crate::notify::heartbeat::{HeartbeatSettings, Style};
 use crate::notify::message::{Template, FIELDS};
 use crate::notify::{
-    Event, NotifySettings, NtfySettings, Target, TelegramSettings, WebhookMethod,
-    WebhookSettings, DEFAULT_TIMEOUT, TELEGRAM_ENDPOINT,
+    Event, NotifySettings, NtfySettings, Target, TelegramSettings, WebhookMethod, WebhookSettings,
+    DEFAULT_TIMEOUT, TELEGRAM_ENDPOINT,
 };
 use crate::secret::Secret;
 use crate::status::StatusSettings;
@@ -86,8 +86,11 @@ impl Builder<'_> {
                 Ok(p) if p.starts_with('/') => Some(PathBuf::from(p)),
                 Ok(_) => {
                     self.push(
-                        Diag::new(t.span(), format!("socket {:?} is not an absolute path", t.get_ref()))
-                            .hint("e.g. \"/run/ddnsd/status.sock\""),
+                        Diag::new(
+                            t.span(),
+                            format!("socket {:?} is not an absolute path", t.get_ref()),
+                        )
+                        .hint("e.g. \"/run/ddnsd/status.sock\""),
                     );
                     ok = false;
                     None
@@ -181,8 +184,11 @@ impl Builder<'_> {
                 #[cfg(not(feature = "email"))]
                 _ => {
                     self.push(
-                        Diag::new(span, format!("{place}: kind \"email\" is not in this build of ddnsd"))
-                            .hint("build ddnsd with its default features (the `email` feature)"),
+                        Diag::new(
+                            span,
+                            format!("{place}: kind \"email\" is not in this build of ddnsd"),
+                        )
+                        .hint("build ddnsd with its default features (the `email` feature)"),
                     );
                     None
                 }
@@ -232,8 +238,11 @@ impl Builder<'_> {
                                 "use \"changed\", \"failed\" or \"recovered\"".to_owned(),
                             );
                             self.push(
-                                Diag::new(t.span(), format!("unknown event {:?} in `on`", t.get_ref()))
-                                    .hint(hint),
+                                Diag::new(
+                                    t.span(),
+                                    format!("unknown event {:?} in `on`", t.get_ref()),
+                                )
+                                .hint(hint),
                             );
                             ok = false;
                         }
@@ -330,7 +339,11 @@ impl Builder<'_> {
             self.push(
                 Diag::new(
                     span.clone(),
-                    format!("headers are given {} ways ({})", given.len(), names.join(", ")),
+                    format!(
+                        "headers are given {} ways ({})",
+                        given.len(),
+                        names.join(", ")
+                    ),
                 )
                 .hint(format!("keep exactly one; remove {second}")),
             );
@@ -362,8 +375,11 @@ impl Builder<'_> {
                     Some((k, v)) => pairs.push((k.trim().to_owned(), v.trim().to_owned())),
                     None => {
                         self.push(
-                            Diag::new(span.clone(), format!("line {} of the headers is not `Name: value`", n + 1))
-                                .hint("write one header per line, e.g. Authorization: Bearer …"),
+                            Diag::new(
+                                span.clone(),
+                                format!("line {} of the headers is not `Name: value`", n + 1),
+                            )
+                            .hint("write one header per line, e.g. Authorization: Bearer …"),
                         );
                         return None;
                     }
@@ -376,7 +392,10 @@ impl Builder<'_> {
         let mut ok = true;
         for (k, v) in &pairs {
             if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
-                self.push(Diag::new(span.clone(), format!("{k:?} is not a valid header name")));
+                self.push(Diag::new(
+                    span.clone(),
+                    format!("{k:?} is not a valid header name"),
+                ));
                 ok = false;
             } else if reqwest::header::HeaderValue::from_str(v).is_err() {
                 // The value may be a secret: name the header, never the value.
@@ -432,8 +451,11 @@ impl Builder<'_> {
             let ok = !t.expose().contains(['/', '?', '#', ' ']);
             if !ok {
                 self.push(
-                    Diag::new(fields.span().unwrap_or_default(), "bot_token is not a bot token")
-                        .hint("copy the token @BotFather gave, e.g. 123456:ABC-DEF…"),
+                    Diag::new(
+                        fields.span().unwrap_or_default(),
+                        "bot_token is not a bot token",
+                    )
+                    .hint("copy the token @BotFather gave, e.g. 123456:ABC-DEF…"),
                 );
             }
             ok
@@ -473,7 +495,9 @@ impl Builder<'_> {
         let common = self.common(&r.on, &r.timeout);
         let mut ok = true;
         let server = r.server.get_ref().trim().to_owned();
-        if server.is_empty() || server.contains(['/', ' ', ':']) && server.parse::<std::net::IpAddr>().is_err() {
+        if server.is_empty()
+            || server.contains(['/', ' ', ':']) && server.parse::<std::net::IpAddr>().is_err()
+        {
             self.push(
                 Diag::new(r.server.span(), format!("server {:?} is not a host name or IP address", r.server.get_ref()))
                     .hint("write the relay's name as its certificate has it, e.g. \"smtp.example.com\"; the port goes in `port`"),
@@ -487,7 +511,9 @@ impl Builder<'_> {
                 "implicit" => Some(Security::Implicit),
                 "none" => {
                     let local = server == "localhost"
-                        || server.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                        || server
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback());
                     if local {
                         Some(Security::None)
                     } else {
@@ -514,7 +540,10 @@ impl Builder<'_> {
             (Some(p), _) => match u16::try_from(*p.get_ref()) {
                 Ok(n) if n > 0 => Some(n),
                 _ => {
-                    self.push(Diag::new(p.span(), format!("port {} is out of range", p.get_ref())));
+                    self.push(Diag::new(
+                        p.span(),
+                        format!("port {} is out of range", p.get_ref()),
+                    ));
                     None
                 }
             },
@@ -539,8 +568,11 @@ impl Builder<'_> {
             }
             (None, true) => {
                 self.push(
-                    Diag::new(fields.span().unwrap_or(table.clone()), "a password is given without a username")
-                        .hint("add username, or remove the password"),
+                    Diag::new(
+                        fields.span().unwrap_or(table.clone()),
+                        "a password is given without a username",
+                    )
+                    .hint("add username, or remove the password"),
                 );
                 None
             }
@@ -549,8 +581,11 @@ impl Builder<'_> {
             Ok(m) => Some(m),
             Err(e) => {
                 self.push(
-                    Diag::new(r.from.span(), format!("from {:?} is not a mail address: {e}", r.from.get_ref()))
-                        .hint("e.g. \"ddnsd <ddnsd@example.com>\""),
+                    Diag::new(
+                        r.from.span(),
+                        format!("from {:?} is not a mail address: {e}", r.from.get_ref()),
+                    )
+                    .hint("e.g. \"ddnsd <ddnsd@example.com>\""),
                 );
                 None
             }
@@ -564,7 +599,10 @@ impl Builder<'_> {
             match t.get_ref().parse::<lettre::message::Mailbox>() {
                 Ok(m) => to.push(m),
                 Err(e) => {
-                    self.push(Diag::new(t.span(), format!("to {:?} is not a mail address: {e}", t.get_ref())));
+                    self.push(Diag::new(
+                        t.span(),
+                        format!("to {:?} is not a mail address: {e}", t.get_ref()),
+                    ));
                     ok = false;
                 }
             }
@@ -572,7 +610,9 @@ impl Builder<'_> {
         let ca_pem = match &r.ca_file {
             None => Some(None),
             Some(f) => match std::fs::read(f.get_ref()) {
-                Ok(pem) if String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") => {
+                Ok(pem)
+                    if String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") =>
+                {
                     Some(Some(pem))
                 }
                 Ok(_) => {
@@ -583,7 +623,10 @@ impl Builder<'_> {
                     None
                 }
                 Err(e) => {
-                    self.push(Diag::new(f.span(), format!("cannot read ca_file {:?}: {e}", f.get_ref())));
+                    self.push(Diag::new(
+                        f.span(),
+                        format!("cannot read ca_file {:?}: {e}", f.get_ref()),
+                    ));
                     None
                 }
             },
@@ -619,8 +662,11 @@ impl Builder<'_> {
             Some(url)
         } else {
             self.push(
-                Diag::new(fields.span().unwrap_or_default(), format!("{what} is not an http(s) URL"))
-                    .hint("write the full URL, e.g. \"https://hc-ping.com/…\""),
+                Diag::new(
+                    fields.span().unwrap_or_default(),
+                    format!("{what} is not an http(s) URL"),
+                )
+                .hint("write the full URL, e.g. \"https://hc-ping.com/…\""),
             );
             None
         }

@@ -46,7 +46,11 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
 <h1>ddnsd on {host}</h1>\n<p id=\"summary\" class=\"{class}\">{headline}</p>\n",
         host = esc(&s.host),
         headline = esc(&headline),
-        class = if failing == 0 { "summary-ok" } else { "summary-failing" },
+        class = if failing == 0 {
+            "summary-ok"
+        } else {
+            "summary-failing"
+        },
     );
     let _ = write!(
         o,
@@ -131,7 +135,10 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
                     .join(", ")),
             ),
         };
-        let at = src.at.map(|t| time(t, now)).unwrap_or_else(|| "never".to_owned());
+        let at = src
+            .at
+            .map(|t| time(t, now))
+            .unwrap_or_else(|| "never".to_owned());
         let _ = writeln!(
             o,
             "<tr class=\"{class}\"><td>{}</td><td>{at}</td><td class=\"addr\">{selected}</td></tr>",
@@ -224,7 +231,10 @@ mod tests {
         }
         assert!(!page.contains("<script"), "no script");
         assert!(!page.contains("src="), "no external asset");
-        assert!(!page.contains("http://") && !page.contains("https://"), "no external link");
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "no external link"
+        );
     }
 
     #[test]

@@ -18,9 +18,8 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
     let time = |t: Option<SystemTime>| t.map(rfc3339);
     let addrs = |a: &AddrSet| a.iter().map(ToString::to_string).collect::<Vec<_>>();
     let error = |e: &Option<ErrorView>| {
-        e.as_ref().map(|e| {
-            json!({ "message": e.message, "hint": e.hint, "at": rfc3339(e.at) })
-        })
+        e.as_ref()
+            .map(|e| json!({ "message": e.message, "hint": e.hint, "at": rfc3339(e.at) }))
     };
     let records: Vec<Value> = s
         .records
@@ -124,7 +123,10 @@ mod tests {
         assert_eq!(a["type"], "AAAA");
         assert_eq!(a["desired"], json!(["2001:db8::2"]));
         assert_eq!(a["published"], json!(["2001:db8::2"]));
-        assert_eq!((a["result"].as_str(), a["ok"].as_bool()), (Some("created"), Some(true)));
+        assert_eq!(
+            (a["result"].as_str(), a["ok"].as_bool()),
+            (Some("created"), Some(true))
+        );
         assert_eq!(a["last_change"], "2023-11-14T22:13:25Z");
         assert_eq!(a["last_verify"], Value::Null);
         assert_eq!(a["last_publish_seconds"], 0.042);
@@ -139,7 +141,10 @@ mod tests {
         assert_eq!(p["last_error"]["message"], "the server refused the update");
         let wan4 = &v["sources"][0];
         assert_eq!(wan4["name"], "wan4");
-        assert_eq!(wan4["error"]["message"], "no interface named \"eth9\" on this machine");
+        assert_eq!(
+            wan4["error"]["message"],
+            "no interface named \"eth9\" on this machine"
+        );
         assert_eq!(v["sources"][1]["selected"], json!(["2001:db8::2"]));
     }
 }

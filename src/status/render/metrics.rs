@@ -13,7 +13,12 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The metrics as scraped at `now` (the backoff gauge counts down to `now`).
 pub fn render(s: &Snapshot, now: SystemTime) -> String {
     let mut o = String::new();
-    family(&mut o, "ddnsd_build_info", "gauge", "the running ddnsd's version (always 1)");
+    family(
+        &mut o,
+        "ddnsd_build_info",
+        "gauge",
+        "the running ddnsd's version (always 1)",
+    );
     let _ = writeln!(o, "ddnsd_build_info{{version=\"{}\"}} 1", esc(&s.version));
 
     family(
@@ -24,7 +29,12 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
     );
     for r in &s.records {
         let v = r.result.as_ref().is_some_and(|x| is_published(x.code));
-        let _ = writeln!(o, "ddnsd_record_published{} {}", record_labels(r), u8::from(v));
+        let _ = writeln!(
+            o,
+            "ddnsd_record_published{} {}",
+            record_labels(r),
+            u8::from(v)
+        );
     }
 
     family(
@@ -50,7 +60,11 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
         "histogram",
         "from the kernel's address event to the provider's confirmation of the write",
     );
-    histogram(&mut o, "ddnsd_publish_latency_seconds", &s.metrics.publish_latency);
+    histogram(
+        &mut o,
+        "ddnsd_publish_latency_seconds",
+        &s.metrics.publish_latency,
+    );
 
     family(
         &mut o,
@@ -77,12 +91,17 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
     for p in &s.providers {
         let v = match &p.state {
             ProviderState::Ok => "0".to_owned(),
-            ProviderState::BackingOff { until, .. } => {
-                num(until.duration_since(now).map(|d| d.as_secs_f64()).unwrap_or(0.0))
-            }
+            ProviderState::BackingOff { until, .. } => num(until
+                .duration_since(now)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0)),
             ProviderState::Paused { .. } => "+Inf".to_owned(),
         };
-        let _ = writeln!(o, "ddnsd_provider_backoff_seconds{{provider=\"{}\"}} {v}", esc(&p.name));
+        let _ = writeln!(
+            o,
+            "ddnsd_provider_backoff_seconds{{provider=\"{}\"}} {v}",
+            esc(&p.name)
+        );
     }
 
     family(
@@ -92,12 +111,30 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
         "detections that failed, by source",
     );
     for src in &s.sources {
-        let n = s.metrics.source_failures.get(&src.name).copied().unwrap_or(0);
-        let _ = writeln!(o, "ddnsd_source_failures_total{{source=\"{}\"}} {n}", esc(&src.name));
+        let n = s
+            .metrics
+            .source_failures
+            .get(&src.name)
+            .copied()
+            .unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "ddnsd_source_failures_total{{source=\"{}\"}} {n}",
+            esc(&src.name)
+        );
     }
 
-    family(&mut o, "ddnsd_pass_duration_seconds", "histogram", "how long passes take");
-    histogram(&mut o, "ddnsd_pass_duration_seconds", &s.metrics.pass_duration);
+    family(
+        &mut o,
+        "ddnsd_pass_duration_seconds",
+        "histogram",
+        "how long passes take",
+    );
+    histogram(
+        &mut o,
+        "ddnsd_pass_duration_seconds",
+        &s.metrics.pass_duration,
+    );
     o
 }
 
@@ -183,7 +220,10 @@ mod tests {
             } else if !l.starts_with('#') {
                 let name = l.split(['{', ' ']).next().unwrap();
                 assert!(
-                    declared.iter().any(|d| name == d || name.strip_prefix(d.as_str()).is_some_and(|s| ["_bucket", "_sum", "_count"].contains(&s))),
+                    declared.iter().any(|d| name == d
+                        || name
+                            .strip_prefix(d.as_str())
+                            .is_some_and(|s| ["_bucket", "_sum", "_count"].contains(&s))),
                     "{l}"
                 );
             }

@@ -77,7 +77,7 @@ pub fn render(doc: &Value, now: SystemTime) -> Result<Table, String> {
         let addrs = r["published"]
             .as_array()
             .or(r["desired"].as_array())
-            .map(|a| a.iter().map(|x| s(x)).collect::<Vec<_>>().join(","))
+            .map(|a| a.iter().map(&s).collect::<Vec<_>>().join(","))
             .filter(|a| !a.is_empty())
             .unwrap_or_else(|| "-".to_owned());
         let state = match (r["ok"].as_bool(), r["result"].as_str()) {
@@ -127,11 +127,9 @@ pub fn render(doc: &Value, now: SystemTime) -> Result<Table, String> {
     let mut notes = String::new();
     for p in doc["providers"].as_array().unwrap_or(&empty) {
         let state = match p["state"].as_str() {
-            Some("backing-off") => format!(
-                "backing off until {} ({})",
-                s(&p["until"]),
-                s(&p["reason"])
-            ),
+            Some("backing-off") => {
+                format!("backing off until {} ({})", s(&p["until"]), s(&p["reason"]))
+            }
             Some("paused") => format!("paused until the config is reloaded ({})", s(&p["reason"])),
             _ => continue,
         };
