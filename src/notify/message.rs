@@ -284,11 +284,7 @@ mod tests {
         ];
         for (t, json, want) in cases {
             let got = Template::parse(t).map(|t| t.render(&n, "vm", json));
-            assert_eq!(
-                got.as_deref().map_err(String::as_str),
-                want,
-                "{t}"
-            );
+            assert_eq!(got.as_deref().map_err(String::as_str), want, "{t}");
         }
         // JSON escaping keeps the body valid whatever the values hold.
         let mut odd = notice(Event::Failed);

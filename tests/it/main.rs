@@ -15,3 +15,4 @@ mod harness;
 mod netlink;
 mod rfc2136;
 mod sources;
+mod status;

@@ -32,6 +32,7 @@ pub fn render(s: &Snapshot, now: SystemTime) -> String {
         .count();
     let headline = match (failing, s.last_pass.is_some()) {
         (_, false) => "waiting for the first pass".to_owned(),
+        (0, true) if s.records.len() == 1 => "1 record OK".to_owned(),
         (0, true) => format!("all {} records OK", s.records.len()),
         (1, true) => "1 record failing".to_owned(),
         (n, true) => format!("{n} records failing"),

@@ -1,6 +1,7 @@
 //! Test harness: real servers, namespaces and emulators, each cleaned up on Drop.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod dns;
 pub mod dnspod_emu;
 pub mod netns;
