@@ -157,7 +157,8 @@ impl Template {
             };
             if json {
                 let quoted = serde_json::Value::String(value).to_string();
-                out.push_str(&quoted[1..quoted.len() - 1]);
+                // invariant: a serialised JSON string starts and ends with an ASCII quote.
+                out.push_str(quoted.get(1..quoted.len() - 1).unwrap_or_default());
             } else {
                 out.push_str(&value);
             }

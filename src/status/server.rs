@@ -314,17 +314,6 @@ fn secure(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     r
 }
 
-/// A snapshot for tests and the start-up moment: nothing known yet.
-pub fn empty_snapshot() -> Snapshot {
-    Snapshot::new(
-        env!("CARGO_PKG_VERSION"),
-        "host",
-        SystemTime::UNIX_EPOCH,
-        "-",
-        &super::Layout::default(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -332,6 +321,17 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::status::snapshot::tests::snapshot_after_one_pass;
+
+    /// A snapshot with nothing known yet.
+    fn empty_snapshot() -> Snapshot {
+        Snapshot::new(
+            env!("CARGO_PKG_VERSION"),
+            "host",
+            SystemTime::UNIX_EPOCH,
+            "-",
+            &crate::status::Layout::default(),
+        )
+    }
 
     async fn ask(addr: std::net::SocketAddr, request: &str) -> String {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
