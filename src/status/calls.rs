@@ -65,7 +65,9 @@ pub fn result_label(r: Result<(), &ProviderError>) -> &'static str {
     }
 }
 
-/// A provider whose calls are counted in a [`CallLog`].
+/// A provider whose calls are counted in a [`CallLog`]. Every method of [`Provider`] is
+/// delegated (a method left to its default would silently change the wrapped provider's
+/// behaviour: a new trait method must be added here too; the test below checks each).
 pub struct Counted {
     inner: Arc<dyn Provider>,
     log: Arc<CallLog>,
@@ -85,6 +87,10 @@ impl Provider for Counted {
 
     fn is_dry_run(&self) -> bool {
         self.inner.is_dry_run()
+    }
+
+    fn reads_live(&self) -> bool {
+        self.inner.reads_live()
     }
 
     fn effective_ttl(&self, ttl: Ttl) -> Ttl {
@@ -173,6 +179,15 @@ mod tests {
         fn name(&self) -> &str {
             "p"
         }
+        fn is_dry_run(&self) -> bool {
+            true
+        }
+        fn reads_live(&self) -> bool {
+            false
+        }
+        fn effective_ttl(&self, ttl: Ttl) -> Ttl {
+            Ttl(ttl.0.max(600))
+        }
         fn read_rrset<'a>(
             &'a self,
             _: &'a RecordKey,
@@ -205,6 +220,15 @@ mod tests {
             },
             hints: ProviderHints::default(),
         }
+    }
+
+    #[test]
+    fn every_provider_method_is_delegated() {
+        let p = Counted::new(Arc::new(Fails), Arc::default());
+        assert_eq!(p.name(), "p");
+        assert!(p.is_dry_run());
+        assert!(!p.reads_live());
+        assert_eq!(p.effective_ttl(Ttl(60)), Ttl(600));
     }
 
     #[tokio::test]

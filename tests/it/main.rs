@@ -7,12 +7,20 @@
     missing_docs
 )]
 
+mod alidns;
 mod cli;
+mod cloudflare;
+mod conformance;
 mod daemon;
 mod daemon_bind;
 mod dnspod;
+mod dyndns2;
 mod harness;
+mod huaweicloud;
 mod netlink;
+mod powerdns;
 mod rfc2136;
+mod route53;
 mod sources;
 mod status;
+mod webhook;

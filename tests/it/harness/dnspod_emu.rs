@@ -59,12 +59,48 @@ pub enum Fault {
     Status(u16),
     /// Never answer (the connection stays open).
     Timeout,
-    /// API 3.0 `RequestLimitExceeded`; legacy status `-2`.
+    /// API 3.0 `RequestLimitExceeded`; legacy status `-2` (HTTP 200, no `Retry-After`).
     RateLimit,
-    /// `200 OK` with a body that is not JSON.
+    /// HTTP 429 with `Retry-After: SECS` and the API's throttling body, as a gateway in front
+    /// of the API answers.
+    TooManyRequests(u64),
+    /// `200 OK` with an HTML page instead of JSON.
     Malformed,
+    /// `200 OK` with JSON cut short.
+    Truncated,
     /// `200 OK` with JSON of an unexpected shape.
     WrongShape,
+    /// The API's error envelope with this code (API 3.0 `Error.Code`; legacy `status.code`).
+    Code(String),
+}
+
+/// Which requests a queued fault hits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The next request of any action.
+    Any,
+    /// The next request of this action.
+    Action(String),
+    /// The next list request (`Describe*` / `*.List`).
+    Reads,
+    /// The next request that changes something.
+    Writes,
+}
+
+impl Target {
+    fn hits(&self, action: &str) -> bool {
+        match self {
+            Target::Any => true,
+            Target::Action(a) => a == action,
+            Target::Reads => is_read(action),
+            Target::Writes => !is_read(action),
+        }
+    }
+}
+
+/// True for the actions that only read.
+pub fn is_read(action: &str) -> bool {
+    action.starts_with("Describe") || action.ends_with(".List")
 }
 
 /// Everything the emulator knows; lock it with [`DnspodEmu::state`].
@@ -80,8 +116,13 @@ pub struct State {
     pub domains: Vec<Domain>,
     /// Calls per action (API 3.0 `X-TC-Action`, legacy path), rejected ones included.
     pub calls: BTreeMap<String, u32>,
-    /// Faults to serve, in order; `Some(action)` only for that action.
-    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Faults to serve, in order, each to the first request it hits.
+    pub faults: VecDeque<(Target, Fault)>,
+    /// The action of every request that got a fault, in order.
+    pub faulted: Vec<String>,
+    /// Host parts (`sub_domain`) whose record writes are refused with the API's "invalid
+    /// sub-domain" error (API 3.0 `InvalidParameter.SubdomainInvalid`, legacy status `22`).
+    pub refused: Vec<String>,
     /// Largest page a list action returns, whatever `Limit` asks (0 = the documented 3000).
     pub page_cap: u64,
     next_id: u64,
@@ -206,6 +247,8 @@ impl DnspodEmu {
             domains: Vec::new(),
             calls: BTreeMap::new(),
             faults: VecDeque::new(),
+            faulted: Vec::new(),
+            refused: Vec::new(),
             page_cap: 0,
             next_id: 1000,
         }));
@@ -263,9 +306,16 @@ impl DnspodEmu {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        self.state()
-            .faults
-            .push_back((action.map(str::to_owned), fault));
+        let target = match action {
+            Some(a) => Target::Action(a.to_owned()),
+            None => Target::Any,
+        };
+        self.inject_on(target, fault);
+    }
+
+    /// Queues a fault for the next call `target` hits.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.state().faults.push_back((target, fault));
     }
 }
 
@@ -304,7 +354,10 @@ struct Reply {
     content_type: &'static str,
     body: Vec<u8>,
     date: SystemTime,
+    retry_after: Option<u64>,
 }
+
+const RATE_MESSAGE: &str = "Your current request times equals to `21` in a second, which exceeds the frequency limit `20` for a second. Please reduce the frequency of calls.";
 
 async fn serve_conn(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut buf = Vec::new();
@@ -325,8 +378,12 @@ async fn serve_conn(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::R
             503 => "Service Unavailable",
             _ => "Status",
         };
+        let retry_after = reply
+            .retry_after
+            .map(|s| format!("Retry-After: {s}\r\n"))
+            .unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nDate: {}\r\nConnection: keep-alive\r\n\r\n",
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nDate: {}\r\n{retry_after}Connection: keep-alive\r\n\r\n",
             reply.status,
             reply.content_type,
             reply.body.len(),
@@ -394,16 +451,17 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> (Reply, Option<Fault>) {
     };
     *st.calls.entry(action.clone()).or_default() += 1;
     let now = st.now();
-    let pos = st
-        .faults
-        .iter()
-        .position(|(a, _)| a.as_deref().is_none_or(|a| a == action));
+    let pos = st.faults.iter().position(|(t, _)| t.hits(&action));
     let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
+    if fault.is_some() {
+        st.faulted.push(action.clone());
+    }
     let json_reply = |v: Value| Reply {
         status: 200,
         content_type: "application/json",
         body: serde_json::to_vec(&v).expect("json"),
         date: now,
+        retry_after: None,
     };
     if let Some(f) = &fault {
         let reply = match f {
@@ -412,20 +470,37 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> (Reply, Option<Fault>) {
                 content_type: "text/html",
                 body: b"<html><body>upstream error</body></html>".to_vec(),
                 date: now,
+                retry_after: None,
             },
             Fault::Timeout => json_reply(json!({})),
             Fault::RateLimit if legacy => json_reply(legacy_status("-2", "API usage is limited")),
-            Fault::RateLimit => json_reply(api_error(
-                "RequestLimitExceeded",
-                "Your current request times equals to `21` in a second, which exceeds the frequency limit `20` for a second. Please reduce the frequency of calls.",
-            )),
+            Fault::RateLimit => json_reply(api_error("RequestLimitExceeded", RATE_MESSAGE)),
+            Fault::TooManyRequests(secs) => Reply {
+                status: 429,
+                retry_after: Some(*secs),
+                ..json_reply(if legacy {
+                    legacy_status("-2", "API usage is limited")
+                } else {
+                    api_error("RequestLimitExceeded", RATE_MESSAGE)
+                })
+            },
             Fault::Malformed => Reply {
+                status: 200,
+                content_type: "application/json",
+                body: b"<html><head><title>502 Bad Gateway</title></head></html>".to_vec(),
+                date: now,
+                retry_after: None,
+            },
+            Fault::Truncated => Reply {
                 status: 200,
                 content_type: "application/json",
                 body: b"{\"Response\": {\"RecordList\": [tru".to_vec(),
                 date: now,
+                retry_after: None,
             },
             Fault::WrongShape => json_reply(json!({"Result": "ok"})),
+            Fault::Code(code) if legacy => json_reply(legacy_status(code, "injected status")),
+            Fault::Code(code) => json_reply(api_error(code, "injected error")),
         };
         return (reply, fault);
     }
@@ -435,6 +510,7 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> (Reply, Option<Fault>) {
             content_type: "text/plain",
             body: b"method not allowed".to_vec(),
             date: now,
+            retry_after: None,
         }
     } else if legacy {
         json_reply(legacy_handle(&mut st, &action, &req.body))
@@ -698,6 +774,9 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
                 s("Value").unwrap_or_default(),
             );
             let sub = s("SubDomain").unwrap_or_else(|| "@".into());
+            if st.refused.contains(&sub) {
+                return api_error("InvalidParameter.SubdomainInvalid", "子域名不正确。");
+            }
             let ttl = n("TTL").unwrap_or(600);
             if !(1..=604_800).contains(&ttl) {
                 return api_error("InvalidParameter.TTLInvalid", "TTL is invalid.");
@@ -920,6 +999,9 @@ fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
                 return legacy_status("-1", "missing a required parameter");
             };
             let sub = g("sub_domain").unwrap_or_else(|| "@".into());
+            if st.refused.contains(&sub) {
+                return legacy_status("22", "Subdomain invalid");
+            }
             let ttl = num("ttl", 600);
             if ttl < MIN_TTL {
                 return legacy_status("-1", "TTL below the plan minimum");

@@ -1,11 +1,23 @@
 //! Test harness: real servers, namespaces and emulators, each cleaned up on Drop.
 #![allow(dead_code)]
 
+pub mod alidns_emu;
 pub mod capture;
+pub mod cloudflare_emu;
 pub mod dns;
+pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod dnsproxy;
+pub mod dyndns2_server;
+pub mod emu_http;
+pub mod http1;
+pub mod httpfront;
+pub mod huawei_emu;
 pub mod netns;
+pub mod pdns;
+pub mod route53_moto;
 pub mod servers;
+pub mod webhook_server;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
