@@ -28,6 +28,8 @@ pub enum Command {
     Detect(DetectArgs),
     /// Check the config and exit (0 valid, 2 invalid).
     Check(ConfigArg),
+    /// Show the running daemon's records, providers and sources (exit 1 if any record fails).
+    Status(StatusArgs),
     /// Print a commented example config, with every provider kind's block.
     Init(InitArgs),
     /// Print a shell completion script (install it where the shell looks for completions).
@@ -75,6 +77,8 @@ pub enum Page {
     Detect,
     /// ddnsd-check(1).
     Check,
+    /// ddnsd-status(1).
+    Status,
     /// ddnsd-init(1).
     Init,
     /// ddnsd-completions(1).
@@ -130,6 +134,17 @@ pub struct DetectArgs {
     #[command(flatten)]
     pub config: ConfigArg,
     /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ddnsd status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Config file (its [status] table says where the daemon serves).
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The daemon's JSON document, as served at /status.
     #[arg(long)]
     pub json: bool,
 }

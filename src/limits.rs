@@ -9,6 +9,9 @@ use std::fmt;
 /// ddnsd reads is a few KiB at most; 64 KiB leaves room for a page of 100 records.
 pub const MAX_REPLY: usize = 64 * 1024;
 
+/// The most a request head (request line and headers) sent to the status server may hold.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
 /// The most a state file may hold (about 40,000 records).
 pub const MAX_STATE: usize = 16 * 1024 * 1024;
 

@@ -10,6 +10,8 @@ mod fuzz;
 pub mod raw;
 pub mod secret;
 #[cfg(test)]
+mod status_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -40,6 +42,12 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderSettings>,
     /// `[[records]]`.
     pub records: Vec<RecordSpec>,
+    /// `[status]`: the status server, if asked for.
+    pub status: Option<crate::status::StatusSettings>,
+    /// `[heartbeat]`, if asked for.
+    pub heartbeat: Option<crate::notify::heartbeat::HeartbeatSettings>,
+    /// `[[notify]]`, in config order.
+    pub notify: Vec<crate::notify::NotifySettings>,
     /// Problems that do not make the config unusable (shown by `check`).
     pub warnings: Vec<Problem>,
     /// The environment variables secrets were read from (`X_env`): the caller removes them

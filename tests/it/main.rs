@@ -35,4 +35,5 @@ mod rfc2136;
 mod route53;
 mod sources;
 mod volcengine;
+mod status;
 mod webhook;

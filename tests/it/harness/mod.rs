@@ -4,6 +4,7 @@
 pub mod alidns_emu;
 pub mod azure_emu;
 pub mod baidu_emu;
+pub mod capture;
 pub mod cloudflare_emu;
 pub mod digitalocean_emu;
 pub mod dns;
