@@ -492,6 +492,21 @@ fn api3_handle(st: &mut State, req: &EmuRequest, action: &str, now: SystemTime) 
                       "DomainList": list}),
             )
         }
+        // https://cloud.tencent.com/document/api/1427/56173 (NewFuture's `ddns` starts here).
+        "DescribeDomain" => {
+            let Some(domain) = s("Domain") else {
+                return missing("Domain");
+            };
+            let Some(d) = st.domains.iter().find(|d| d.name == domain) else {
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
+            };
+            ok(json!({"DomainInfo": {"DomainId": d.id, "Domain": d.name, "Punycode": d.name,
+                      "Status": "ENABLE", "DnsStatus": "", "Grade": "DP_FREE", "TTL": 600,
+                      "RecordCount": d.records.len()}}))
+        }
         "DescribeRecordList" => {
             let Some(domain) = s("Domain") else {
                 return missing("Domain");
