@@ -161,6 +161,7 @@ impl World {
             dry_run: false,
             on_report: Box::new(|_| {}),
             jitter: Box::new(Half),
+            observer: Box::new(()),
         }
     }
 }
@@ -489,4 +490,55 @@ async fn a_lone_change_after_a_quiet_period_is_acted_on_after_the_settle_time() 
     })
     .await;
     assert_eq!(stats.passes, 2);
+}
+
+/// Records what the observer is told.
+struct Seen(Arc<Mutex<Vec<String>>>);
+
+impl observe::Observer for Seen {
+    fn pass_started(&mut self, causes: &str) {
+        self.0.lock().unwrap().push(format!("start {causes}"));
+    }
+    fn pass_finished(&mut self, end: &observe::PassEnd<'_>) {
+        // How long before the pass's start the burst's first address event came, if one did.
+        let event = end
+            .event_at
+            .map(|e| format!("{} ms", end.started.duration_since(e).as_millis()))
+            .unwrap_or_else(|| "none".into());
+        self.0.lock().unwrap().push(format!(
+            "end {} records={} event={event}",
+            end.causes,
+            end.report.records.len()
+        ));
+    }
+}
+
+/// See: issue 11. The observer hears every pass start and end, and a pass started by address
+/// events carries the first event's arrival (the start of the publish latency), not a later
+/// one of the same burst.
+#[tokio::test(start_paused = true)]
+async fn the_observer_hears_each_pass_with_the_first_event_of_its_burst() {
+    let w = World::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut d = w.daemon(no_reload());
+    d.observer = Box::new(Seen(seen.clone()));
+    drive(d, |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(addr_event("2001:db8::2", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tx.send(addr_event("2001:db8::3", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .await;
+    // Debounce 500 ms: the burst settles 50 ms after its last event (1.07 s), 70 ms after
+    // its first.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "start start-up",
+            "end start-up records=2 event=none",
+            "start address change",
+            "end address change records=1 event=70 ms",
+        ]
+    );
 }

@@ -234,6 +234,7 @@ impl DnspodLegacy {
         let mut out = Vec::new();
         let mut offset = 0u64;
         loop {
+            api::page_allowed(action, offset / PAGE)?;
             let (o, l) = (offset.to_string(), PAGE.to_string());
             let reply = match self.call(action, &[("offset", &o), ("length", &l)]).await {
                 Ok(r) => r,
@@ -426,6 +427,7 @@ impl RowApi for DnspodLegacy {
             let mut out = Vec::new();
             let mut offset = 0u64;
             loop {
+                api::page_allowed(action, offset / PAGE)?;
                 let (o, l) = (offset.to_string(), PAGE.to_string());
                 let params = [
                     ("domain", zone.as_str()),

@@ -50,6 +50,14 @@ kinds! {
     route53,
     dyndns2,
     webhook,
+    gcloud,
+    azure,
+    baiducloud,
+    volcengine,
+    godaddy,
+    gandi,
+    hetzner,
+    digitalocean,
     dynv6,
     duckdns,
     desec,
@@ -130,19 +138,27 @@ pub trait Provider: Send + Sync {
         &'a self,
         writes: &'a [Write],
     ) -> BoxFuture<'a, Vec<Result<ProviderHints, ProviderError>>> {
-        Box::pin(async move {
-            let mut out = Vec::with_capacity(writes.len());
-            for w in writes {
-                let r = self.apply_rrset(&w.desired, &w.hints).await;
-                let stop = matches!(&r, Err(e) if e.scope() == Scope::Provider);
-                out.push(r);
-                if stop {
-                    break;
-                }
-            }
-            out
-        })
+        Box::pin(apply_each(self, writes))
     }
+}
+
+/// Writes `writes` one by one with [`Provider::apply_rrset`], stopping after an error about
+/// the whole provider: the default [`Provider::apply_batch`], also for adapters whose batch
+/// form is switched off.
+pub async fn apply_each<P: Provider + ?Sized>(
+    provider: &P,
+    writes: &[Write],
+) -> Vec<Result<ProviderHints, ProviderError>> {
+    let mut out = Vec::with_capacity(writes.len());
+    for w in writes {
+        let r = provider.apply_rrset(&w.desired, &w.hints).await;
+        let stop = matches!(&r, Err(e) if e.scope() == Scope::Provider);
+        out.push(r);
+        if stop {
+            break;
+        }
+    }
+    out
 }
 
 /// What providers are handed from outside.

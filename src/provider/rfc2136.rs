@@ -48,6 +48,8 @@ tsig_name = "ddnsd-key"        # the key's name as the server knows it
 tsig_algorithm = "hmac-sha256" # or "hmac-sha512"
 tsig_secret_env = "DDNSD_TSIG_SECRET"   # or tsig_secret_file = "/etc/ddnsd/tsig.b64"
 # timeout = "5s"
+# batch = true                 # one UPDATE per zone; false: one per name (see the README for Knot)
+# sign_queries = false         # true when the server answers only TSIG-signed queries
 "#,
     configure,
 };
@@ -69,6 +71,14 @@ pub struct Rfc2136Settings {
     pub tsig: Option<TsigKey>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// One UPDATE per zone carrying every changed RRset (default); `false` sends one UPDATE
+    /// per RRset — for servers whose per-name ACLs judge only whole messages (Knot 3.2 lets a
+    /// mixed UPDATE through a `deny` rule on one of its names).
+    pub batch: bool,
+    /// Sign queries (verify reads, zone discovery) with the TSIG key too. Off by default: the
+    /// answers are public zone data, and many servers (Knot with an update-only key) answer a
+    /// signed query from a key without a query ACL with NOTAUTH.
+    pub sign_queries: bool,
 }
 
 /// `[providers.NAME]` with `kind = "rfc2136"`.
@@ -85,6 +95,8 @@ struct Raw {
     tsig_secret_file: Option<Text>,
     tsig_secret_env: Option<Text>,
     timeout: Option<Text>,
+    batch: Option<bool>,
+    sign_queries: Option<bool>,
 }
 
 fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
@@ -158,6 +170,8 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
         zone: zone?,
         tsig: tsig?,
         timeout: timeout?,
+        batch: r.batch.unwrap_or(true),
+        sign_queries: r.sign_queries.unwrap_or(false),
     }))
 }
 
@@ -235,7 +249,13 @@ impl Provider for Rfc2136 {
         &'a self,
         writes: &'a [Write],
     ) -> BoxFuture<'a, Vec<Result<ProviderHints, ProviderError>>> {
-        Box::pin(self.batch(writes))
+        Box::pin(async move {
+            if self.settings.batch {
+                self.batch(writes).await
+            } else {
+                super::apply_each(self, writes).await
+            }
+        })
     }
 }
 
@@ -453,7 +473,7 @@ impl Rfc2136 {
 
     /// Sends one UPDATE (of one RRset or many) and says what came of it.
     async fn send_update(&self, msg: &Message) -> UpdateOutcome {
-        match self.exchange(msg).await {
+        match self.exchange(msg, self.settings.tsig.as_ref()).await {
             Ok(reply) => UpdateOutcome::Rcode(reply.rcode),
             Err(Failure::Reply(e)) => UpdateOutcome::Failed(e),
             Err(Failure::Untrusted(u)) => UpdateOutcome::Untrusted(u),
@@ -527,10 +547,15 @@ impl Rfc2136 {
         ))
     }
 
-    /// Sends a query (TSIG-signed when a key is configured) and checks the reply.
+    /// Sends a query (TSIG-signed only with `sign_queries`) and checks the reply.
     async fn query(&self, name: &Fqdn, qtype: DnsType) -> Result<CheckedReply, ProviderError> {
         let msg = query_message(name, qtype, rand::random()).map_err(rejected_build)?;
-        match self.exchange(&msg).await {
+        let key = self
+            .settings
+            .tsig
+            .as_ref()
+            .filter(|_| self.settings.sign_queries);
+        match self.exchange(&msg, key).await {
             Ok(r) => Ok(r),
             Err(Failure::Reply(e)) => Err(e),
             Err(Failure::Untrusted(u)) => Err(u.claim),
@@ -538,13 +563,13 @@ impl Rfc2136 {
         }
     }
 
-    /// Signs `msg` (if a key is configured), sends it, and checks the reply's TSIG.
-    async fn exchange(&self, msg: &Message) -> Result<CheckedReply, Failure> {
+    /// Signs `msg` with `key` (if any), sends it, and checks the reply's TSIG.
+    async fn exchange(&self, msg: &Message, key: Option<&TsigKey>) -> Result<CheckedReply, Failure> {
         let unsigned = msg
             .to_vec()
             .map_err(|e| Failure::Reply(protocol(format!("could not encode the request: {e}"))))?;
         let signed_at = self.clock.unix_secs();
-        let (wire, mac) = match &self.settings.tsig {
+        let (wire, mac) = match key {
             Some(key) => {
                 let s = tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
                     Failure::Reply(protocol(format!("could not sign the request: {e}")))
@@ -555,7 +580,7 @@ impl Rfc2136 {
         };
         let sent = Sent {
             server: self.settings.server,
-            key: self.settings.tsig.as_ref(),
+            key,
             request_mac: &mac,
             signed_at,
         };

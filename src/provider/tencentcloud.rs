@@ -298,10 +298,11 @@ impl TencentCloud {
 
     /// Every domain of the account (DescribeDomainList, paginated).
     async fn domains(&self) -> Result<Vec<Fqdn>, ProviderError> {
+        let action = "DescribeDomainList";
         let mut out = Vec::new();
         let mut offset = 0;
         loop {
-            let action = "DescribeDomainList";
+            api::page_allowed(action, offset / PAGE)?;
             let resp = match self
                 .call(action, json!({"Offset": offset, "Limit": PAGE}))
                 .await
@@ -523,6 +524,7 @@ impl RowApi for TencentCloud {
             let mut out = Vec::new();
             let mut offset = 0;
             loop {
+                api::page_allowed(action, offset / PAGE)?;
                 let params = json!({
                     "Domain": zone.as_str(),
                     "Subdomain": sub,

@@ -25,18 +25,26 @@
 //! then add one line to the `fixtures!` list below.
 
 mod alidns;
+mod azure;
+mod baiducloud;
 mod cloudflare;
 mod desec;
+mod digitalocean;
 mod dnspod;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
+mod gandi;
+mod gcloud;
+mod godaddy;
+mod hetzner;
 mod huaweicloud;
 mod namecheap;
 mod porkbun;
 mod powerdns;
 mod rfc2136;
 mod route53;
+mod volcengine;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -94,6 +102,14 @@ fixtures! {
     dyndns2_desec => dyndns2::desec,
     dyndns2_noip => dyndns2::noip,
     webhook => webhook::start,
+    gcloud => gcloud::start,
+    azure => azure::start,
+    baiducloud => baiducloud::start,
+    volcengine => volcengine::start,
+    godaddy => godaddy::start,
+    gandi => gandi::start,
+    hetzner => hetzner::start,
+    digitalocean => digitalocean::start,
     duckdns => duckdns::start,
     namecheap => namecheap::start,
     desec => desec::start,

@@ -17,7 +17,7 @@ use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::dyndns2_server::{Dialect, Dyndns2Server};
-use crate::harness::webhook_server::Answer;
+use crate::harness::emu_http::Outcome;
 
 const USER: &str = "user@example.com";
 const PASSWORD: &str = "s3cret-pass";
@@ -208,7 +208,7 @@ async fn two_values_of_one_family() {
         .await
         .unwrap();
     assert_eq!(
-        srv.last().request.param("myipv6"),
+        srv.last().request.param("myipv6").as_deref(),
         Some("2001:db8::1,2001:db8::2")
     );
     assert_eq!(
@@ -394,8 +394,8 @@ async fn wrong_password_is_one_call_and_an_auth_error() {
 async fn transport_failures() {
     let srv = server(Dialect::myip_either());
     let p = provider(&srv, Preset::NoIp.dialect());
-    srv.force_answer(Answer::text(503, "<html>busy</html>"));
-    srv.force_answer(Answer::with_header(429, "", "Retry-After", "1"));
+    srv.force_answer(Outcome::text(503, "<html>busy</html>"));
+    srv.force_answer(Outcome::with_header(429, "", "Retry-After", "1"));
     p.apply_rrset(&rrset(RecordType::Aaaa, &["2001:db8::1"]), &none())
         .await
         .unwrap();
@@ -404,7 +404,7 @@ async fn transport_failures() {
 
     srv.state().received.clear();
     for _ in 0..3 {
-        srv.force_answer(Answer::text(502, ""));
+        srv.force_answer(Outcome::text(502, ""));
     }
     let err = p
         .apply_rrset(&rrset(RecordType::Aaaa, &["2001:db8::2"]), &none())
@@ -418,7 +418,7 @@ async fn transport_failures() {
     assert_eq!(srv.calls(), 3, "bounded");
 
     srv.state().received.clear();
-    srv.force_answer(Answer::Hang);
+    srv.force_answer(Outcome::Hang);
     let err = p
         .apply_rrset(&rrset(RecordType::Aaaa, &["2001:db8::2"]), &none())
         .await
@@ -490,7 +490,7 @@ async fn host_names_as_the_server_judges_them() {
     // The override is what the service sees; the record's own name is not sent.
     let hints = run(Some("www.example.com")).await.unwrap();
     assert_eq!(
-        srv.last().request.param("hostname"),
+        srv.last().request.param("hostname").as_deref(),
         Some("www.example.com")
     );
     assert_eq!(

@@ -53,6 +53,8 @@ fn provider_with(
             zone: zone.map(fqdn),
             tsig: Some(key),
             timeout: Duration::from_secs(2),
+            batch: true,
+            sign_queries: true,
         },
         clock,
     )
@@ -320,6 +322,8 @@ async fn battery(server: &DnsServer) {
                 zone: Some(fqdn(&apex)),
                 tsig: Some(key),
                 timeout: Duration::from_millis(400),
+                batch: true,
+                sign_queries: true,
             },
             Arc::new(SystemClock),
         )
@@ -413,6 +417,8 @@ async fn battery(server: &DnsServer) {
             zone: Some(fqdn("elsewhere.test")),
             tsig: Some(good_key()),
             timeout: Duration::from_millis(400),
+            batch: true,
+            sign_queries: true,
         },
         Arc::new(SystemClock),
     );
@@ -546,6 +552,8 @@ async fn rfc2136_tcp_connect_timeout_is_could_not_reach() {
         zone: Some(fqdn("example.test")),
         tsig: Some(good_key()),
         timeout: Duration::from_millis(300),
+        batch: true,
+        sign_queries: true,
     };
     let p = Rfc2136::new("home".to_owned(), settings.clone(), Arc::new(SystemClock));
     // Sixteen RRsets make a request longer than 512 bytes: TCP from the start.
@@ -663,6 +671,8 @@ async fn rfc2136_only_unverifiable_replies_is_transient_never_auth() {
             zone: Some(fqdn("example.test")),
             tsig: Some(good_key()),
             timeout: Duration::from_millis(300),
+            batch: true,
+            sign_queries: true,
         },
         Arc::new(SystemClock),
     );
@@ -685,6 +695,8 @@ async fn rfc2136_only_unverifiable_replies_is_transient_never_auth() {
             zone: Some(fqdn("example.test")),
             tsig: Some(good_key()),
             timeout: Duration::from_millis(300),
+            batch: true,
+            sign_queries: true,
         },
         Arc::new(SystemClock),
     );

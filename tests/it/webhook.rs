@@ -16,7 +16,8 @@ use ddnsd::provider::{Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use serde_json::json;
 
-use crate::harness::webhook_server::{Answer, WebhookServer};
+use crate::harness::emu_http::Outcome;
+use crate::harness::webhook_server::WebhookServer;
 
 const HOST: &str = "home.example.com";
 const TOKEN: &str = "tok-9f8e7d";
@@ -131,18 +132,18 @@ async fn get_with_url_placeholders_and_an_expected_reply() {
         "kind = \"webhook\"\nmethod = \"GET\"\nurl = \"{}/update?domains=home&token={TOKEN}&ip={{address}}\"\nexpect_body = \"OK\"\n",
         hook.base_url()
     ));
-    hook.script(Answer::text(200, "OK"));
+    hook.script(Outcome::text(200, "OK"));
     p.apply_rrset(&rrset(RecordType::Aaaa, &["2001:db8::1"]), &none())
         .await
         .unwrap();
     let r = hook.last();
     assert_eq!(
-        (r.method.as_str(), r.param("ip")),
+        (r.method.as_str(), r.param("ip").as_deref()),
         ("GET", Some("2001:db8::1"))
     );
     assert!(r.body.is_empty());
     assert_eq!(r.header("content-type"), None);
-    hook.script(Answer::text(200, "KO"));
+    hook.script(Outcome::text(200, "KO"));
     let err = p
         .apply_rrset(&rrset(RecordType::A, &["192.0.2.1"]), &none())
         .await
@@ -192,9 +193,9 @@ async fn reply_statuses() {
 
     // Retried within the call, then success.
     for first in [
-        Answer::text(500, "oops"),
-        Answer::text(408, ""),
-        Answer::with_header(429, "slow down", "Retry-After", "1"),
+        Outcome::text(500, "oops"),
+        Outcome::text(408, ""),
+        Outcome::with_header(429, "slow down", "Retry-After", "1"),
     ] {
         hook.state().received.clear();
         hook.script(first.clone());
@@ -204,34 +205,34 @@ async fn reply_statuses() {
     // Final answers: one request each.
     let cases = [
         (
-            Answer::text(401, "no"),
+            Outcome::text(401, "no"),
             K::Auth,
             format!("{svc} refused the credentials (http 401)"),
         ),
         (
-            Answer::text(403, "no"),
+            Outcome::text(403, "no"),
             K::Auth,
             format!("{svc} refused the credentials (http 403)"),
         ),
         (
-            Answer::text(404, "nope"),
+            Outcome::text(404, "nope"),
             K::Rejected,
             format!("{svc} rejected the POST request (http 404)"),
         ),
         (
-            Answer::text(422, "bad"),
+            Outcome::text(422, "bad"),
             K::Rejected,
             format!("{svc} rejected the POST request (http 422)"),
         ),
         (
-            Answer::with_header(429, "", "Retry-After", "60"),
+            Outcome::with_header(429, "", "Retry-After", "60"),
             K::RateLimited {
                 retry_after: Some(Duration::from_secs(60)),
             },
             format!("{svc} is rate limiting requests (http 429)"),
         ),
         (
-            Answer::Hang,
+            Outcome::Hang,
             K::Unconfirmed,
             format!("POST to {svc} could not confirm: timed out after 1s"),
         ),
@@ -246,7 +247,7 @@ async fn reply_statuses() {
     // Bounded: three 503s give up.
     hook.state().received.clear();
     for _ in 0..3 {
-        hook.script(Answer::text(503, ""));
+        hook.script(Outcome::text(503, ""));
     }
     let err = send().await.unwrap_err();
     assert_eq!(
@@ -257,7 +258,7 @@ async fn reply_statuses() {
     // A dropped connection: the library quotes the URL; the token is cut out of the message.
     hook.state().received.clear();
     for _ in 0..3 {
-        hook.script(Answer::Close);
+        hook.script(Outcome::Close);
     }
     let err = send().await.unwrap_err();
     assert_eq!(err.kind, K::Transient, "{err}");
@@ -427,7 +428,7 @@ fn cli_trace_output_never_holds_url_header_or_body_secrets() {
     let auth = format!("Bearer {MARKER}-header");
     let dir = tempfile::tempdir().unwrap();
     let mut all = String::new();
-    let mut run = |addr: &str, answers: Vec<Answer>| {
+    let mut run = |addr: &str, answers: Vec<Outcome>| {
         for a in answers {
             hook.script(a);
         }
@@ -444,20 +445,20 @@ fn cli_trace_output_never_holds_url_header_or_body_secrets() {
     };
     run(
         "2001:db8::20",
-        vec![Answer::text(200, &format!("echo {MARKER}"))],
+        vec![Outcome::text(200, &format!("echo {MARKER}"))],
     );
-    run("2001:db8::21", vec![Answer::text(401, MARKER)]);
+    run("2001:db8::21", vec![Outcome::text(401, MARKER)]);
     run(
         "2001:db8::22",
         vec![
-            Answer::text(500, ""),
-            Answer::text(500, ""),
-            Answer::text(500, ""),
+            Outcome::text(500, ""),
+            Outcome::text(500, ""),
+            Outcome::text(500, ""),
         ],
     );
     run(
         "2001:db8::23",
-        vec![Answer::Close, Answer::Close, Answer::Close],
+        vec![Outcome::Close, Outcome::Close, Outcome::Close],
     );
     assert!(all.contains("TRACE"), "trace output captured:\n{all}");
     assert!(all.contains("calling the webhook"), "{all}");

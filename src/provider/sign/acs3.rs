@@ -10,9 +10,7 @@
 
 use std::fmt::Write as _;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
-
+use super::prim::{hex, hex_sha256, hmac_sha256, uri_encode};
 use super::tc3;
 
 /// The algorithm name that starts the `Authorization` value and the string to sign.
@@ -148,18 +146,10 @@ pub fn canonical_query(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// RFC 3986 percent-encoding of UTF-8: `A–Z a–z 0–9 - _ . ~` stay, every other byte becomes
-/// `%XY` with upper-case hex (so a space is `%20`, `*` is `%2A`, `/` is `%2F`).
+/// RFC 3986 percent-encoding of a query key or value (everything but unreserved characters,
+/// `/` included).
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    uri_encode(s, true)
 }
 
 /// `2023-10-26T10:22:32Z`: the UTC time format of `x-acs-date`.
@@ -172,28 +162,6 @@ pub fn timestamp(unix_secs: u64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
-}
-
-/// Lowercase hex SHA-256 (the `x-acs-content-sha256` value of a body).
-pub fn hex_sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    // invariant: HMAC accepts keys of any length, so `new_from_slice` is infallible.
-    #[allow(clippy::expect_used)]
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key).expect("infallible: hmac takes any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]

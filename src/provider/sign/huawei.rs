@@ -10,10 +10,8 @@
 
 use std::fmt::Write as _;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
-
 use super::acs3::percent_encode;
+use super::prim::{hex, hex_sha256, hmac_sha256};
 use super::tc3;
 
 /// The algorithm name that starts the `Authorization` value and the string to sign.
@@ -149,27 +147,6 @@ pub fn sdk_date(unix_secs: u64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
-}
-
-fn hex_sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    // invariant: HMAC accepts keys of any length, so `new_from_slice` is infallible.
-    #[allow(clippy::expect_used)]
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key).expect("infallible: hmac takes any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]

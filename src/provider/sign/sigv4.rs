@@ -10,8 +10,8 @@
 
 use std::fmt::Write as _;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+pub use super::prim::uri_encode;
+use super::prim::{civil_from_days, days_from_civil, hex, hex_sha256, hmac_sha256};
 
 /// The algorithm name that starts the `Authorization` value and the string to sign.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -202,28 +202,6 @@ pub fn parse_amz_date(s: &str) -> Option<u64> {
     Some(days_from_civil(y, mo, d)? * 86_400 + h * 3600 + mi * 60 + se)
 }
 
-/// Lowercase hex SHA-256.
-pub fn hex_sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (and `/` unless
-/// `encode_slash`), upper-case hex, as SigV4 requires.
-pub fn uri_encode(s: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        let keep = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (b == b'/' && !encode_slash);
-        if keep {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// Trims a header value and collapses each run of spaces inside it to one.
 fn collapse_spaces(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -234,49 +212,6 @@ fn collapse_spaces(v: &str) -> String {
         out.push_str(word);
     }
     out.trim().to_owned()
-}
-
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    // invariant: HMAC accepts keys of any length, so `new_from_slice` is infallible.
-    #[allow(clippy::expect_used)]
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key).expect("infallible: hmac takes any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
-}
-
-/// (year, month, day) → days since 1970-01-01 (Hinnant's `days_from_civil`); `None` before
-/// 1970.
-fn days_from_civil(y: u64, m: u64, d: u64) -> Option<u64> {
-    let y = if m <= 2 { y.checked_sub(1)? } else { y };
-    let era = y / 400;
-    let yoe = y % 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).checked_sub(719_468)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use ddnsd::secret::Secret;
 
 use super::{Creds, Fault, Fixture, Op, Scenario, Seed, Tally, MARKER};
 use crate::harness::dyndns2_server::{Dialect, Dyndns2Server};
-use crate::harness::webhook_server::Answer;
+use crate::harness::emu_http::Outcome;
 
 const USER: &str = "ddnsd@example.test";
 
@@ -165,18 +165,18 @@ impl Fixture for Dyndns2 {
         }
         let answer = match fault {
             Fault::ServerError => {
-                Answer::text(503, "<html><body>Service Unavailable</body></html>")
+                Outcome::text(503, "<html><body>Service Unavailable</body></html>")
             }
-            Fault::Timeout => Answer::Hang,
-            Fault::RateLimit { retry_after } => Answer::with_header(
+            Fault::Timeout => Outcome::Hang,
+            Fault::RateLimit { retry_after } => Outcome::with_header(
                 429,
                 "Too Many Requests",
                 "Retry-After",
                 &retry_after.as_secs().to_string(),
             ),
-            Fault::Malformed => Answer::text(200, "<html><body>maintenance</body></html>"),
+            Fault::Malformed => Outcome::text(200, "<html><body>maintenance</body></html>"),
             // "good 2001:db8::1" cut after three bytes.
-            Fault::Truncated => Answer::text(200, "goo"),
+            Fault::Truncated => Outcome::text(200, "goo"),
         };
         for _ in 0..times {
             self.srv.force_answer(answer.clone());

@@ -135,7 +135,7 @@ impl Fixture for PowerDns {
             Fault::Truncated => HttpFault::HalfBody,
         };
         for _ in 0..times {
-            self.front.inject(target, fault);
+            self.front.inject(target.clone(), fault);
         }
     }
 

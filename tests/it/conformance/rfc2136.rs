@@ -165,6 +165,8 @@ impl Fixture for Dns {
             zone: Some(Fqdn::parse_relaxed(super::ZONE).unwrap()),
             tsig: Some(tsig_key(&secret)),
             timeout: DNS_TIMEOUT,
+            batch: true,
+            sign_queries: false,
         })
     }
 

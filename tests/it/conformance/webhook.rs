@@ -16,7 +16,8 @@ use ddnsd::provider::Configured;
 use ddnsd::secret::Secret;
 
 use super::{Creds, Fault, Fixture, Op, Scenario, Seed, Tally, MARKER};
-use crate::harness::webhook_server::{Answer, WebhookServer};
+use crate::harness::emu_http::Outcome;
+use crate::harness::webhook_server::WebhookServer;
 
 /// The receiver.
 pub struct Webhook {
@@ -132,16 +133,16 @@ impl Fixture for Webhook {
             return;
         }
         let answer = match fault {
-            Fault::ServerError => Answer::text(502, "<html><body>Bad Gateway</body></html>"),
-            Fault::Timeout => Answer::Hang,
-            Fault::RateLimit { retry_after } => Answer::with_header(
+            Fault::ServerError => Outcome::text(502, "<html><body>Bad Gateway</body></html>"),
+            Fault::Timeout => Outcome::Hang,
+            Fault::RateLimit { retry_after } => Outcome::with_header(
                 429,
                 "{\"error\": \"slow down\"}",
                 "Retry-After",
                 &retry_after.as_secs().to_string(),
             ),
-            Fault::Malformed => Answer::text(200, "<html>"),
-            Fault::Truncated => Answer::text(200, "{\"ok\": tr"),
+            Fault::Malformed => Outcome::text(200, "<html>"),
+            Fault::Truncated => Outcome::text(200, "{\"ok\": tr"),
         };
         for _ in 0..times {
             self.hook.script(answer.clone());

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Map, Value};
 
-use super::http1::{Reply, Request, Server};
+pub use super::emu_http::Target;
+use super::emu_http::{EmuReply, EmuRequest, EmuServer, Outcome};
 
 /// One zone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,19 +63,6 @@ pub enum Fault {
     Malformed,
     /// 200 with the real reply cut in half.
     Truncated,
-}
-
-/// Which requests a queued fault hits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// The next request.
-    Any,
-    /// The next request of this action.
-    Action(String),
-    /// The next request that only reads (GET).
-    Reads,
-    /// The next request that writes (POST, PATCH, PUT, DELETE).
-    Writes,
 }
 
 /// Everything the emulator knows; lock it with [`CloudflareEmu::state`].
@@ -220,7 +208,7 @@ impl State {
 
 /// A running emulator; stops on drop.
 pub struct CloudflareEmu {
-    server: Server,
+    server: EmuServer,
     state: Arc<Mutex<State>>,
 }
 
@@ -229,10 +217,7 @@ impl CloudflareEmu {
     pub fn start() -> CloudflareEmu {
         let state = Arc::new(Mutex::new(State::default()));
         let st = state.clone();
-        let server = Server::start(Arc::new(move |req| {
-            let st = st.clone();
-            Box::pin(async move { handle(&req, &st) })
-        }));
+        let server = EmuServer::start(Arc::new(move |req: &EmuRequest| handle(req, &st)));
         CloudflareEmu { server, state }
     }
 
@@ -253,11 +238,7 @@ impl CloudflareEmu {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        let target = match action {
-            Some(a) => Target::Action(a.to_owned()),
-            None => Target::Any,
-        };
-        self.inject_on(target, fault);
+        self.inject_on(Target::of(action), fault);
     }
 
     /// Queues a fault for the next request `target` matches.
@@ -284,15 +265,15 @@ fn envelope_err(code: i64, message: &str, chain: Option<(i64, &str)>) -> Value {
     json!({"success": false, "errors": [e], "messages": [], "result": null})
 }
 
-fn json_reply(status: u16, v: &Value) -> Reply {
-    Reply::new(
+fn json_reply(status: u16, v: &Value) -> EmuReply {
+    EmuReply::new(
         status,
         "application/json",
         serde_json::to_vec(v).expect("json"),
     )
 }
 
-fn err(status: u16, code: i64, message: &str) -> Reply {
+fn err(status: u16, code: i64, message: &str) -> EmuReply {
     json_reply(status, &envelope_err(code, message, None))
 }
 
@@ -313,11 +294,11 @@ fn action_of(method: &str, segs: &[&str]) -> &'static str {
     }
 }
 
-fn handle(req: &Request, state: &Arc<Mutex<State>>) -> Option<Reply> {
+fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    let path = req.path().to_owned();
+    let path = req.path.clone();
     let Some(rest) = path.strip_prefix("/client/v4/") else {
-        return Some(err(404, 7000, "No route for that URI"));
+        return Outcome::Reply(err(404, 7000, "No route for that URI"));
     };
     let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let action = action_of(&req.method, &segs);
@@ -327,27 +308,22 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> Option<Reply> {
     }
 
     let write = req.method != "GET";
-    let pos = st.faults.iter().position(|(t, _)| match t {
-        Target::Any => true,
-        Target::Action(a) => a == action,
-        Target::Reads => !write,
-        Target::Writes => write,
-    });
+    let pos = st.faults.iter().position(|(t, _)| t.hits(action, !write));
     let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
     if fault.is_some() {
         st.faulted.push(action.to_owned());
     }
     match &fault {
         Some(Fault::Status(code)) => {
-            return Some(Reply::new(
+            return Outcome::Reply(EmuReply::new(
                 *code,
                 "text/html",
                 format!("<html><head><title>{code}</title></head><body>cloudflare</body></html>"),
             ))
         }
-        Some(Fault::Timeout) => return None,
+        Some(Fault::Timeout) => return Outcome::Hang,
         Some(Fault::RateLimit(secs)) => {
-            return Some(
+            return Outcome::Reply(
                 json_reply(
                     429,
                     &envelope_err(
@@ -360,7 +336,7 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> Option<Reply> {
             )
         }
         Some(Fault::Malformed) => {
-            return Some(Reply::new(
+            return Outcome::Reply(EmuReply::new(
                 200,
                 "application/json",
                 "<html>upstream sent garbage</html>",
@@ -393,22 +369,22 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> Option<Reply> {
     };
     if fault == Some(Fault::Truncated) {
         let half = reply.body.len() / 2;
-        return Some(Reply {
+        return Outcome::Reply(EmuReply {
             status: 200,
             headers: reply.headers,
             body: reply.body[..half].to_vec(),
         });
     }
-    Some(reply)
+    Outcome::Reply(reply)
 }
 
-fn route(st: &mut State, req: &Request, action: &str, segs: &[&str]) -> Reply {
+fn route(st: &mut State, req: &EmuRequest, action: &str, segs: &[&str]) -> EmuReply {
     let body: Option<Value> = if req.body.is_empty() {
         None
     } else {
         match serde_json::from_slice(&req.body) {
             Ok(v) => Some(v),
-            Err(_) => return err(400, 9207, "Request body is invalid."),
+            Err(_) => return err(400, 9207, "EmuRequest body is invalid."),
         }
     };
     if !req.body.is_empty() && req.header("content-type") != Some("application/json") {
@@ -498,21 +474,21 @@ fn route(st: &mut State, req: &Request, action: &str, segs: &[&str]) -> Reply {
     }
 }
 
-fn could_not_route(req: &Request) -> Reply {
+fn could_not_route(req: &EmuRequest) -> EmuReply {
     json_reply(
         400,
         &envelope_err(
             7003,
             &format!(
                 "Could not route to {}, perhaps your object identifier is invalid?",
-                req.path().trim_start_matches("/client/v4")
+                req.path.trim_start_matches("/client/v4")
             ),
             None,
         ),
     )
 }
 
-fn page(st: &State, req: &Request, items: Vec<Value>, max: u64) -> Reply {
+fn page(st: &State, req: &EmuRequest, items: Vec<Value>, max: u64) -> EmuReply {
     let per_page: u64 = req
         .param("per_page")
         .and_then(|p| p.parse().ok())
@@ -550,7 +526,7 @@ struct Tx<'a> {
     refused: &'a [String],
 }
 
-fn validation(msg: &str) -> Reply {
+fn validation(msg: &str) -> EmuReply {
     json_reply(
         400,
         &envelope_err(1004, "DNS Validation Error", Some((9005, msg))),
@@ -558,7 +534,7 @@ fn validation(msg: &str) -> Reply {
 }
 
 impl Tx<'_> {
-    fn check(&self, r: &Rec, except: Option<&str>) -> Result<(), Reply> {
+    fn check(&self, r: &Rec, except: Option<&str>) -> Result<(), EmuReply> {
         if self.refused.contains(&r.name) {
             return Err(validation(&format!(
                 "{} is refused by the emulator",
@@ -597,8 +573,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn post(&mut self, body: Option<&Value>) -> Result<Value, Reply> {
-        let b = body.ok_or_else(|| err(400, 9207, "Request body is invalid."))?;
+    fn post(&mut self, body: Option<&Value>) -> Result<Value, EmuReply> {
+        let b = body.ok_or_else(|| err(400, 9207, "EmuRequest body is invalid."))?;
         let s = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
         let (Some(rtype), Some(name), Some(content)) = (s("type"), s("name"), s("content")) else {
             return Err(validation("type, name and content are required"));
@@ -625,15 +601,15 @@ impl Tx<'_> {
         Ok(record_json(&rec, &self.zone.name))
     }
 
-    fn find(&self, id: &str) -> Result<usize, Reply> {
+    fn find(&self, id: &str) -> Result<usize, EmuReply> {
         self.records
             .iter()
             .position(|r| r.id == id && r.zone_id == self.zone.id)
             .ok_or_else(|| err(404, 81044, "Record does not exist."))
     }
 
-    fn patch(&mut self, id: &str, body: Option<&Value>) -> Result<Value, Reply> {
-        let b = body.ok_or_else(|| err(400, 9207, "Request body is invalid."))?;
+    fn patch(&mut self, id: &str, body: Option<&Value>) -> Result<Value, EmuReply> {
+        let b = body.ok_or_else(|| err(400, 9207, "EmuRequest body is invalid."))?;
         let i = self.find(id)?;
         let mut rec = self.records[i].clone();
         let s = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -665,10 +641,10 @@ impl Tx<'_> {
         Ok(record_json(&rec, &self.zone.name))
     }
 
-    fn put(&mut self, id: &str, body: Option<&Value>) -> Result<Value, Reply> {
+    fn put(&mut self, id: &str, body: Option<&Value>) -> Result<Value, EmuReply> {
         let i = self.find(id)?;
         let old = self.records[i].clone();
-        let b = body.ok_or_else(|| err(400, 9207, "Request body is invalid."))?;
+        let b = body.ok_or_else(|| err(400, 9207, "EmuRequest body is invalid."))?;
         let s = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
         let proxied = b.get("proxied").and_then(Value::as_bool).unwrap_or(false);
         let rec = Rec {
@@ -690,14 +666,14 @@ impl Tx<'_> {
         Ok(record_json(&rec, &self.zone.name))
     }
 
-    fn delete(&mut self, id: &str) -> Result<Value, Reply> {
+    fn delete(&mut self, id: &str) -> Result<Value, EmuReply> {
         let i = self.find(id)?;
         let rec = self.records.remove(i);
         Ok(record_json(&rec, &self.zone.name))
     }
 
-    fn batch(&mut self, body: Option<&Value>) -> Result<Value, Reply> {
-        let b = body.ok_or_else(|| err(400, 9207, "Request body is invalid."))?;
+    fn batch(&mut self, body: Option<&Value>) -> Result<Value, EmuReply> {
+        let b = body.ok_or_else(|| err(400, 9207, "EmuRequest body is invalid."))?;
         let list = |k: &str| -> Vec<Value> {
             b.get(k)
                 .and_then(Value::as_array)

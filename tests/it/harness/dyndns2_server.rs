@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
 
-use super::webhook_server::{Answer, HttpServer, Received};
+use super::emu_http::{EmuRequest, EmuServer, Outcome};
 
 /// How a service reads addresses and answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub struct Update {
     /// The Basic auth user, if the header decoded.
     pub user: Option<String>,
     /// The request as received.
-    pub request: Received,
+    pub request: EmuRequest,
 }
 
 /// A forced answer, served before normal processing (in order).
@@ -120,7 +120,7 @@ pub enum Forced {
     /// `200 OK` with this body (`911`, `dnserr`, `<html>` …).
     Body(String),
     /// Any status, body and headers.
-    Answer(Answer),
+    Answer(Outcome),
 }
 
 /// Everything the server knows; lock it with [`Dyndns2Server::state`].
@@ -177,7 +177,7 @@ impl State {
 
 /// A running dyndns2 server; stops on drop.
 pub struct Dyndns2Server {
-    server: HttpServer,
+    server: EmuServer,
     state: Arc<Mutex<State>>,
 }
 
@@ -196,7 +196,7 @@ impl Dyndns2Server {
             forced_served: 0,
         }));
         let st = state.clone();
-        let server = HttpServer::start(Arc::new(move |req: &Received| {
+        let server = EmuServer::start(Arc::new(move |req: &EmuRequest| {
             let mut st = st.lock().unwrap_or_else(|p| p.into_inner());
             handle(&mut st, req)
         }));
@@ -205,12 +205,12 @@ impl Dyndns2Server {
 
     /// The update URL, `http://127.0.0.1:PORT/nic/update`.
     pub fn update_url(&self) -> String {
-        format!("{}/nic/update", self.server.base_url())
+        format!("{}/nic/update", self.server.endpoint())
     }
 
     /// `127.0.0.1:PORT`, as the provider names the service in messages.
     pub fn host_port(&self) -> String {
-        self.server.host_port()
+        self.server.addr().to_string()
     }
 
     /// Locks the state.
@@ -224,7 +224,7 @@ impl Dyndns2Server {
     }
 
     /// Forces the next answer.
-    pub fn force_answer(&self, a: Answer) {
+    pub fn force_answer(&self, a: Outcome) {
         self.state().forced.push_back(Forced::Answer(a));
     }
 
@@ -243,11 +243,7 @@ impl Dyndns2Server {
     }
 }
 
-fn text(status: u16, body: &str) -> Answer {
-    Answer::text(status, body)
-}
-
-fn handle(st: &mut State, req: &Received) -> Answer {
+fn handle(st: &mut State, req: &EmuRequest) -> Outcome {
     let user = basic_user(req);
     st.received.push(Update {
         user: user.as_ref().map(|(u, _)| u.clone()),
@@ -256,14 +252,14 @@ fn handle(st: &mut State, req: &Received) -> Answer {
     if let Some(f) = st.forced.pop_front() {
         st.forced_served += 1;
         return match f {
-            Forced::Body(b) => text(200, &b),
+            Forced::Body(b) => Outcome::text(200, &b),
             Forced::Answer(a) => a,
         };
     }
     // Dyn: badagent also for a method other than GET; clients must send a user agent.
     let agent = req.header("user-agent").unwrap_or("");
     if req.method != "GET" || agent.trim().is_empty() {
-        return text(200, "badagent");
+        return Outcome::text(200, "badagent");
     }
     let Some((user, password)) = user else {
         return badauth(st);
@@ -272,11 +268,11 @@ fn handle(st: &mut State, req: &Received) -> Answer {
         return badauth(st);
     }
     let Some(names) = req.param("hostname") else {
-        return text(200, "notfqdn");
+        return Outcome::text(200, "notfqdn");
     };
     let names: Vec<&str> = names.split(',').collect();
     if names.len() > 20 {
-        return text(200, "numhost");
+        return Outcome::text(200, "numhost");
     }
     let d = st.dialect.clone();
     let mut lines = Vec::new();
@@ -286,18 +282,18 @@ fn handle(st: &mut State, req: &Received) -> Answer {
     if d.status_errors {
         // deSEC: "404 Not Found (if the specified domain was not found)".
         if lines.iter().any(|l| l == "nohost") {
-            return text(404, "Not Found");
+            return Outcome::text(404, "Not Found");
         }
     }
-    text(200, &lines.join("\n"))
+    Outcome::text(200, &lines.join("\n"))
 }
 
-fn badauth(st: &State) -> Answer {
+fn badauth(st: &State) -> Outcome {
     let s = st.dialect.auth_failure_status;
     if s == 401 {
-        Answer::with_header(401, "badauth", "WWW-Authenticate", "Basic realm=\"dyndns\"")
+        Outcome::with_header(401, "badauth", "WWW-Authenticate", "Basic realm=\"dyndns\"")
     } else {
-        text(s, "badauth")
+        Outcome::text(s, "badauth")
     }
 }
 
@@ -309,7 +305,7 @@ enum Spec {
     Delete,
 }
 
-fn update_host(st: &mut State, d: &Dialect, user: &str, name: &str, req: &Received) -> String {
+fn update_host(st: &mut State, d: &Dialect, user: &str, name: &str, req: &EmuRequest) -> String {
     if !name.contains('.') {
         return "notfqdn".into();
     }
@@ -372,13 +368,13 @@ fn family_spec(
     d: &Dialect,
     params: &[&str],
     v6: bool,
-    req: &Received,
+    req: &EmuRequest,
 ) -> Result<Option<Spec>, String> {
     for p in params {
         let Some(value) = req.param(p) else {
             continue;
         };
-        if Some(value) == d.keep {
+        if Some(value.as_str()) == d.keep {
             return Ok(Some(Spec::Keep));
         }
         if value.is_empty() {
@@ -406,7 +402,7 @@ fn family_spec(
     Ok(None)
 }
 
-fn basic_user(req: &Received) -> Option<(String, String)> {
+fn basic_user(req: &EmuRequest) -> Option<(String, String)> {
     let h = req.header("authorization")?;
     let token = h.strip_prefix("Basic ")?;
     let raw = base64::engine::general_purpose::STANDARD

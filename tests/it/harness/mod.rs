@@ -2,8 +2,12 @@
 #![allow(dead_code)]
 
 pub mod alidns_emu;
+pub mod azure_emu;
+pub mod baidu_emu;
+pub mod capture;
 pub mod cloudflare_emu;
 pub mod desec_emu;
+pub mod digitalocean_emu;
 pub mod dns;
 pub mod dnsfront;
 pub mod dnspod_emu;
@@ -12,7 +16,10 @@ pub mod duckdns_emu;
 pub mod dyndns2_server;
 pub mod dynv6_emu;
 pub mod emu_http;
-pub mod http1;
+pub mod gandi_emu;
+pub mod gcloud_emu;
+pub mod godaddy_emu;
+pub mod hetzner_emu;
 pub mod httpfront;
 pub mod huawei_emu;
 pub mod namecheap_emu;
@@ -20,7 +27,9 @@ pub mod netns;
 pub mod pdns;
 pub mod porkbun_emu;
 pub mod route53_moto;
+pub mod sdk;
 pub mod servers;
+pub mod volc_emu;
 pub mod webhook_server;
 
 use std::net::{TcpListener, UdpSocket};
@@ -32,6 +41,16 @@ pub fn ddnsd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ddnsd"));
     c.env_remove("DDNSD_CONFIG").env("RUST_BACKTRACE", "0");
     c
+}
+
+/// Serialises the tests that need /etc/ddnsd/ddnsd.toml absent (the embedded default) with
+/// the one that installs it (the .deb test): hold the guard for the whole test.
+pub fn default_config_path() -> std::sync::MutexGuard<'static, ()> {
+    static DEFAULT_CONFIG_PATH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that panicked while holding it left nothing to repair: go on.
+    DEFAULT_CONFIG_PATH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs a command and returns (exit code, stdout, stderr).

@@ -21,8 +21,8 @@
 //! byte, so moto sees the signed request as the provider sent it.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,9 +30,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ddnsd::provider::route53::xml;
 use ddnsd::provider::sign::sigv4::{self, SigV4Credentials, SigV4Request, SigV4Scope};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::http1::{Reply, Request, Server};
+pub use super::emu_http::Target;
+use super::emu_http::{
+    exchange, forward, percent_decode, EmuReply, EmuRequest, EmuServer, Outcome,
+};
 
 /// A fault served instead of forwarding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,19 +49,6 @@ pub enum Fault {
     Malformed,
     /// 200 with moto's real reply cut in half.
     Truncated,
-}
-
-/// Which requests a queued fault hits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// The next request.
-    Any,
-    /// The next request of this action.
-    Action(String),
-    /// The next request that only reads (GET).
-    Reads,
-    /// The next request that writes (POST).
-    Writes,
 }
 
 /// What the proxy knows; lock it with [`Route53Lab::state`].
@@ -117,7 +106,7 @@ pub type Seed<'a> = (&'a str, &'a str, &'a str, u32, &'a [&'a str]);
 
 /// moto_server, its users and zones, and the proxy; everything stops on drop.
 pub struct Route53Lab {
-    proxy: Server,
+    proxy: EmuServer,
     state: Arc<Mutex<ProxyState>>,
     moto_port: u16,
     child: Child,
@@ -198,7 +187,7 @@ impl Route53Lab {
             .spawn()
             .expect("start moto_server");
         let mut lab = Route53Lab {
-            proxy: Server::start(Arc::new(|_| Box::pin(async { None }))),
+            proxy: EmuServer::start(Arc::new(|_: &EmuRequest| Outcome::Hang)),
             state: Arc::new(Mutex::new(ProxyState::default())),
             moto_port: port,
             child,
@@ -258,10 +247,7 @@ impl Route53Lab {
             }
         }
         let st = lab.state.clone();
-        lab.proxy = Server::start(Arc::new(move |req| {
-            let st = st.clone();
-            Box::pin(async move { proxy(req, st, port).await })
-        }));
+        lab.proxy = EmuServer::start_async(move |req| proxy(req, st.clone(), port));
         lab
     }
 
@@ -298,11 +284,7 @@ impl Route53Lab {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        let target = match action {
-            Some(a) => Target::Action(a.to_owned()),
-            None => Target::Any,
-        };
-        self.inject_on(target, fault);
+        self.inject_on(Target::of(action), fault);
     }
 
     /// Queues a fault for the next request `target` matches.
@@ -430,7 +412,7 @@ impl Route53Lab {
     }
 }
 
-/// One blocking HTTP/1.1 exchange with `Connection: close`; (status, body).
+/// One blocking exchange with moto (`Host` added); (status, body).
 fn raw(
     port: u16,
     method: &str,
@@ -438,65 +420,14 @@ fn raw(
     headers: &[(String, String)],
     body: &[u8],
 ) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let (status, _, body) =
-        split_response(&buf).ok_or_else(|| std::io::Error::other("not an http response"))?;
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
-
-/// Header names and values, in order.
-type Headers = Vec<(String, String)>;
-
-/// (status, headers, body) of a complete HTTP/1.1 response (chunked bodies decoded).
-fn split_response(buf: &[u8]) -> Option<(u16, Headers, Vec<u8>)> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = buf[end + 4..].to_vec();
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    if chunked {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n")?;
-            let size = usize::from_str_radix(
-                std::str::from_utf8(&rest[..nl])
-                    .ok()?
-                    .split(';')
-                    .next()?
-                    .trim(),
-                16,
-            )
-            .ok()?;
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(rest.get(nl + 2..nl + 2 + size)?);
-            rest = rest.get(nl + 2 + size + 2..)?;
-        }
-        body = out;
-    }
-    Some((status, headers, body))
+    let mut all = vec![("Host".to_owned(), format!("127.0.0.1:{port}"))];
+    all.extend_from_slice(headers);
+    let moto = SocketAddr::from(([127, 0, 0, 1], port));
+    let reply = exchange(moto, &EmuRequest::new(method, target, all, body))?;
+    Ok((
+        reply.status,
+        String::from_utf8_lossy(&reply.body).into_owned(),
+    ))
 }
 
 fn action_of(method: &str, path: &str) -> &'static str {
@@ -514,33 +445,28 @@ fn action_of(method: &str, path: &str) -> &'static str {
     }
 }
 
-fn aws_error(status: u16, code: &str, message: &str) -> Reply {
-    Reply::new(
+fn aws_error(status: u16, code: &str, message: &str) -> EmuReply {
+    EmuReply::new(
         status,
         "text/xml",
         format!("<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>9e1f8a3c-0000-4000-8000-000000000000</RequestId></ErrorResponse>", xml::escape(message)),
     )
 }
 
-async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Option<Reply> {
-    let action = action_of(&req.method, req.path());
+async fn proxy(req: EmuRequest, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Outcome {
+    let action = action_of(&req.method, &req.path);
     let fault = {
         let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
         *s.calls.entry(action.to_owned()).or_default() += 1;
         let write = req.method != "GET";
-        let pos = s.faults.iter().position(|(t, _)| match t {
-            Target::Any => true,
-            Target::Action(a) => a == action,
-            Target::Reads => !write,
-            Target::Writes => write,
-        });
+        let pos = s.faults.iter().position(|(t, _)| t.hits(action, !write));
         let fault = pos.and_then(|i| s.faults.remove(i)).map(|(_, f)| f);
         if fault.is_some() {
             s.faulted.push(action.to_owned());
         }
         match &fault {
             Some(Fault::Status(code)) => {
-                return Some(Reply::new(
+                return Outcome::Reply(EmuReply::new(
                     *code,
                     "text/html",
                     "<html><body>service unavailable</body></html>",
@@ -548,14 +474,14 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
             }
             Some(Fault::Throttling(after)) => {
                 let r = aws_error(400, "Throttling", "Rate exceeded");
-                return Some(match after {
+                return Outcome::Reply(match after {
                     Some(a) => r.with_header("Retry-After", &a.to_string()),
                     None => r,
                 });
             }
-            Some(Fault::Timeout) => return None,
+            Some(Fault::Timeout) => return Outcome::Hang,
             Some(Fault::Malformed) => {
-                return Some(Reply::new(200, "text/xml", "{\"this is\": \"not xml\"}"))
+                return Outcome::Reply(EmuReply::new(200, "text/xml", "{\"this is\": \"not xml\"}"))
             }
             _ => {}
         }
@@ -569,7 +495,7 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
             if let Some(t) = sigv4::parse_amz_date(stamp) {
                 let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(now));
                 if t + 300 < now {
-                    return Some(
+                    return Outcome::Reply(
                         aws_error(
                             403,
                             "SignatureDoesNotMatch",
@@ -583,7 +509,7 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
                     );
                 }
                 if t > now + 300 {
-                    return Some(
+                    return Outcome::Reply(
                         aws_error(
                             403,
                             "SignatureDoesNotMatch",
@@ -600,7 +526,7 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
         }
         if req.method == "GET" || !s.moto_iam {
             if let Err(reply) = check_signature(&req, &s.keys) {
-                return Some(reply);
+                return Outcome::Reply(reply);
             }
             if req.method == "GET" {
                 s.verified_gets += 1;
@@ -610,7 +536,7 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
             let body = String::from_utf8_lossy(&req.body).into_owned();
             for name in &s.refused {
                 if body.contains(&format!("<Name>{name}.</Name>")) {
-                    return Some(aws_error(
+                    return Outcome::Reply(aws_error(
                         400,
                         "InvalidChangeBatch",
                         &format!(
@@ -624,61 +550,38 @@ async fn proxy(req: Request, st: Arc<Mutex<ProxyState>>, moto_port: u16) -> Opti
         (fault, s.moto_iam)
     };
     let (fault, moto_iam) = fault;
+    let moto = SocketAddr::from(([127, 0, 0, 1], moto_port));
     if req.method == "GET" && moto_iam {
         // Checked above; let this one request through moto's authentication.
-        let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", moto_port))
-            .await
-            .ok()?;
-        let reset = "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n1";
-        sock.write_all(reset.as_bytes()).await.ok()?;
-        let mut buf = Vec::new();
-        sock.read_to_end(&mut buf).await.ok()?;
-        let (status, _, _) = split_response(&buf)?;
-        assert_eq!(status, 200, "moto reset-auth");
+        let reset = EmuRequest::new(
+            "POST",
+            "/moto-api/reset-auth",
+            vec![
+                ("Host".into(), "127.0.0.1".into()),
+                ("Content-Type".into(), "text/plain".into()),
+            ],
+            "1",
+        );
+        match forward(moto, &reset).await {
+            Ok(r) => assert_eq!(r.status, 200, "moto reset-auth"),
+            Err(_) => return Outcome::Close,
+        }
     }
     // Forward byte for byte (the Host header included: it is signed).
-    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.target);
-    for (n, v) in &req.headers {
-        if n.eq_ignore_ascii_case("connection") {
-            continue;
-        }
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", moto_port))
-        .await
-        .ok()?;
-    sock.write_all(head.as_bytes()).await.ok()?;
-    sock.write_all(&req.body).await.ok()?;
-    let mut buf = Vec::new();
-    sock.read_to_end(&mut buf).await.ok()?;
-    let (status, headers, mut body) = split_response(&buf)?;
+    let Ok(mut reply) = forward(moto, &req).await else {
+        return Outcome::Close;
+    };
     if fault == Some(Fault::Truncated) {
-        body.truncate(body.len() / 2);
+        reply.body.truncate(reply.body.len() / 2);
+        reply.status = 200;
     }
-    let headers = headers
-        .into_iter()
-        .filter(|(n, _)| {
-            !["content-length", "connection", "transfer-encoding"]
-                .iter()
-                .any(|h| n.eq_ignore_ascii_case(h))
-        })
-        .collect();
-    Some(Reply {
-        status: if fault == Some(Fault::Truncated) {
-            200
-        } else {
-            status
-        },
-        headers,
-        body,
-    })
+    Outcome::Reply(reply)
 }
 
 /// Checks a request's SigV4 `Authorization` as Route 53 would: the key must be known
 /// (`InvalidClientTokenId`), the signature recomputed over the signed headers, the path, the
 /// query and the body must match (`SignatureDoesNotMatch`).
-fn check_signature(req: &Request, keys: &BTreeMap<String, String>) -> Result<(), Reply> {
+fn check_signature(req: &EmuRequest, keys: &BTreeMap<String, String>) -> Result<(), EmuReply> {
     let bad = || {
         aws_error(
             403,
@@ -724,7 +627,7 @@ fn check_signature(req: &Request, keys: &BTreeMap<String, String>) -> Result<(),
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let path = super::http1::percent_decode(req.path());
+    let path = percent_decode(&req.path, false);
     let sig = sigv4::sign(
         &SigV4Request {
             method: &req.method,
