@@ -34,6 +34,6 @@ mod replies;
 mod rfc2136;
 mod route53;
 mod sources;
-mod volcengine;
 mod status;
+mod volcengine;
 mod webhook;
