@@ -503,9 +503,11 @@ fn api3_handle(st: &mut State, req: &EmuRequest, action: &str, now: SystemTime) 
                     "The domain does not exist.",
                 );
             };
-            ok(json!({"DomainInfo": {"DomainId": d.id, "Domain": d.name, "Punycode": d.name,
+            ok(
+                json!({"DomainInfo": {"DomainId": d.id, "Domain": d.name, "Punycode": d.name,
                       "Status": "ENABLE", "DnsStatus": "", "Grade": "DP_FREE", "TTL": 600,
-                      "RecordCount": d.records.len()}}))
+                      "RecordCount": d.records.len()}}),
+            )
         }
         "DescribeRecordList" => {
             let Some(domain) = s("Domain") else {
