@@ -205,7 +205,7 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
             Some(p) => Some(Some(p)),
             None => {
                 let hint = if t.get_ref().eq_ignore_ascii_case("duckdns") {
-                    "DuckDNS does not speak dyndns2; use kind = \"webhook\" with its update URL (see the README, \"DuckDNS\")".to_owned()
+                    "DuckDNS does not speak dyndns2; use kind = \"duckdns\" with its account token (see the README, \"DuckDNS\")".to_owned()
                 } else {
                     format!("known presets: {}; or leave preset out and give server", preset_list())
                 };
@@ -1253,7 +1253,7 @@ mod tests {
         assert!(e.contains("server is missing\n  hint: give the service's update URL, e.g. server = \"https://dynupdate.no-ip.com/nic/update\", or a preset (noip, dynu, desec, nsupdate.info)"), "{e}");
         assert!(e.contains("username is missing\n  hint: give the account name"), "{e}");
         let e = build("[providers.p]\nkind = \"dyndns2\"\npreset = \"duckdns\"\nusername = \"u\"\npassword = \"x\"\n").unwrap_err();
-        assert!(e.contains("t.toml:3:10: unknown preset \"duckdns\"\n  hint: DuckDNS does not speak dyndns2; use kind = \"webhook\""), "{e}");
+        assert!(e.contains("t.toml:3:10: unknown preset \"duckdns\"\n  hint: DuckDNS does not speak dyndns2; use kind = \"duckdns\" with its account token (see the README, \"DuckDNS\")"), "{e}");
         let e = build("[providers.p]\nkind = \"dyndns2\"\nserver = \"https://u:pw@x.test/nic/update\"\nusername = \"u\"\npassword = \"x\"\n").unwrap_err();
         assert!(e.contains("t.toml:3:10: server holds credentials\n  hint: remove them from the URL"), "{e}");
         assert!(!e.contains(":pw@"), "{e}");
