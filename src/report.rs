@@ -453,12 +453,14 @@ mod tests {
                     origin: "eth0".into(),
                     verdict: Verdict::Selected,
                     detail: None,
+                    lifetime: None,
                 },
                 Candidate {
                     addr: "fd00::2".parse().unwrap(),
                     origin: "eth0".into(),
                     verdict: Verdict::Skipped(SkipReason::Ula),
                     detail: None,
+                    lifetime: None,
                 },
             ],
         };

@@ -35,6 +35,10 @@ pub struct Candidate {
     /// Facts behind the verdict as a short text (kernel flags, lifetimes), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Remaining preferred lifetime in seconds, when the source knows it (`None`: forever or
+    /// unknown). `ttl = "auto"` caps a record's TTL with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<u32>,
 }
 
 /// What one source found.

@@ -655,6 +655,7 @@ mod tests {
             origin: "eth0".into(),
             verdict: v,
             detail: None,
+            lifetime: None,
         };
         let published: crate::record::AddrSet =
             ["2001:db8::9".parse().unwrap()].into_iter().collect();

@@ -147,8 +147,22 @@ pub struct RawRecord {
     pub provider: Text,
     /// Source names.
     pub sources: Spanned<Vec<Text>>,
-    /// TTL in seconds.
-    pub ttl: Option<Spanned<i64>>,
+    /// TTL in seconds, or "auto" (capped at the addresses' remaining preferred lifetime).
+    pub ttl: Option<Spanned<RawTtl>>,
+    /// "keep" (default) or "delete": what happens when the host has no address.
+    pub on_gone: Option<Text>,
+    /// With on_gone = "delete": how long the host may be without an address first.
+    pub grace: Option<Text>,
+}
+
+/// A record's `ttl`: seconds or a word.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTtl {
+    /// `ttl = 300`.
+    Seconds(i64),
+    /// `ttl = "auto"`.
+    Word(String),
 }
 
 #[cfg(test)]

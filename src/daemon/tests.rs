@@ -42,6 +42,7 @@ impl Source for FakeSource {
                     origin: "fake".into(),
                     verdict: Verdict::Selected,
                     detail: None,
+                    lifetime: None,
                 }],
             })
         })
@@ -146,6 +147,8 @@ impl World {
                     provider: "p".into(),
                     sources: vec![(*s).into()],
                     ttl: Ttl(60),
+                    ttl_auto: false,
+                    on_gone: Default::default(),
                 })
                 .collect(),
             store: Box::new(MemoryStore::default()),

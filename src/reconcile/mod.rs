@@ -336,6 +336,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                             published_at: stamp,
                             verified_at: None,
                             unconfirmed: false,
+                            gone_since: None,
                         });
                         e.provider = provider.clone();
                         e.addrs = item.desired.addrs.clone();
@@ -361,6 +362,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                             published_at: stamp,
                             verified_at: None,
                             unconfirmed: false,
+                            gone_since: None,
                         },
                     );
                     dirty = true;
@@ -392,6 +394,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                             published_at: 0,
                             verified_at: None,
                             unconfirmed: true,
+                            gone_since: None,
                         });
                         entry.unconfirmed = true;
                         state.set(&item.key, entry);
@@ -694,6 +697,8 @@ mod tests {
                     provider: "p".into(),
                     sources: vec!["v6".into(), "broken".into()],
                     ttl: Ttl(300),
+                ttl_auto: false,
+                on_gone: Default::default(),
                 }],
                 store: MemoryStore::default(),
                 clock: FakeClock::at_unix(1_700_000_000),
@@ -823,6 +828,7 @@ mod tests {
                         origin: "eth0".into(),
                         verdict: crate::addr::Verdict::Skipped(crate::addr::SkipReason::Ula),
                         detail: None,
+                        lifetime: None,
                     }],
                 })
             })
@@ -892,6 +898,7 @@ mod tests {
                 published_at: 1,
                 verified_at: None,
                 unconfirmed: false,
+                gone_since: None,
             },
         );
         w.store.save(&state).unwrap();
@@ -935,6 +942,7 @@ mod tests {
                         origin: "eth0".into(),
                         verdict: crate::addr::Verdict::Selected,
                         detail: None,
+                        lifetime: None,
                     }],
                 })
             })
@@ -967,6 +975,8 @@ mod tests {
                 provider: "p".into(),
                 sources: vec![(*host).into()],
                 ttl: Ttl(300),
+                ttl_auto: false,
+                on_gone: Default::default(),
             });
         }
         let r = w.pass(false, false).await;
@@ -998,6 +1008,8 @@ mod tests {
                 provider: "p".into(),
                 sources: vec!["v6".into()],
                 ttl: Ttl(300),
+                ttl_auto: false,
+                on_gone: Default::default(),
             })
             .collect();
     }
