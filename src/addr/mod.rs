@@ -6,6 +6,7 @@ pub mod dns;
 pub mod fixed;
 pub mod http;
 pub mod ifa;
+pub mod leases;
 pub mod netlink;
 pub mod policy;
 pub mod prefix;
@@ -70,6 +71,23 @@ pub trait Source: Send + Sync {
     /// The interfaces whose address changes should trigger a new detection (`Some(vec![])` for
     /// all interfaces), or `None` if the kernel cannot announce changes for this source.
     fn watched_interfaces(&self) -> Option<Vec<String>> {
+        None
+    }
+    /// The interfaces whose neighbour table changes should trigger a new detection
+    /// (`neighbors` sources).
+    fn watched_neighbors(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The files whose changes should trigger a new detection (lease files).
+    fn watched_files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+    /// Takes in what earlier runs remembered of the neighbour table (before a detection).
+    fn load_history(&self, history: &crate::record::NeighborHistory) {
+        let _ = history;
+    }
+    /// What this source learnt of the neighbour table, to be remembered (after a detection).
+    fn history(&self) -> Option<crate::record::NeighborHistory> {
         None
     }
     /// Finds the candidate addresses and judges them.
@@ -215,6 +233,14 @@ pub enum SourceError {
         /// What went wrong.
         failure: command::CommandFailure,
     },
+    /// The lease file could not be read.
+    #[error("could not read lease file {path}: {reason}")]
+    LeaseFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// The source this one derives from failed (or could not be built).
     #[error("the source it takes its prefix from ({from}) failed")]
     InputFailed {
@@ -245,6 +271,9 @@ impl SourceError {
             ),
             SourceError::Command { .. } => Some(
                 "run the command by hand as the user ddnsd runs as; it must exit 0 and print one address per line",
+            ),
+            SourceError::LeaseFile { .. } => Some(
+                "check `file` and `format`: OpenWrt's odhcpd writes /tmp/hosts/odhcpd (or the file named by its `leasefile` option), dnsmasq its dhcp-leasefile (often /var/lib/misc/dnsmasq.leases)",
             ),
             SourceError::InputFailed { .. } => Some("fix the source named in `from` (its own error is shown above)"),
         }
