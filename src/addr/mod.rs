@@ -3,13 +3,17 @@
 
 pub mod command;
 pub mod dns;
+pub mod filewatch;
 pub mod fixed;
 pub mod http;
 pub mod ifa;
 pub mod leases;
+pub mod neigh;
+pub mod neighbors;
 pub mod netlink;
 pub mod policy;
 pub mod prefix;
+pub mod probe;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -310,6 +314,10 @@ pub enum SourceSettings {
     Command(command::CommandSettings),
     /// `kind = "prefix"`.
     Prefix(prefix::PrefixSettings),
+    /// `kind = "leases"`.
+    Leases(leases::LeasesSettings),
+    /// `kind = "neighbors"`.
+    Neighbors(neighbors::NeighborsSettings),
 }
 
 impl SourceSettings {
@@ -322,6 +330,8 @@ impl SourceSettings {
             SourceSettings::Dns(_) => "dns",
             SourceSettings::Command(_) => "command",
             SourceSettings::Prefix(_) => "prefix",
+            SourceSettings::Leases(_) => "leases",
+            SourceSettings::Neighbors(_) => "neighbors",
         }
     }
 
@@ -333,14 +343,22 @@ impl SourceSettings {
             SourceSettings::Http(s) => vec![s.family],
             SourceSettings::Dns(s) => vec![s.family],
             SourceSettings::Command(s) => vec![s.family],
-            SourceSettings::Prefix(_) => vec![Family::Ipv6],
+            SourceSettings::Prefix(_) | SourceSettings::Neighbors(_) => vec![Family::Ipv6],
+            SourceSettings::Leases(s) => vec![s.family],
         }
     }
 }
 
-/// Builds every source, each `prefix` source after (and holding) the source it derives from.
+/// Builds every source, each `prefix` and `neighbors` source after (and holding) the source
+/// it derives from; the `neighbors` sources of one interface share one [`neighbors::Lan`].
 pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String, Arc<dyn Source>> {
     let mut built: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+    let mut lans: BTreeMap<String, Arc<neighbors::Lan>> = BTreeMap::new();
+    let mut lan = |i: &str| {
+        lans.entry(i.to_owned())
+            .or_insert_with(|| Arc::new(neighbors::Lan::new(i.to_owned())))
+            .clone()
+    };
     loop {
         let mut progress = false;
         for (name, s) in settings {
@@ -368,6 +386,24 @@ pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String
                     None if settings.contains_key(&p.from) => continue,
                     None => Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
                 },
+                SourceSettings::Leases(s) => {
+                    Arc::new(leases::LeasesSource::new(name.clone(), s.clone()))
+                }
+                SourceSettings::Neighbors(n) => match built.get(&n.from) {
+                    Some(from) => Arc::new(neighbors::NeighborsSource::new(
+                        name.clone(),
+                        n.clone(),
+                        Some(from.clone()),
+                        lan(&n.interface),
+                    )),
+                    None if settings.contains_key(&n.from) => continue,
+                    None => Arc::new(neighbors::NeighborsSource::new(
+                        name.clone(),
+                        n.clone(),
+                        None,
+                        lan(&n.interface),
+                    )),
+                },
             };
             built.insert(name.clone(), src);
             progress = true;
@@ -376,13 +412,27 @@ pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String
             break;
         }
     }
-    // A cycle (rejected by config) leaves prefix sources unbuilt: they fail at detect time.
+    // A cycle (rejected by config) leaves derived sources unbuilt: they fail at detect time.
     for (name, s) in settings {
-        if let (false, SourceSettings::Prefix(p)) = (built.contains_key(name), s) {
-            built.insert(
-                name.clone(),
-                Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
-            );
+        match (built.contains_key(name), s) {
+            (false, SourceSettings::Prefix(p)) => {
+                built.insert(
+                    name.clone(),
+                    Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
+                );
+            }
+            (false, SourceSettings::Neighbors(n)) => {
+                built.insert(
+                    name.clone(),
+                    Arc::new(neighbors::NeighborsSource::new(
+                        name.clone(),
+                        n.clone(),
+                        None,
+                        lan(&n.interface),
+                    )),
+                );
+            }
+            _ => {}
         }
     }
     built

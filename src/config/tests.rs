@@ -126,7 +126,7 @@ fn diagnostics_table() {
         // wrong type names the key, and the rest of the record is still checked
         (
             "[[records]]\nname = \"h\"\nprovider = \"p\"\nsources = []\nttl = \"300\"\n",
-            "t.toml:2:8: record name: \"h\" is not fully qualified (it needs at least one dot, e.g. \"host.example.com\")\nt.toml:3:12: record names provider \"p\", which is not defined\n  hint: add a [providers.p] table\nt.toml:4:11: `sources` is empty\n  hint: name at least one [sources.NAME]\nt.toml:5:7: ttl: invalid type: string \"300\", expected i64 in [[records]] #1",
+            "t.toml:2:8: record name: \"h\" is not fully qualified (it needs at least one dot, e.g. \"host.example.com\")\nt.toml:3:12: record names provider \"p\", which is not defined\n  hint: add a [providers.p] table\nt.toml:4:11: `sources` is empty\n  hint: name at least one [sources.NAME]\nt.toml:5:7: ttl \"300\" is not a number of seconds\n  hint: use seconds (e.g. 300) or \"auto\" (at most 300, capped at the address's remaining preferred lifetime)",
         ),
         // See: issue 8 (bounded input). Durations have a ceiling `check` reports, so nothing
         // overflows or aborts at run time.

@@ -1,5 +1,6 @@
 //! The daemon: the only owner of time and signals. An event loop whose triggers are start-up,
-//! netlink address/link changes (debounced), the `interval` timer for sources that cannot push,
+//! netlink address/link/neighbour changes and lease file changes (debounced), the time an
+//! address's lifetime or a record's grace ends, the `interval` timer for sources that cannot push,
 //! the `verify_interval` timer, SIGHUP (reload) and SIGUSR1 (pass now). Calls reconcile for
 //! each pass, keeps per-provider backoff, and tells systemd how it is doing.
 //!
@@ -14,6 +15,7 @@ pub mod systemd;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::io;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,6 +100,8 @@ pub struct Daemon {
 pub enum Trigger {
     /// The kernel announced a change.
     Netlink(WatchEvent),
+    /// Watched files (lease files) changed.
+    Files(BTreeSet<PathBuf>),
     /// The event subscription was (re)established after events may have been lost: re-read
     /// everything.
     Resync,
@@ -131,6 +135,9 @@ enum Cause {
     Signal,
     Reload,
     Resync,
+    Neighbor,
+    File,
+    Lifetime,
 }
 
 impl Cause {
@@ -144,6 +151,9 @@ impl Cause {
             Cause::Signal => "SIGUSR1",
             Cause::Reload => "reload",
             Cause::Resync => "resync",
+            Cause::Neighbor => "neighbour change",
+            Cause::File => "lease file change",
+            Cause::Lifetime => "lifetime or grace over",
         }
     }
 }
@@ -249,6 +259,8 @@ pub async fn run(
     let mut last_event: Option<Instant> = None;
     let mut triggers_open = true;
     let mut push_works = true;
+    // When an address's lifetime or a record's grace ends (issue 12).
+    let mut wake: Option<Instant> = None;
 
     loop {
         let due = pending.due;
@@ -265,13 +277,30 @@ pub async fn run(
                 match t {
                     None => triggers_open = false,
                     Some(Trigger::Netlink(ev)) => {
-                        let sources = watching(&d.setup.sources, ev.interface());
+                        let sources = watching(&d.setup.sources, &ev);
                         tracing::debug!(event = ?ev, sources = ?sources, "address change");
+                        let cause = match ev {
+                            WatchEvent::Neighbor { .. } => Cause::Neighbor,
+                            _ => Cause::Event,
+                        };
                         // Quiet = no address event within the last debounce period (a stray
                         // event right after a pass must not slow down the next real change).
                         let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
                         last_event = Some(now);
-                        pending.debounced(now, d.setup.timing.debounce, Cause::Event, false, sources, idle);
+                        pending.debounced(now, d.setup.timing.debounce, cause, false, sources, idle);
+                    }
+                    Some(Trigger::Files(files)) => {
+                        let sources: BTreeSet<String> = d
+                            .setup
+                            .sources
+                            .iter()
+                            .filter(|(_, s)| s.watched_files().iter().any(|f| files.contains(f)))
+                            .map(|(n, _)| n.clone())
+                            .collect();
+                        tracing::debug!(files = ?files, sources = ?sources, "file change");
+                        let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
+                        last_event = Some(now);
+                        pending.debounced(now, d.setup.timing.debounce, Cause::File, false, sources, idle);
                     }
                     Some(Trigger::Resync) => {
                         push_works = true;
@@ -310,10 +339,18 @@ pub async fn run(
                     last_full_pass = d.clock.now();
                 }
                 stats.passes += 1;
-                let finished = pass(&mut d, req, &mut holds, shutdown.as_mut()).await;
+                let (finished, wake_at) = pass(&mut d, req, &mut holds, shutdown.as_mut()).await;
                 if !finished {
                     break;
                 }
+                if let Some(at) = wake_at {
+                    let at = Instant::now() + at.duration_since(d.clock.now()).unwrap_or_default();
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                }
+            }
+            () = sleep_until_some(wake), if wake.is_some() => {
+                wake = None;
+                pending.now(Instant::now(), Cause::Lifetime, true, false);
             }
             () = sleep_until(next_interval) => {
                 let now = Instant::now();
@@ -361,6 +398,15 @@ pub async fn run_os(d: Daemon, started: impl FnOnce()) -> io::Result<Stats> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let first = Subscription::open().await;
     tokio::spawn(watch_task(first, tx.clone()));
+    let files: BTreeSet<PathBuf> = d
+        .setup
+        .sources
+        .values()
+        .flat_map(|s| s.watched_files())
+        .collect();
+    if !files.is_empty() {
+        file_task(files, tx.clone());
+    }
     tokio::spawn(async move {
         loop {
             let trigger = match signals.next().await {
@@ -435,14 +481,46 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
     }
 }
 
-/// Runs one pass; false if shutdown arrived meanwhile (the pass then got its grace period).
+/// Forwards changes of the watched files (lease files) from a thread of its own (the reads
+/// block). Without inotify the sources that read them are re-read on the interval timer like
+/// any source that cannot push.
+fn file_task(files: BTreeSet<PathBuf>, tx: mpsc::Sender<Trigger>) {
+    let mut w = match crate::addr::filewatch::FileWatch::open(&files) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "{}", report::note(&Note::FileWatchUnavailable));
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("ddnsd-files".to_owned())
+        .spawn(move || loop {
+            match w.next() {
+                Ok(changed) => {
+                    if tx.blocking_send(Trigger::Files(changed)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "{}", report::note(&Note::FileWatchUnavailable));
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "{}", report::note(&Note::FileWatchUnavailable));
+    }
+}
+
+/// Runs one pass; false if shutdown arrived meanwhile (the pass then got its grace period),
+/// and when the pass asks to run again (a lifetime or grace ends).
 /// The systemd watchdog is fed while the pass runs, however long its providers take.
 async fn pass(
     d: &mut Daemon,
     req: Request,
     holds: &mut Holds,
     shutdown: Pin<&mut impl Future<Output = ()>>,
-) -> bool {
+) -> (bool, Option<std::time::SystemTime>) {
     let started = Instant::now();
     let p = Pass {
         sources: &d.setup.sources,
@@ -485,7 +563,7 @@ async fn pass(
         }
     };
     let Some(report) = report else {
-        return false;
+        return (false, None);
     };
     (d.on_report)(&report);
     let summary = report::summary(&report);
@@ -500,20 +578,26 @@ async fn pass(
     if finished {
         systemd::ready(&format!("last pass ({causes}): {summary}"));
     }
-    finished
+    (finished, report.wake_at)
 }
 
-/// The sources that watch `interface` (every watching source when the name is unknown).
-fn watching(
-    sources: &BTreeMap<String, Arc<dyn Source>>,
-    interface: Option<&str>,
-) -> BTreeSet<String> {
+/// The sources an event wakes: address and link events those that watch the interface,
+/// neighbour events those that watch its neighbour table (every watching source when the
+/// name is unknown).
+fn watching(sources: &BTreeMap<String, Arc<dyn Source>>, ev: &WatchEvent) -> BTreeSet<String> {
+    let interface = ev.interface();
     sources
         .iter()
-        .filter(|(_, s)| match (s.watched_interfaces(), interface) {
-            (None, _) => false,
-            (Some(list), Some(i)) => list.is_empty() || list.iter().any(|w| w == i),
-            (Some(_), None) => true,
+        .filter(|(_, s)| match ev {
+            WatchEvent::Neighbor { .. } => {
+                let list = s.watched_neighbors();
+                !list.is_empty() && interface.is_none_or(|i| list.iter().any(|w| w == i))
+            }
+            _ => match (s.watched_interfaces(), interface) {
+                (None, _) => false,
+                (Some(list), Some(i)) => list.is_empty() || list.iter().any(|w| w == i),
+                (Some(_), None) => true,
+            },
         })
         .map(|(n, _)| n.clone())
         .collect()
