@@ -374,7 +374,8 @@ pub enum OnGone {
 }
 
 /// Neighbour sightings kept between runs (issue 12): per MAC (`aa:bb:cc:dd:ee:ff`), the IPv6
-/// addresses seen, with when each was first and last seen. A `neighbors` source chooses the
+/// addresses seen, with when each was first and last seen (Unix milliseconds: a host's
+/// addresses often show up within the same second). A `neighbors` source chooses the
 /// address seen first among those still in use, so this must survive a restart. Bounded:
 /// [`NeighborHistory::MAX_HOSTS`] hosts, [`NeighborHistory::MAX_PER_HOST`] addresses each,
 /// nothing older than [`NeighborHistory::RETENTION`].
@@ -393,10 +394,10 @@ pub struct NeighborHistory {
 pub struct Sighting {
     /// The address.
     pub addr: Ipv6Addr,
-    /// When it was first seen (Unix seconds).
-    pub first_seen: u64,
-    /// When it was last seen, to [`NeighborHistory::RESOLUTION`] (Unix seconds).
-    pub last_seen: u64,
+    /// When it was first seen (Unix milliseconds).
+    pub first_seen_ms: u64,
+    /// When it was last seen, to [`NeighborHistory::RESOLUTION`] (Unix milliseconds).
+    pub last_seen_ms: u64,
 }
 
 impl NeighborHistory {
@@ -406,24 +407,24 @@ impl NeighborHistory {
     pub const MAX_HOSTS: usize = 1024;
     /// At most this many addresses per host (the least recently seen go first).
     pub const MAX_PER_HOST: usize = 16;
-    /// Sightings not repeated for this long are forgotten (seconds: 30 days).
-    pub const RETENTION: u64 = 30 * 86_400;
-    /// `last_seen` moves only in steps of this many seconds, so a steady LAN does not
-    /// rewrite the state file on every pass.
-    pub const RESOLUTION: u64 = 3600;
+    /// Sightings not repeated for this long are forgotten (milliseconds: 30 days).
+    pub const RETENTION: u64 = 30 * 86_400_000;
+    /// `last_seen_ms` moves only in steps of this many milliseconds (an hour), so a steady
+    /// LAN does not rewrite the state file on every pass.
+    pub const RESOLUTION: u64 = 3_600_000;
 
     /// True when nothing is remembered.
     pub fn is_empty(&self) -> bool {
         self.hosts.is_empty()
     }
 
-    /// When `addr` of `mac` was first seen, if ever.
+    /// When `addr` of `mac` was first seen (Unix milliseconds), if ever.
     pub fn first_seen(&self, mac: &str, addr: &Ipv6Addr) -> Option<u64> {
         self.hosts
             .get(mac)?
             .iter()
             .find(|s| &s.addr == addr)
-            .map(|s| s.first_seen)
+            .map(|s| s.first_seen_ms)
     }
 
     /// The sightings of one host.
@@ -431,20 +432,21 @@ impl NeighborHistory {
         self.hosts.get(mac).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Records that `addr` of `mac` is seen at `now`; true if anything changed.
+    /// Records that `addr` of `mac` is seen at `now` (Unix milliseconds); true if anything
+    /// changed.
     pub fn saw(&mut self, mac: &str, addr: Ipv6Addr, now: u64) -> bool {
         let list = self.hosts.entry(mac.to_owned()).or_default();
         match list.iter_mut().find(|s| s.addr == addr) {
-            Some(s) if now >= s.last_seen + Self::RESOLUTION => {
-                s.last_seen = now;
+            Some(s) if now >= s.last_seen_ms + Self::RESOLUTION => {
+                s.last_seen_ms = now;
                 true
             }
             Some(_) => false,
             None => {
                 list.push(Sighting {
                     addr,
-                    first_seen: now,
-                    last_seen: now,
+                    first_seen_ms: now,
+                    last_seen_ms: now,
                 });
                 self.bound(now);
                 true
@@ -461,8 +463,8 @@ impl NeighborHistory {
             for s in list {
                 match mine.iter_mut().find(|m| m.addr == s.addr) {
                     Some(m) => {
-                        m.first_seen = m.first_seen.min(s.first_seen);
-                        m.last_seen = m.last_seen.max(s.last_seen);
+                        m.first_seen_ms = m.first_seen_ms.min(s.first_seen_ms);
+                        m.last_seen_ms = m.last_seen_ms.max(s.last_seen_ms);
                     }
                     None => mine.push(s.clone()),
                 }
@@ -472,7 +474,7 @@ impl NeighborHistory {
             .hosts
             .values()
             .flatten()
-            .map(|s| s.last_seen)
+            .map(|s| s.last_seen_ms)
             .max()
             .unwrap_or(0);
         self.bound(now);
@@ -483,17 +485,17 @@ impl NeighborHistory {
     pub fn bound(&mut self, now: u64) {
         self.version = Self::VERSION;
         for list in self.hosts.values_mut() {
-            list.retain(|s| s.last_seen + Self::RETENTION > now);
-            list.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.addr.cmp(&b.addr)));
+            list.retain(|s| s.last_seen_ms + Self::RETENTION > now);
+            list.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then(a.addr.cmp(&b.addr)));
             list.truncate(Self::MAX_PER_HOST);
-            list.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.addr.cmp(&b.addr)));
+            list.sort_by(|a, b| a.first_seen_ms.cmp(&b.first_seen_ms).then(a.addr.cmp(&b.addr)));
         }
         self.hosts.retain(|_, l| !l.is_empty());
         if self.hosts.len() > Self::MAX_HOSTS {
             let mut by_age: Vec<(u64, String)> = self
                 .hosts
                 .iter()
-                .map(|(m, l)| (l.iter().map(|s| s.last_seen).max().unwrap_or(0), m.clone()))
+                .map(|(m, l)| (l.iter().map(|s| s.last_seen_ms).max().unwrap_or(0), m.clone()))
                 .collect();
             by_age.sort();
             for (_, mac) in by_age.iter().take(self.hosts.len() - Self::MAX_HOSTS) {
@@ -562,9 +564,9 @@ mod tests {
             h.saw("n", format!("2001:db8:1::{i:x}").parse().unwrap(), 100_000 + i);
         }
         assert_eq!(h.of("n").len(), NeighborHistory::MAX_PER_HOST);
-        assert!(h.of("n").iter().all(|s| s.first_seen >= 100_000 + 24));
+        assert!(h.of("n").iter().all(|s| s.first_seen_ms >= 100_000 + 24));
         // Retention: a host not seen for 30 days is forgotten.
-        h.bound(100_000 + NeighborHistory::RETENTION + 40);
+        h.bound(2 * NeighborHistory::RESOLUTION + NeighborHistory::RETENTION);
         assert!(h.of("m").is_empty());
         // Host cap.
         let mut many = NeighborHistory::default();

@@ -26,8 +26,18 @@ use super::{Detection, Source, SourceError};
 use crate::record::{Family, NeighborHistory};
 use select::{Prefix, Rules};
 
-/// How long a pass waits for hosts to answer a probe before it publishes what it has.
+/// How long a pass waits for hosts to answer the all-nodes echo before it publishes what it
+/// has.
 pub const PROBE_WAIT: Duration = Duration::from_millis(1500);
+/// How long after a new prefix appears the all-nodes echo starts. A host answers from the
+/// address it prefers as a source, but only among those that finished duplicate address
+/// detection (RFC 4862 §5.4: Linux waits a random part of `rtr_solicit_delay`, 1 s, then
+/// `retrans_time`, 1 s, for each new address, its temporary one included): asked earlier, a
+/// host answers from its old address, or from whichever new one happened to finish first.
+pub const DAD_ALLOWANCE: Duration = Duration::from_millis(2100);
+/// While waiting, the probe is sent again this often (hosts still forming their addresses
+/// do not answer the first).
+pub const PROBE_AGAIN: Duration = Duration::from_millis(250);
 /// A host still missing from a probed prefix is probed again at most this often.
 pub const PROBE_REPEAT: Duration = Duration::from_secs(60);
 /// How often the table is re-read while waiting.
@@ -74,12 +84,17 @@ pub struct Lan {
     interface: String,
     history: Mutex<NeighborHistory>,
     probes: tokio::sync::Mutex<Probes>,
+    /// When the all-nodes echo last went out: every waiting source repeats its own unicast
+    /// probes, but the multicast one goes out once per [`PROBE_AGAIN`] for the interface.
+    last_multicast: Mutex<Option<tokio::time::Instant>>,
 }
 
 #[derive(Debug, Default)]
 struct Probes {
-    /// The prefixes probed, and when.
+    /// The prefixes probed, and when their all-nodes echo starts.
     done: BTreeMap<(Ipv6Addr, u8), tokio::time::Instant>,
+    /// A prefix was probed before (the first ones are those of start-up, not new).
+    started: bool,
 }
 
 impl Lan {
@@ -89,6 +104,7 @@ impl Lan {
             interface,
             history: Mutex::new(NeighborHistory::default()),
             probes: tokio::sync::Mutex::new(Probes::default()),
+            last_multicast: Mutex::new(None),
         }
     }
 
@@ -119,46 +135,81 @@ impl Lan {
         if !probe || gaps.is_empty() || macs.is_empty() {
             return Ok(found);
         }
-        // One source of the interface probes; the others wait for the same deadline.
+        // One source of the interface starts a probe round per new prefix; the others join
+        // it (each repeating the unicast probes of its own host).
         let mut probes = self.probes.lock().await;
         let now = tokio::time::Instant::now();
+        let first_ever = !probes.started;
+        probes.started = true;
         probes
             .done
             .retain(|k, _| prefixes.iter().any(|p| (p.net, p.len) == *k));
         let mut deadline = None;
+        let mut rounds: Vec<(Prefix, Ipv6Addr, tokio::time::Instant)> = Vec::new();
         for p in &gaps {
             let key = (p.net, p.len);
-            match probes.done.get(&key) {
-                Some(at) if now.duration_since(*at) < PROBE_REPEAT => {
-                    deadline = deadline.max(Some(*at + PROBE_WAIT));
-                }
+            let Some(source) = own.iter().find(|a| p.contains(a)) else {
+                continue;
+            };
+            let multicast_from = match probes.done.get(&key) {
+                Some(at) if now.duration_since(*at) < PROBE_REPEAT => *at,
                 _ => {
-                    let Some(source) = own.iter().find(|a| p.contains(a)) else {
-                        continue;
-                    };
-                    let targets = self.expected(p, macs);
-                    match super::probe::send(ifindex, *source, &targets) {
-                        Ok(method) => tracing::debug!(
-                            interface = %self.interface, prefix = %format!("{}/{}", p.net, p.len),
-                            targets = targets.len(), ?method, "probed the lan"
-                        ),
-                        Err(e) => tracing::debug!(interface = %self.interface, error = %e, "probe not sent"),
-                    }
-                    probes.done.insert(key, now);
-                    deadline = deadline.max(Some(now + PROBE_WAIT));
+                    // A prefix that appears while ddnsd runs was just advertised: hosts are
+                    // still checking their new addresses for duplicates, and one that
+                    // answered now would answer from its old address and remember the
+                    // router's new one without ever soliciting it from the new address. The
+                    // expected addresses are solicited at once (the kernel retries until the
+                    // host answers); the all-nodes echo waits for duplicate detection.
+                    let at = if first_ever { now } else { now + DAD_ALLOWANCE };
+                    probes.done.insert(key, at);
+                    self.probe(ifindex, p, *source, macs, false);
+                    at
                 }
-            }
+            };
+            deadline = deadline.max(Some(multicast_from + PROBE_WAIT));
+            rounds.push((*p, *source, multicast_from));
         }
         drop(probes);
         let Some(deadline) = deadline else {
             return Ok(found);
         };
         let mut found = found;
+        let mut again = tokio::time::Instant::now();
         while tokio::time::Instant::now() < deadline && !missing(&found).is_empty() {
+            let now = tokio::time::Instant::now();
+            if now >= again {
+                again = now + PROBE_AGAIN;
+                let gaps = missing(&found);
+                for (p, source, from) in rounds.iter().filter(|(p, _, _)| gaps.contains(p)) {
+                    if now >= *from {
+                        self.probe(ifindex, p, *source, macs, true);
+                    }
+                }
+            }
             tokio::time::sleep(POLL).await;
             found = mine(neigh::dump(ifindex).await?);
         }
         Ok(found)
+    }
+
+    fn probe(&self, ifindex: u32, p: &Prefix, source: Ipv6Addr, macs: &[[u8; 6]], all: bool) {
+        let targets = self.expected(p, macs);
+        let multicast = all && {
+            let mut last = self.last_multicast.lock().unwrap_or_else(|e| e.into_inner());
+            let now = tokio::time::Instant::now();
+            let due = last.is_none_or(|t| now.duration_since(t) >= PROBE_AGAIN);
+            if due {
+                *last = Some(now);
+            }
+            due
+        };
+        match super::probe::send(ifindex, source, multicast, &targets) {
+            Ok(method) => tracing::debug!(
+                interface = %self.interface, prefix = %format!("{}/{}", p.net, p.len),
+                targets = targets.len(), ?method, "probed the lan"
+            ),
+            Err(e) => tracing::debug!(interface = %self.interface, error = %e, "probe not sent"),
+        }
     }
 
     /// The addresses the hosts are expected to have on `p`: each MAC's EUI-64, and the
@@ -242,7 +293,7 @@ impl NeighborsSource {
             .await?;
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
+            .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         let rules = Rules {
             select: s.select,

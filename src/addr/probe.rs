@@ -43,8 +43,14 @@ pub enum Method {
 }
 
 /// Sends the probes on interface `ifindex` from `source` (the router's address in the new
-/// prefix): an echo to [`ALL_NODES`] and one to each of `targets`. Returns how they went out.
-pub fn send(ifindex: u32, source: Ipv6Addr, targets: &[Ipv6Addr]) -> io::Result<Method> {
+/// prefix): an echo to [`ALL_NODES`] (with `multicast`) and one to each of `targets`.
+/// Returns how they went out.
+pub fn send(
+    ifindex: u32,
+    source: Ipv6Addr,
+    multicast: bool,
+    targets: &[Ipv6Addr],
+) -> io::Result<Method> {
     let icmp = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))
         .map(|s| (s, Method::Raw))
         .or_else(|_| {
@@ -55,8 +61,10 @@ pub fn send(ifindex: u32, source: Ipv6Addr, targets: &[Ipv6Addr]) -> io::Result<
             sock.bind(&SockAddr::from(SocketAddrV6::new(source, 0, 0, 0)))?;
             sock.set_multicast_if_v6(ifindex)?;
             let id = std::process::id() as u16;
-            let group = SocketAddrV6::new(ALL_NODES, 0, 0, ifindex);
-            sock.send_to(&echo_request(id, 0), &SockAddr::from(group))?;
+            if multicast {
+                let group = SocketAddrV6::new(ALL_NODES, 0, 0, ifindex);
+                sock.send_to(&echo_request(id, 0), &SockAddr::from(group))?;
+            }
             for (i, t) in targets.iter().enumerate() {
                 let to = SocketAddrV6::new(*t, 0, 0, 0);
                 // One unanswered target must not stop the others.

@@ -12,6 +12,7 @@ mod daemon;
 mod daemon_bind;
 mod dnspod;
 mod harness;
+mod lan;
 mod netlink;
 mod rfc2136;
 mod sources;

@@ -66,7 +66,9 @@ pub struct Rules {
 }
 
 /// Judges the entries of the host's MACs (pure). Records every eligible entry in `history`
-/// first (seen at `now`), then chooses. `entries` must already be those of the host's MACs on
+/// first (seen at `now`, Unix milliseconds), then chooses. Addresses first seen at the same
+/// moment as the chosen one are `not-best`, so the published one of them is kept
+/// ([`crate::addr::policy::keep_published`]). `entries` must already be those of the host's MACs on
 /// the source's interface.
 pub fn judge(
     entries: &[NeighFacts],
@@ -110,7 +112,7 @@ pub fn judge(
     for (i, mac, addr) in &eligible {
         let seen = history.first_seen(mac, addr).unwrap_or(now);
         if let Some(d) = out[*i].detail.as_mut() {
-            d.push_str(&format!(", first seen {} ago", age(now.saturating_sub(seen))));
+            d.push_str(&format!(", first seen {} ago", age(now.saturating_sub(seen) / 1000)));
         }
     }
     if rules.select == Select::All {
@@ -141,13 +143,23 @@ pub fn judge(
             if i == ci {
                 continue;
             }
-            out[*i].verdict = Verdict::Skipped(SkipReason::TemporaryLooking);
-            out[*i].lifetime = None;
             let seen = history.first_seen(mac, addr).unwrap_or(now);
+            let tie = !by_eui && seen == chosen_seen;
+            out[*i].verdict = Verdict::Skipped(if tie {
+                SkipReason::NotBest
+            } else {
+                SkipReason::TemporaryLooking
+            });
+            out[*i].lifetime = None;
             let why = if by_eui {
                 format!("the EUI-64 address {caddr} is preferred")
+            } else if tie {
+                format!("first seen together with {caddr}")
             } else {
-                format!("seen {} after {caddr}", age(seen.saturating_sub(chosen_seen)))
+                format!(
+                    "seen {} after {caddr}",
+                    age(seen.saturating_sub(chosen_seen) / 1000)
+                )
             };
             if let Some(d) = out[*i].detail.as_mut() {
                 d.push_str(&format!(", {why}"));
@@ -246,7 +258,7 @@ mod tests {
             &[p("2001:db8:1::", Some(3000))],
             &mut h,
             rules(Select::All),
-            1000,
+            1_000_000,
         );
         assert_eq!(
             verdicts(&got),
@@ -276,13 +288,13 @@ mod tests {
     #[test]
     fn the_eui64_address_wins_over_one_seen_earlier() {
         let mut h = NeighborHistory::default();
-        h.saw("52:54:00:12:34:56", "2001:db8:1::abcd".parse().unwrap(), 10);
+        h.saw("52:54:00:12:34:56", "2001:db8:1::abcd".parse().unwrap(), 10_000);
         let got = judge(
             &[e("2001:db8:1::abcd", REACHABLE), e("2001:db8:1:0:5054:ff:fe12:3456", STALE)],
             &[p("2001:db8:1::", None)],
             &mut h,
             rules(Select::Best),
-            7210,
+            7_210_000,
         );
         assert_eq!(verdicts(&got)[0].1, "temporary-looking");
         assert_eq!(verdicts(&got)[1].1, "selected");
@@ -303,7 +315,7 @@ mod tests {
         judge(&[e(stable, REACHABLE)], &prefixes, &mut h, rules(Select::Best), 0);
         // A day later a temporary address shows up, and is reachable while the stable one is
         // stale: the stable one stays.
-        let day = 86_400;
+        let day = 86_400_000;
         let got = judge(
             &[e("2001:db8:1::1111", REACHABLE), e(stable, STALE)],
             &prefixes,
@@ -357,6 +369,24 @@ mod tests {
             0,
         );
         assert!(got.iter().all(|c| c.verdict == Verdict::Selected));
+        // Seen at the same moment: nothing tells them apart; the other is `not-best`, so the
+        // published one is kept (keep_published) instead of a flip to the lower address.
+        let mut h = NeighborHistory::default();
+        let got = judge(
+            &[e("2001:db8:1::9", STALE), e("2001:db8:1::2", STALE)],
+            &[p("2001:db8:1::", None)],
+            &mut h,
+            rules(Select::Best),
+            5,
+        );
+        assert_eq!(
+            verdicts(&got),
+            [
+                ("2001:db8:1::9".to_owned(), "not-best".to_owned()),
+                ("2001:db8:1::2".to_owned(), "selected".to_owned())
+            ]
+        );
+        assert!(got[0].detail.as_deref().unwrap().ends_with("first seen together with 2001:db8:1::2"));
         let pre = Prefix::of("2001:db8:3::99".parse().unwrap(), 64, None);
         assert_eq!(
             pre.with_host_of(&"2001:db8:1::5054:ff:fe12:3456".parse().unwrap()).to_string(),

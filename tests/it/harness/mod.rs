@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod dnspod_emu;
+pub mod lan;
 pub mod netns;
 pub mod servers;
 
