@@ -493,3 +493,64 @@ async fn a_lone_change_after_a_quiet_period_is_acted_on_after_the_settle_time() 
     .await;
     assert_eq!(stats.passes, 2);
 }
+
+/// A source that only says what it watches.
+struct Watches {
+    interfaces: Option<Vec<String>>,
+    neighbors: Vec<String>,
+}
+
+impl Source for Watches {
+    fn name(&self) -> &str {
+        "w"
+    }
+    fn families(&self) -> Vec<Family> {
+        vec![Family::Ipv6]
+    }
+    fn watched_interfaces(&self) -> Option<Vec<String>> {
+        self.interfaces.clone()
+    }
+    fn watched_neighbors(&self) -> Vec<String> {
+        self.neighbors.clone()
+    }
+    fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+        Box::pin(async { Err(SourceError::NoSuchInterface("x".into())) })
+    }
+}
+
+/// See: issue 12. Neighbour events wake only the sources watching that interface's
+/// neighbour table; address events keep waking the interface watchers.
+#[test]
+fn neighbour_events_wake_neighbour_sources_only() {
+    let mut sources: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+    let w = |i: Option<&[&str]>, n: &[&str]| -> Arc<dyn Source> {
+        Arc::new(Watches {
+            interfaces: i.map(|l| l.iter().map(|s| (*s).to_owned()).collect()),
+            neighbors: n.iter().map(|s| (*s).to_owned()).collect(),
+        })
+    };
+    sources.insert("lan6".into(), w(Some(&["br-lan"]), &[]));
+    sources.insert("nas".into(), w(Some(&["br-lan"]), &["br-lan"]));
+    sources.insert("guest".into(), w(Some(&["br-guest"]), &["br-guest"]));
+    sources.insert("web".into(), w(None, &[]));
+    let neigh = |i: Option<&str>| WatchEvent::Neighbor {
+        interface: i.map(str::to_owned),
+        addr: "2001:db8::7".parse().unwrap(),
+        counted: true,
+        removed: false,
+    };
+    let names = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>();
+    assert_eq!(names(watching(&sources, &neigh(Some("br-lan")))), ["nas"]);
+    assert_eq!(
+        names(watching(&sources, &neigh(None))),
+        ["guest", "nas"],
+        "unknown interface: every neighbour watcher"
+    );
+    let addr = WatchEvent::Address {
+        interface: Some("br-lan".into()),
+        addr: "2001:db8::1".parse().unwrap(),
+        flags: 0,
+        removed: false,
+    };
+    assert_eq!(names(watching(&sources, &addr)), ["lan6", "nas"]);
+}
