@@ -331,6 +331,8 @@ name = "nas.example.test"
 provider = "home"
 sources = ["nas"]
 ttl = "auto"
+on_gone = "delete"
+grace = "2s"
 "#,
                 state = dir.path().join("state.json").display(),
                 server = bind.addr(),
@@ -364,5 +366,25 @@ ttl = "auto"
         eprintln!("lease appended → served by bind: {} ms", t0.elapsed().as_millis());
         // ttl = "auto": the lease has 100 s left, so the TTL is the 60 s step.
         assert_eq!(bind.ttls("nas.example.test", RecordType::AAAA), [60]);
+
+        // The lease goes away (the file is rewritten without it): on_gone = "delete" keeps
+        // the record for its 2 s grace, then withdraws it — woken by the grace timer alone.
+        std::fs::write(
+            &leases,
+            "duid 00:01:00:01:2b:1a:2c:3d:52:54:00:00:00:01\n0 1 2001:db8:1::10 other 00:03:00:01:52:54:00:00:00:10\n",
+        )
+        .unwrap();
+        let t1 = Instant::now();
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(
+            bind.addresses("nas.example.test", RecordType::AAAA),
+            want,
+            "withdrawn before its grace"
+        );
+        while !bind.addresses("nas.example.test", RecordType::AAAA).is_empty() {
+            assert!(t1.elapsed() < Duration::from_secs(10), "never withdrawn");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("lease gone → withdrawn after {} ms (grace 2 s)", t1.elapsed().as_millis());
     });
 }
