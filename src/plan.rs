@@ -49,7 +49,8 @@ pub fn plan(desired: &RrSet, provider: &str, remembered: Option<Remembered<'_>>)
 
 /// The steps an automatic TTL takes (seconds): as the lifetime counts down the TTL drops a
 /// step at a time, so a shrinking lifetime costs a few writes, not one per pass.
-pub const AUTO_TTL_STEPS: [u32; 11] = [30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400];
+pub const AUTO_TTL_STEPS: [u32; 11] =
+    [30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400];
 
 /// `ttl = "auto"` (issue 12): the cap, or the largest step not above the remaining preferred
 /// lifetime if that is shorter (the smallest step when even that is too long: the address is
@@ -172,7 +173,11 @@ mod tests {
             (20, Some(5000), 20),
         ];
         for (cap, remaining, want) in cases {
-            assert_eq!(auto_ttl(Ttl(cap), remaining), Ttl(want), "{cap} {remaining:?}");
+            assert_eq!(
+                auto_ttl(Ttl(cap), remaining),
+                Ttl(want),
+                "{cap} {remaining:?}"
+            );
         }
     }
 

@@ -486,16 +486,29 @@ impl NeighborHistory {
         self.version = Self::VERSION;
         for list in self.hosts.values_mut() {
             list.retain(|s| s.last_seen_ms + Self::RETENTION > now);
-            list.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then(a.addr.cmp(&b.addr)));
+            list.sort_by(|a, b| {
+                b.last_seen_ms
+                    .cmp(&a.last_seen_ms)
+                    .then(a.addr.cmp(&b.addr))
+            });
             list.truncate(Self::MAX_PER_HOST);
-            list.sort_by(|a, b| a.first_seen_ms.cmp(&b.first_seen_ms).then(a.addr.cmp(&b.addr)));
+            list.sort_by(|a, b| {
+                a.first_seen_ms
+                    .cmp(&b.first_seen_ms)
+                    .then(a.addr.cmp(&b.addr))
+            });
         }
         self.hosts.retain(|_, l| !l.is_empty());
         if self.hosts.len() > Self::MAX_HOSTS {
             let mut by_age: Vec<(u64, String)> = self
                 .hosts
                 .iter()
-                .map(|(m, l)| (l.iter().map(|s| s.last_seen_ms).max().unwrap_or(0), m.clone()))
+                .map(|(m, l)| {
+                    (
+                        l.iter().map(|s| s.last_seen_ms).max().unwrap_or(0),
+                        m.clone(),
+                    )
+                })
                 .collect();
             by_age.sort();
             for (_, mac) in by_age.iter().take(self.hosts.len() - Self::MAX_HOSTS) {
@@ -549,7 +562,10 @@ mod tests {
         let a: Ipv6Addr = "2001:db8::1".parse().unwrap();
         let b: Ipv6Addr = "2001:db8::2".parse().unwrap();
         assert!(h.saw("m", a, 1000));
-        assert!(!h.saw("m", a, 1000 + NeighborHistory::RESOLUTION - 1), "within resolution");
+        assert!(
+            !h.saw("m", a, 1000 + NeighborHistory::RESOLUTION - 1),
+            "within resolution"
+        );
         assert!(h.saw("m", a, 1000 + NeighborHistory::RESOLUTION));
         assert!(h.saw("m", b, 5000));
         assert_eq!(h.first_seen("m", &a), Some(1000));
@@ -561,7 +577,11 @@ mod tests {
         assert!(!h.merge(&old), "idempotent");
         // Per-host cap: the least recently seen go.
         for i in 0..40u64 {
-            h.saw("n", format!("2001:db8:1::{i:x}").parse().unwrap(), 100_000 + i);
+            h.saw(
+                "n",
+                format!("2001:db8:1::{i:x}").parse().unwrap(),
+                100_000 + i,
+            );
         }
         assert_eq!(h.of("n").len(), NeighborHistory::MAX_PER_HOST);
         assert!(h.of("n").iter().all(|s| s.first_seen_ms >= 100_000 + 24));

@@ -412,7 +412,10 @@ mod tests {
         let mut want = sample();
         want.version = STATE_VERSION;
         assert_eq!(State::from_json(&text).unwrap(), want);
-        let newer = text.replace("\"version\": 1,\n    \"hosts\"", "\"version\": 9,\n    \"hosts\"");
+        let newer = text.replace(
+            "\"version\": 1,\n    \"hosts\"",
+            "\"version\": 9,\n    \"hosts\"",
+        );
         assert_ne!(newer, text);
         let s = State::from_json(&newer).unwrap();
         assert!(s.neighbors.is_empty());

@@ -57,7 +57,7 @@ impl FileWatch {
     }
 
     /// Blocks until watched files change; returns them (each once).
-    pub fn next(&mut self) -> io::Result<BTreeSet<PathBuf>> {
+    pub fn wait(&mut self) -> io::Result<BTreeSet<PathBuf>> {
         loop {
             match self.inotify.read_events() {
                 Ok(events) => {
@@ -89,11 +89,11 @@ mod tests {
         std::fs::write(&other, "x").unwrap();
         // Created (does not exist yet when the watch starts).
         std::fs::write(&leases, "a").unwrap();
-        assert_eq!(w.next().unwrap(), BTreeSet::from([leases.clone()]));
+        assert_eq!(w.wait().unwrap(), BTreeSet::from([leases.clone()]));
         // Replaced by rename, as odhcpd does; a temp file's own events are not reported.
         let tmp = dir.path().join(".odhcpd");
         std::fs::write(&tmp, "b").unwrap();
         std::fs::rename(&tmp, &leases).unwrap();
-        assert_eq!(w.next().unwrap(), BTreeSet::from([leases]));
+        assert_eq!(w.wait().unwrap(), BTreeSet::from([leases]));
     }
 }

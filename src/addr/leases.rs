@@ -149,8 +149,7 @@ impl Parsed {
     pub fn macs_of(&self, hostname: &str) -> Vec<[u8; 6]> {
         let mut out = Vec::new();
         for l in &self.leases {
-            if l
-                .hostname
+            if l.hostname
                 .as_deref()
                 .is_some_and(|h| h.eq_ignore_ascii_case(hostname))
             {
@@ -322,7 +321,7 @@ fn dnsmasq_line(line: &str) -> Result<Vec<Lease>, BadLine> {
 /// Hex bytes, with or without `:` separators.
 fn hex(s: &str) -> Option<Vec<u8>> {
     let digits: String = s.chars().filter(|c| *c != ':').collect();
-    if digits.is_empty() || digits.len() % 2 != 0 || !digits.is_ascii() {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) || !digits.is_ascii() {
         return None;
     }
     (0..digits.len())

@@ -110,7 +110,11 @@ mod tests {
     use super::*;
     use netlink_packet_route::neighbour::NeighbourState;
 
-    fn msg(family: AddressFamily, state: NeighbourState, attrs: Vec<NeighbourAttribute>) -> NeighbourMessage {
+    fn msg(
+        family: AddressFamily,
+        state: NeighbourState,
+        attrs: Vec<NeighbourAttribute>,
+    ) -> NeighbourMessage {
         let mut m = NeighbourMessage::default();
         m.header.family = family;
         m.header.ifindex = 3;
@@ -135,20 +139,61 @@ mod tests {
             (NeighbourState::Noarp, false),
         ];
         for (state, want) in counted {
-            let f = facts(&msg(AddressFamily::Inet6, state, vec![dst.clone(), ll.clone()])).unwrap();
+            let f = facts(&msg(
+                AddressFamily::Inet6,
+                state,
+                vec![dst.clone(), ll.clone()],
+            ))
+            .unwrap();
             assert_eq!(f.counted(), want, "{state:?}");
             assert_eq!(f.mac, Some([0x52, 0x54, 0, 1, 2, 3]));
             assert_eq!((f.ifindex, f.addr), (3, a));
         }
         // No link-layer address (INCOMPLETE/FAILED entries), other families, no destination.
-        let f = facts(&msg(AddressFamily::Inet6, NeighbourState::Failed, vec![dst.clone()])).unwrap();
+        let f = facts(&msg(
+            AddressFamily::Inet6,
+            NeighbourState::Failed,
+            vec![dst.clone()],
+        ))
+        .unwrap();
         assert_eq!(f.mac, None);
-        assert_eq!(facts(&msg(AddressFamily::Inet, NeighbourState::Reachable, vec![dst.clone()])), None);
-        assert_eq!(facts(&msg(AddressFamily::Inet6, NeighbourState::Reachable, vec![ll.clone()])), None);
-        let v4 = NeighbourAttribute::Destination(NeighbourAddress::Inet("192.0.2.1".parse().unwrap()));
-        assert_eq!(facts(&msg(AddressFamily::Inet6, NeighbourState::Reachable, vec![v4])), None);
+        assert_eq!(
+            facts(&msg(
+                AddressFamily::Inet,
+                NeighbourState::Reachable,
+                vec![dst.clone()]
+            )),
+            None
+        );
+        assert_eq!(
+            facts(&msg(
+                AddressFamily::Inet6,
+                NeighbourState::Reachable,
+                vec![ll.clone()]
+            )),
+            None
+        );
+        let v4 =
+            NeighbourAttribute::Destination(NeighbourAddress::Inet("192.0.2.1".parse().unwrap()));
+        assert_eq!(
+            facts(&msg(
+                AddressFamily::Inet6,
+                NeighbourState::Reachable,
+                vec![v4]
+            )),
+            None
+        );
         // A link-layer address that is not 6 bytes (InfiniBand) is no MAC.
         let long = NeighbourAttribute::LinkLayerAddress(vec![1; 20]);
-        assert_eq!(facts(&msg(AddressFamily::Inet6, NeighbourState::Stale, vec![dst, long])).unwrap().mac, None);
+        assert_eq!(
+            facts(&msg(
+                AddressFamily::Inet6,
+                NeighbourState::Stale,
+                vec![dst, long]
+            ))
+            .unwrap()
+            .mac,
+            None
+        );
     }
 }

@@ -195,7 +195,10 @@ impl Lan {
     fn probe(&self, ifindex: u32, p: &Prefix, source: Ipv6Addr, macs: &[[u8; 6]], all: bool) {
         let targets = self.expected(p, macs);
         let multicast = all && {
-            let mut last = self.last_multicast.lock().unwrap_or_else(|e| e.into_inner());
+            let mut last = self
+                .last_multicast
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             let now = tokio::time::Instant::now();
             let due = last.is_none_or(|t| now.duration_since(t) >= PROBE_AGAIN);
             if due {
@@ -376,7 +379,9 @@ impl Source for NeighborsSource {
         inputs: &'a BTreeMap<String, Detection>,
     ) -> BoxFuture<'a, Result<Detection, SourceError>> {
         Box::pin(async move {
-            let from = inputs.get(&self.settings.from).ok_or_else(|| self.failed())?;
+            let from = inputs
+                .get(&self.settings.from)
+                .ok_or_else(|| self.failed())?;
             self.detect_from(from).await
         })
     }

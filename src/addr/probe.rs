@@ -54,7 +54,8 @@ pub fn send(
     let icmp = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))
         .map(|s| (s, Method::Raw))
         .or_else(|_| {
-            Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::ICMPV6)).map(|s| (s, Method::Ping))
+            Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::ICMPV6))
+                .map(|s| (s, Method::Ping))
         });
     match icmp {
         Ok((sock, method)) => {

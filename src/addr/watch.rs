@@ -270,7 +270,10 @@ impl Tracker {
             return None;
         }
         let counted = !removed && f.counted();
-        if !self.dedup.neighbor(f.ifindex, f.addr, counted, f.mac, removed) {
+        if !self
+            .dedup
+            .neighbor(f.ifindex, f.addr, counted, f.mac, removed)
+        {
             return None;
         }
         Some(WatchEvent::Neighbor {
@@ -318,7 +321,14 @@ impl Tracker {
 pub struct Dedup {
     addrs: HashMap<(u32, IpAddr), u32>,
     links: HashMap<u32, bool>,
-    neighbors: HashMap<(u32, std::net::Ipv6Addr), (bool, Option<[u8; 6]>)>,
+    neighbors: HashMap<(u32, std::net::Ipv6Addr), NeighborSeen>,
+}
+
+/// What the dedup remembers of a neighbour entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NeighborSeen {
+    counted: bool,
+    mac: Option<[u8; 6]>,
 }
 
 impl Dedup {
@@ -352,14 +362,17 @@ impl Dedup {
             return self
                 .neighbors
                 .remove(&(index, addr))
-                .is_some_and(|(was, _)| was);
+                .is_some_and(|was| was.counted);
         }
         let prev = self.neighbors.get(&(index, addr)).copied();
-        let mac = mac.or(prev.and_then(|(_, m)| m));
-        self.neighbors.insert((index, addr), (counted, mac));
+        let now = NeighborSeen {
+            counted,
+            mac: mac.or(prev.and_then(|p| p.mac)),
+        };
+        self.neighbors.insert((index, addr), now);
         match prev {
             None => counted,
-            Some(p) => p != (counted, mac),
+            Some(p) => p != now,
         }
     }
 }
@@ -536,14 +549,26 @@ mod tests {
         let a: std::net::Ipv6Addr = "2001:db8::7".parse().unwrap();
         let m1 = Some([2, 0, 0, 0, 0, 1]);
         let m2 = Some([2, 0, 0, 0, 0, 2]);
-        assert!(!d.neighbor(3, a, false, None, false), "incomplete: not yet news");
+        assert!(
+            !d.neighbor(3, a, false, None, false),
+            "incomplete: not yet news"
+        );
         assert!(d.neighbor(3, a, true, m1, false), "reachable");
-        assert!(!d.neighbor(3, a, true, m1, false), "stale/delay/probe: same");
+        assert!(
+            !d.neighbor(3, a, true, m1, false),
+            "stale/delay/probe: same"
+        );
         assert!(d.neighbor(3, a, false, None, false), "failed");
         assert!(d.neighbor(3, a, true, m1, false), "back");
-        assert!(d.neighbor(3, a, true, m2, false), "another host took the address");
+        assert!(
+            d.neighbor(3, a, true, m2, false),
+            "another host took the address"
+        );
         assert!(d.neighbor(3, a, true, m2, true), "deleted while counted");
-        assert!(!d.neighbor(3, a, false, None, true), "deleting an unknown entry");
+        assert!(
+            !d.neighbor(3, a, false, None, true),
+            "deleting an unknown entry"
+        );
     }
 
     #[test]

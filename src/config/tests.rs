@@ -481,6 +481,10 @@ fn lan_sources_and_record_lifetimes() {
         ),
     ];
     for (text, want) in cases {
-        assert_eq!(problems(&format!("{LAN_BASE}{text}")), *want, "config:\n{text}");
+        assert_eq!(
+            problems(&format!("{LAN_BASE}{text}")),
+            *want,
+            "config:\n{text}"
+        );
     }
 }

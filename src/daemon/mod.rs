@@ -495,7 +495,7 @@ fn file_task(files: BTreeSet<PathBuf>, tx: mpsc::Sender<Trigger>) {
     let spawned = std::thread::Builder::new()
         .name("ddnsd-files".to_owned())
         .spawn(move || loop {
-            match w.next() {
+            match w.wait() {
                 Ok(changed) => {
                     if tx.blocking_send(Trigger::Files(changed)).is_err() {
                         return;

@@ -819,8 +819,8 @@ mod tests {
                     provider: "p".into(),
                     sources: vec!["v6".into(), "broken".into()],
                     ttl: Ttl(300),
-                ttl_auto: false,
-                on_gone: Default::default(),
+                    ttl_auto: false,
+                    on_gone: Default::default(),
                 }],
                 store: MemoryStore::default(),
                 clock: FakeClock::at_unix(1_700_000_000),
@@ -1331,7 +1331,9 @@ mod tests {
         *src.0.lock().unwrap() = Vec::new();
         // Default: kept, no call, no wake-up.
         let r = w.pass(false, false).await;
-        assert!(statuses(&r)[0].contains("skipped: no usable address from v6; record left as it is"));
+        assert!(
+            statuses(&r)[0].contains("skipped: no usable address from v6; record left as it is")
+        );
         assert!(w.calls().is_empty() && r.wake_at.is_none());
         // on_gone = "delete", grace 10 min: counts down from the first pass without address.
         w.records[0].on_gone = OnGone::Delete {
@@ -1352,16 +1354,28 @@ mod tests {
         *src.0.lock().unwrap() = scripted(Some("2001:db8::7"), None);
         let r = w.pass(false, false).await;
         assert_eq!(statuses(&r), ["h.example.test AAAA unchanged"]);
-        assert!(w.store.load().unwrap().records.values().all(|e| e.gone_since.is_none()));
+        assert!(w
+            .store
+            .load()
+            .unwrap()
+            .records
+            .values()
+            .all(|e| e.gone_since.is_none()));
         // Gone again, and for longer than grace: withdrawn (a dry run only says so).
         *src.0.lock().unwrap() = Vec::new();
         w.pass(false, false).await;
         w.clock.advance(std::time::Duration::from_secs(601));
         let r = w.pass(true, false).await;
-        assert_eq!(statuses(&r), ["h.example.test AAAA would withdraw (was 2001:db8::7) (dry run)"]);
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA would withdraw (was 2001:db8::7) (dry run)"]
+        );
         assert!(w.calls().is_empty());
         let r = w.pass(false, false).await;
-        assert_eq!(statuses(&r), ["h.example.test AAAA withdrawn (was 2001:db8::7)"]);
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA withdrawn (was 2001:db8::7)"]
+        );
         assert_eq!(w.calls(), ["apply h.example.test AAAA -"]);
         assert!(w.store.load().unwrap().records.is_empty());
         // Nothing left to withdraw: back to the plain skip, no call.
@@ -1375,7 +1389,10 @@ mod tests {
     #[tokio::test]
     async fn ttl_auto_follows_the_preferred_lifetime() {
         let mut w = World::new(&[]);
-        let src = Arc::new(Scripted(Mutex::new(scripted(Some("2001:db8::7"), Some(3600)))));
+        let src = Arc::new(Scripted(Mutex::new(scripted(
+            Some("2001:db8::7"),
+            Some(3600),
+        ))));
         w.sources.clear();
         w.sources.insert("v6".into(), src.clone());
         w.records[0].sources = vec!["v6".into()];
@@ -1390,7 +1407,10 @@ mod tests {
         );
         *src.0.lock().unwrap() = scripted(Some("2001:db8::7"), Some(200));
         let r = w.pass(false, false).await;
-        assert_eq!(statuses(&r), ["h.example.test AAAA updated (was 2001:db8::7)"]);
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA updated (was 2001:db8::7)"]
+        );
         assert_eq!(ttl(&w), Ttl(120));
         // Within the same step: unchanged, no call.
         w.calls();

@@ -196,7 +196,10 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
         lab.talk_from(2, &t2, "2001:db8:1::1");
         let start = Instant::now();
         while !neighbours(&lab.router.name).contains(&t2) {
-            assert!(start.elapsed() < Duration::from_secs(5), "{t2} never in the neighbour table");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{t2} never in the neighbour table"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(600));
@@ -227,7 +230,10 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
         lab.talk_from(1, &t1, "2001:db8:2::1");
         let start = Instant::now();
         while !neighbours(&lab.router.name).contains(&t1) {
-            assert!(start.elapsed() < Duration::from_secs(5), "{t1} never in the neighbour table");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{t1} never in the neighbour table"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -244,13 +250,18 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
         .filter(|m| m.starts_with("pass finished: "))
         .collect();
     assert!(
-        passes.iter().filter(|m| m.starts_with("pass finished: 3 changed")).count() >= 2,
+        passes
+            .iter()
+            .filter(|m| m.starts_with("pass finished: 3 changed"))
+            .count()
+            >= 2,
         "start-up and renumbering should each move all three records in one pass: {passes:#?}"
     );
 
     // `detect` explains each verdict: the EUI-64 choice, the temporary-looking address.
     let mut c = lab.router.command(env!("CARGO_BIN_EXE_ddnsd"));
-    c.args(["detect", "-c", &cfg]).env("TEST_TSIG", KEY_SECRET_B64);
+    c.args(["detect", "-c", &cfg])
+        .env("TEST_TSIG", KEY_SECRET_B64);
     let (code, out, err) = output(c);
     assert_eq!(code, 0, "{out}{err}");
     let h1 = section(&out, "h1");
@@ -261,8 +272,9 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
         "{out}"
     );
     assert!(
-        h1.lines().any(|l| l.contains("skipped: temporary-looking: another address of this host is its stable one")
-            && l.contains("is preferred]")),
+        h1.lines().any(|l| l.contains(
+            "skipped: temporary-looking: another address of this host is its stable one"
+        ) && l.contains("is preferred]")),
         "{out}"
     );
     let h2 = section(&out, "h2");

@@ -53,17 +53,30 @@ fn odhcpd_state_and_hosts_lines() {
     assert_eq!(nas.duid.as_deref(), Some("000100012b1a2c3d525400123456"));
     assert_eq!(nas.mac, Some(NAS_MAC), "DUID-LLT carries the MAC");
     assert_eq!(nas.expires, Expiry::At(1_700_003_600));
-    assert_eq!(lease(&p, "2001:db8:1:10::8").hostname.as_deref(), Some("nas"));
+    assert_eq!(
+        lease(&p, "2001:db8:1:10::8").hostname.as_deref(),
+        Some("nas")
+    );
     let anon = lease(&p, "2001:db8:1:10::9");
     assert_eq!(anon.hostname, None);
-    assert_eq!(anon.mac, Some([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]), "DUID-LL");
+    assert_eq!(
+        anon.mac,
+        Some([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]),
+        "DUID-LL"
+    );
     let printer = lease(&p, "2001:db8:1:10::a");
     assert_eq!(printer.expires, Expiry::Never);
     assert_eq!(printer.mac, None, "DUID-UUID has no MAC");
-    assert_eq!(lease(&p, "2001:db8:1:10::b").hostname, None, "broken hostname");
+    assert_eq!(
+        lease(&p, "2001:db8:1:10::b").hostname,
+        None,
+        "broken hostname"
+    );
     assert_eq!(lease(&p, "2001:db8:1:10::b").expires, Expiry::At(0));
     assert!(
-        !p.leases.iter().any(|l| l.addr.to_string().starts_with("2001:db8:1:11")),
+        !p.leases
+            .iter()
+            .any(|l| l.addr.to_string().starts_with("2001:db8:1:11")),
         "a delegated prefix is not a host address"
     );
     let v4 = lease(&p, "192.168.1.10");
@@ -71,7 +84,10 @@ fn odhcpd_state_and_hosts_lines() {
     assert_eq!(v4.hostname.as_deref(), Some("nas"));
     // A hosts line alone (the newer hosts file): address and name, no lifetime.
     let hosts = parse(LeaseFormat::Odhcpd, b"2001:db8::42\thost.lan\thost\n");
-    assert_eq!(lease(&hosts, "2001:db8::42").hostname.as_deref(), Some("host"));
+    assert_eq!(
+        lease(&hosts, "2001:db8::42").hostname.as_deref(),
+        Some("host")
+    );
     assert_eq!(lease(&hosts, "2001:db8::42").expires, Expiry::Never);
     assert_eq!(p.macs_of("NAS"), vec![NAS_MAC]);
     assert_eq!(
@@ -140,11 +156,16 @@ fn a_host_is_chosen_by_hostname_duid_or_mac_and_judged() {
     );
     let by_duid = judge(
         "x",
-        &settings(HostKey::Duid(parse_duid("00:03:00:01:aa:bb:cc:dd:ee:ff").unwrap())),
+        &settings(HostKey::Duid(
+            parse_duid("00:03:00:01:aa:bb:cc:dd:ee:ff").unwrap(),
+        )),
         &p,
         now,
     );
-    assert_eq!(by_duid.selected(Family::Ipv6).to_string(), "2001:db8:1:10::9");
+    assert_eq!(
+        by_duid.selected(Family::Ipv6).to_string(),
+        "2001:db8:1:10::9"
+    );
     let by_mac = judge("x", &settings(HostKey::Mac(NAS_MAC)), &p, now);
     assert_eq!(by_mac.candidates.len(), 2);
     // Expired.
@@ -157,9 +178,15 @@ fn a_host_is_chosen_by_hostname_duid_or_mac_and_judged() {
     let mut s4 = settings(HostKey::Hostname("nas".into()));
     s4.family = Family::Ipv4;
     let d4 = judge("x", &s4, &p, now);
-    assert_eq!(d4.candidates[0].verdict, Verdict::Skipped(SkipReason::Private));
+    assert_eq!(
+        d4.candidates[0].verdict,
+        Verdict::Skipped(SkipReason::Private)
+    );
     s4.policy.allow_private = true;
-    assert_eq!(judge("x", &s4, &p, now).candidates[0].verdict, Verdict::Selected);
+    assert_eq!(
+        judge("x", &s4, &p, now).candidates[0].verdict,
+        Verdict::Selected
+    );
 }
 
 #[test]
@@ -167,13 +194,17 @@ fn duid_macs() {
     let cases: &[(&str, Option<[u8; 6]>)] = &[
         ("000100012b1a2c3d525400123456", Some(NAS_MAC)),
         ("00030001525400123456", Some(NAS_MAC)),
-        ("00030006525400123456", None),   // not ethernet
-        ("0002000000090102", None),       // DUID-EN
-        ("0001000100000000aabb", None),   // too short a link-layer address
+        ("00030006525400123456", None), // not ethernet
+        ("0002000000090102", None),     // DUID-EN
+        ("0001000100000000aabb", None), // too short a link-layer address
         ("", None),
     ];
     for (hex_duid, want) in cases {
-        assert_eq!(duid_mac(&hex(hex_duid).unwrap_or_default()), *want, "{hex_duid}");
+        assert_eq!(
+            duid_mac(&hex(hex_duid).unwrap_or_default()),
+            *want,
+            "{hex_duid}"
+        );
     }
 }
 

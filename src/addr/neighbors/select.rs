@@ -88,10 +88,17 @@ pub fn judge(
             Verdict::Skipped(r) => Verdict::Skipped(r),
             Verdict::Selected if !e.counted() => Verdict::Skipped(SkipReason::Unreachable),
             Verdict::Selected if prefix.is_none() => {
-                let list: Vec<String> = prefixes.iter().map(|p| format!("{}/{}", p.net, p.len)).collect();
+                let list: Vec<String> = prefixes
+                    .iter()
+                    .map(|p| format!("{}/{}", p.net, p.len))
+                    .collect();
                 detail.push_str(&format!(
                     ", prefix now {}",
-                    if list.is_empty() { "none".to_owned() } else { list.join(" ") }
+                    if list.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        list.join(" ")
+                    }
                 ));
                 Verdict::Skipped(SkipReason::OutsidePrefix)
             }
@@ -106,13 +113,18 @@ pub fn judge(
             origin: "neighbour".to_owned(),
             verdict,
             detail: Some(detail),
-            lifetime: prefix.and_then(|p| p.lifetime).filter(|_| verdict == Verdict::Selected),
+            lifetime: prefix
+                .and_then(|p| p.lifetime)
+                .filter(|_| verdict == Verdict::Selected),
         });
     }
     for (i, mac, addr) in &eligible {
         let seen = history.first_seen(mac, addr).unwrap_or(now);
         if let Some(d) = out[*i].detail.as_mut() {
-            d.push_str(&format!(", first seen {} ago", age(now.saturating_sub(seen) / 1000)));
+            d.push_str(&format!(
+                ", first seen {} ago",
+                age(now.saturating_sub(seen) / 1000)
+            ));
         }
     }
     if rules.select == Select::All {
@@ -125,7 +137,8 @@ pub fn judge(
         let eui = here.iter().find(|(_, mac, a)| {
             super::super::prefix::parse_mac(mac).is_some_and(|m| u128::from(*a) as u64 == eui64(&m))
         });
-        let first = |e: &&&(usize, String, Ipv6Addr)| (history.first_seen(&e.1, &e.2).unwrap_or(now), e.2);
+        let first =
+            |e: &&&(usize, String, Ipv6Addr)| (history.first_seen(&e.1, &e.2).unwrap_or(now), e.2);
         let chosen = match eui {
             Some(e) => Some((*e, true)),
             None => here.iter().min_by_key(first).map(|e| (*e, false)),
@@ -288,9 +301,16 @@ mod tests {
     #[test]
     fn the_eui64_address_wins_over_one_seen_earlier() {
         let mut h = NeighborHistory::default();
-        h.saw("52:54:00:12:34:56", "2001:db8:1::abcd".parse().unwrap(), 10_000);
+        h.saw(
+            "52:54:00:12:34:56",
+            "2001:db8:1::abcd".parse().unwrap(),
+            10_000,
+        );
         let got = judge(
-            &[e("2001:db8:1::abcd", REACHABLE), e("2001:db8:1:0:5054:ff:fe12:3456", STALE)],
+            &[
+                e("2001:db8:1::abcd", REACHABLE),
+                e("2001:db8:1:0:5054:ff:fe12:3456", STALE),
+            ],
             &[p("2001:db8:1::", None)],
             &mut h,
             rules(Select::Best),
@@ -302,7 +322,11 @@ mod tests {
             got[0].detail.as_deref(),
             Some("mac 52:54:00:12:34:56, reachable, first seen 2h ago, the EUI-64 address 2001:db8:1:0:5054:ff:fe12:3456 is preferred")
         );
-        assert!(got[1].detail.as_deref().unwrap().ends_with("EUI-64 of its MAC"));
+        assert!(got[1]
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with("EUI-64 of its MAC"));
     }
 
     /// See: issue 12. Without an EUI-64 address the one seen first stays chosen however the
@@ -312,7 +336,13 @@ mod tests {
         let mut h = NeighborHistory::default();
         let stable = "2001:db8:1::5eed";
         let prefixes = [p("2001:db8:1::", None)];
-        judge(&[e(stable, REACHABLE)], &prefixes, &mut h, rules(Select::Best), 0);
+        judge(
+            &[e(stable, REACHABLE)],
+            &prefixes,
+            &mut h,
+            rules(Select::Best),
+            0,
+        );
         // A day later a temporary address shows up, and is reachable while the stable one is
         // stale: the stable one stays.
         let day = 86_400_000;
@@ -326,7 +356,10 @@ mod tests {
         assert_eq!(
             verdicts(&got),
             [
-                ("2001:db8:1::1111".to_owned(), "temporary-looking".to_owned()),
+                (
+                    "2001:db8:1::1111".to_owned(),
+                    "temporary-looking".to_owned()
+                ),
                 (stable.to_owned(), "selected".to_owned())
             ]
         );
@@ -386,12 +419,20 @@ mod tests {
                 ("2001:db8:1::2".to_owned(), "selected".to_owned())
             ]
         );
-        assert!(got[0].detail.as_deref().unwrap().ends_with("first seen together with 2001:db8:1::2"));
+        assert!(got[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with("first seen together with 2001:db8:1::2"));
         let pre = Prefix::of("2001:db8:3::99".parse().unwrap(), 64, None);
         assert_eq!(
-            pre.with_host_of(&"2001:db8:1::5054:ff:fe12:3456".parse().unwrap()).to_string(),
+            pre.with_host_of(&"2001:db8:1::5054:ff:fe12:3456".parse().unwrap())
+                .to_string(),
             "2001:db8:3:0:5054:ff:fe12:3456"
         );
-        assert_eq!([age(5), age(600), age(7200), age(3 * 86_400)], ["5s", "10m", "2h", "3d"]);
+        assert_eq!(
+            [age(5), age(600), age(7200), age(3 * 86_400)],
+            ["5s", "10m", "2h", "3d"]
+        );
     }
 }

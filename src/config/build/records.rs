@@ -117,12 +117,7 @@ impl Builder<'_> {
                     }
                 },
             };
-            let grace = self.duration(
-                &r.grace,
-                DEFAULT_GRACE,
-                super::MAX_PERIOD,
-                "grace",
-            );
+            let grace = self.duration(&r.grace, DEFAULT_GRACE, super::MAX_PERIOD, "grace");
             let on_gone = match r.on_gone.as_ref().map(|t| (t, t.get_ref().as_str())) {
                 None | Some((_, "keep")) => {
                     if let (Some(g), None) = (&r.grace, &r.on_gone) {

@@ -133,8 +133,11 @@ impl Builder<'_> {
         let mac = crate::addr::prefix::parse_mac(m.get_ref().trim());
         if mac.is_none() {
             self.push(
-                Diag::new(m.span(), format!("mac {:?} is not a MAC address", m.get_ref()))
-                    .hint("write six hex bytes, e.g. \"aa:bb:cc:dd:ee:ff\""),
+                Diag::new(
+                    m.span(),
+                    format!("mac {:?} is not a MAC address", m.get_ref()),
+                )
+                .hint("write six hex bytes, e.g. \"aa:bb:cc:dd:ee:ff\""),
             );
         }
         mac
@@ -152,8 +155,11 @@ impl Builder<'_> {
         let host = match (&r.hostname, &r.duid, &r.mac) {
             _ if given.iter().filter(|g| **g).count() > 1 => {
                 self.push(
-                    Diag::new(table, format!("give one of `hostname`, `duid` or `mac` in {place}"))
-                        .hint("each leases source publishes one host"),
+                    Diag::new(
+                        table,
+                        format!("give one of `hostname`, `duid` or `mac` in {place}"),
+                    )
+                    .hint("each leases source publishes one host"),
                 );
                 None
             }
@@ -175,8 +181,11 @@ impl Builder<'_> {
             (_, _, Some(m)) => self.mac(m).map(HostKey::Mac),
             (None, None, None) => {
                 self.push(
-                    Diag::new(table, format!("{place} needs `hostname`, `duid` or `mac` (which host)"))
-                        .hint("e.g. hostname = \"nas\" as the host sends it in its DHCP request"),
+                    Diag::new(
+                        table,
+                        format!("{place} needs `hostname`, `duid` or `mac` (which host)"),
+                    )
+                    .hint("e.g. hostname = \"nas\" as the host sends it in its DHCP request"),
                 );
                 None
             }
@@ -211,8 +220,11 @@ impl Builder<'_> {
                 Ok(v) if (1..=128).contains(&v) => Some(v),
                 _ => {
                     self.push(
-                        Diag::new(l.span(), format!("prefix_length {} is out of range", l.get_ref()))
-                            .hint("use 1 to 128; 64 for a LAN"),
+                        Diag::new(
+                            l.span(),
+                            format!("prefix_length {} is out of range", l.get_ref()),
+                        )
+                        .hint("use 1 to 128; 64 for a LAN"),
                     );
                     None
                 }
@@ -229,8 +241,11 @@ impl Builder<'_> {
         let host = match (&r.mac, &r.hostname, &r.leases) {
             (Some(_), Some(h), _) => {
                 self.push(
-                    Diag::new(h.span(), format!("give either `mac` or `hostname` in {place}, not both"))
-                        .hint("`hostname` is looked up in `leases` to find the MAC"),
+                    Diag::new(
+                        h.span(),
+                        format!("give either `mac` or `hostname` in {place}, not both"),
+                    )
+                    .hint("`hostname` is looked up in `leases` to find the MAC"),
                 );
                 None
             }
@@ -249,8 +264,11 @@ impl Builder<'_> {
             }
             (None, None, _) => {
                 self.push(
-                    Diag::new(table, format!("{place} needs `mac` or `hostname` (which host)"))
-                        .hint("e.g. mac = \"aa:bb:cc:dd:ee:ff\""),
+                    Diag::new(
+                        table,
+                        format!("{place} needs `mac` or `hostname` (which host)"),
+                    )
+                    .hint("e.g. mac = \"aa:bb:cc:dd:ee:ff\""),
                 );
                 None
             }

@@ -119,7 +119,15 @@ impl LanLab {
     /// `ip -6 addr show dev eth0` of host `n` (from 1).
     pub fn host_addrs(&self, n: usize) -> String {
         let out = Command::new("ip")
-            .args(["-n", &self.hosts[n - 1].name, "-6", "addr", "show", "dev", "eth0"])
+            .args([
+                "-n",
+                &self.hosts[n - 1].name,
+                "-6",
+                "addr",
+                "show",
+                "dev",
+                "eth0",
+            ])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -145,8 +153,7 @@ impl LanLab {
         loop {
             let ready = kinds.iter().enumerate().all(|(i, k)| {
                 let g = self.global(i + 1, prefix);
-                *k == HostKind::Static
-                    || (g.iter().any(|(_, t)| *t) && g.iter().any(|(_, t)| !*t))
+                *k == HostKind::Static || (g.iter().any(|(_, t)| *t) && g.iter().any(|(_, t)| !*t))
             });
             if ready {
                 return;
@@ -154,7 +161,9 @@ impl LanLab {
             assert!(
                 start.elapsed() < limit,
                 "hosts did not form addresses in {prefix} within {limit:?}:\n{}",
-                (1..=kinds.len()).map(|n| self.host_addrs(n)).collect::<String>()
+                (1..=kinds.len())
+                    .map(|n| self.host_addrs(n))
+                    .collect::<String>()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
