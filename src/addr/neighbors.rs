@@ -87,14 +87,15 @@ pub struct Lan {
     /// When the all-nodes echo last went out: every waiting source repeats its own unicast
     /// probes, but the multicast one goes out once per [`PROBE_AGAIN`] for the interface.
     last_multicast: Mutex<Option<tokio::time::Instant>>,
+    /// The prefixes seen first (at start-up): not new, the hosts have settled addresses on
+    /// them; any other prefix is new.
+    first_prefixes: Mutex<Option<BTreeSet<(Ipv6Addr, u8)>>>,
 }
 
 #[derive(Debug, Default)]
 struct Probes {
     /// The prefixes probed, and when their all-nodes echo starts.
     done: BTreeMap<(Ipv6Addr, u8), tokio::time::Instant>,
-    /// A prefix was probed before (the first ones are those of start-up, not new).
-    started: bool,
 }
 
 impl Lan {
@@ -105,6 +106,7 @@ impl Lan {
             history: Mutex::new(NeighborHistory::default()),
             probes: tokio::sync::Mutex::new(Probes::default()),
             last_multicast: Mutex::new(None),
+            first_prefixes: Mutex::new(None),
         }
     }
 
@@ -123,6 +125,13 @@ impl Lan {
                 .filter(|f| f.mac.is_some_and(|m| macs.contains(&m)))
                 .collect()
         };
+        if !prefixes.is_empty() {
+            let mut first = self
+                .first_prefixes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| prefixes.iter().map(|p| (p.net, p.len)).collect());
+        }
         let found = mine(neigh::dump(ifindex).await?);
         let missing = |found: &[NeighFacts]| -> Vec<Prefix> {
             prefixes
@@ -139,8 +148,6 @@ impl Lan {
         // it (each repeating the unicast probes of its own host).
         let mut probes = self.probes.lock().await;
         let now = tokio::time::Instant::now();
-        let first_ever = !probes.started;
-        probes.started = true;
         probes
             .done
             .retain(|k, _| prefixes.iter().any(|p| (p.net, p.len) == *k));
@@ -160,7 +167,11 @@ impl Lan {
                     // router's new one without ever soliciting it from the new address. The
                     // expected addresses are solicited at once (the kernel retries until the
                     // host answers); the all-nodes echo waits for duplicate detection.
-                    let at = if first_ever { now } else { now + DAD_ALLOWANCE };
+                    let at = if self.initial(p) {
+                        now
+                    } else {
+                        now + DAD_ALLOWANCE
+                    };
                     probes.done.insert(key, at);
                     self.probe(ifindex, p, *source, macs, false);
                     at
@@ -190,6 +201,15 @@ impl Lan {
             found = mine(neigh::dump(ifindex).await?);
         }
         Ok(found)
+    }
+
+    /// True for a prefix seen at start-up (`first_prefixes`).
+    fn initial(&self, p: &Prefix) -> bool {
+        self.first_prefixes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|f| f.contains(&(p.net, p.len)))
     }
 
     fn probe(&self, ifindex: u32, p: &Prefix, source: Ipv6Addr, macs: &[[u8; 6]], all: bool) {
