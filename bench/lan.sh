@@ -9,7 +9,9 @@
 # host. Each round renumbers the LAN — the router takes the new prefix's ::1 and deprecates
 # the old one, radvd advertises the new prefix and deprecates the old (SIGHUP) — and measures
 # the time until BIND serves every one of the HOSTS names in the new prefix (polled with one
-# AXFR every 20 ms), then checks each served address is that host's stable one.
+# AXFR every 20 ms), then checks each served address is that host's stable one. Between
+# rounds the hosts are left alone for a while, so the router's neighbour table garbage-collects
+# quiet entries as on a real LAN.
 set -eu
 BIN=$(realpath "${1:-target/release/ddnsd}")
 HOSTS=${2:-50}
@@ -19,9 +21,9 @@ DIR=$(mktemp -d)
 PORT=5353
 SECRET=c2VjcmV0LWtleS1mb3ItZGRuc2QtdGVzdHMtMzJieXRlcyE=
 cleanup() {
-  [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null
-  [ -n "${NPID:-}" ] && kill "$NPID" 2>/dev/null
-  [ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null
+  # Every process this script started runs in the router namespace: end exactly those.
+  pids=$(ip netns pids "$R" 2>/dev/null || true)
+  [ -n "$pids" ] && kill $pids 2>/dev/null
   sleep 0.3
   for i in $(seq "$HOSTS"); do ip netns del "$R-h$i" 2>/dev/null || true; done
   ip netns del "$R" 2>/dev/null || true
@@ -58,7 +60,7 @@ radvd_conf() { # NEW OLD
 nx ip -6 addr add 2001:db8:1::1/64 dev br-lan nodad
 radvd_conf 2001:db8:1
 nx radvd -n -C "$DIR/radvd.conf" -p "$DIR/radvd.pid" -m logfile -l "$DIR/radvd.log" &
-RPID=$!
+for _ in $(seq 100); do [ -s "$DIR/radvd.pid" ] && break; sleep 0.05; done
 
 cat > "$DIR/example.test.zone" <<Z
 \$TTL 300
@@ -75,7 +77,6 @@ zone "example.test" { type primary; file "$DIR/example.test.zone";
   update-policy { grant ddnsd-key zonesub ANY; }; };
 C
 nx named -g -c "$DIR/named.conf" -u root > "$DIR/named.log" 2>&1 &
-NPID=$!
 for _ in $(seq 100); do nx dig +short @127.0.0.1 -p $PORT example.test SOA | grep -q hostmaster && break; sleep 0.05; done
 
 # Every host's stable (non-temporary) address in a prefix, once usable: "N ADDR" lines.
@@ -115,8 +116,8 @@ printf '%s\n' "$SECRET" > "$DIR/tsig"; chmod 600 "$DIR/tsig"
 } > "$DIR/ddnsd.toml"
 T0=$(now_ms)
 RUST_BACKTRACE=0 nx "$BIN" run -c "$DIR/ddnsd.toml" 2>"$DIR/log" &
-PID=$!
-echo "start-up: all $HOSTS names served after $(wait_all_in 2001:db8:1 20000) ms (daemon start included)"
+st=$(wait_all_in 2001:db8:1 20000) || exit 1
+echo "start-up: all $HOSTS names served after $st ms (daemon start included)"
 
 : > "$DIR/lat"
 old=2001:db8:1
@@ -124,10 +125,10 @@ for r in $(seq 2 $((ROUNDS + 1))); do
   new=2001:db8:$r
   radvd_conf "$new" "$old"
   T0=$(now_ms)
-  kill -HUP "$RPID"
+  kill -HUP "$(cat "$DIR/radvd.pid")"
   nx ip -6 addr add "$new::1/64" dev br-lan nodad
   nx ip -6 addr change "$old::1/64" dev br-lan valid_lft 600 preferred_lft 0
-  ms=$(wait_all_in "$new" 20000)
+  ms=$(wait_all_in "$new" 20000) || exit 1
   echo "$ms" >> "$DIR/lat"
   echo "round $((r - 1)): renumbered $old::/64 → $new::/64: all $HOSTS names serve the new prefix after $ms ms"
   # Each served address is that host's stable address (never its temporary one).

@@ -92,10 +92,23 @@ pub struct Lan {
     first_prefixes: Mutex<Option<BTreeSet<(Ipv6Addr, u8)>>>,
 }
 
+/// One prefix a source waits on.
+struct Round {
+    prefix: Prefix,
+    /// The router's address in it (the probes' source).
+    source: Ipv6Addr,
+    /// When the all-nodes echo may start.
+    multicast_from: tokio::time::Instant,
+    /// The all-nodes echo went out at least once.
+    echoed: bool,
+}
+
 #[derive(Debug, Default)]
 struct Probes {
-    /// The prefixes probed, and when their all-nodes echo starts.
+    /// The current prefixes probed, and when their all-nodes echo starts.
     done: BTreeMap<(Ipv6Addr, u8), tokio::time::Instant>,
+    /// When each host's expected addresses were last solicited.
+    macs: BTreeMap<[u8; 6], tokio::time::Instant>,
 }
 
 impl Lan {
@@ -144,23 +157,31 @@ impl Lan {
         if !probe || gaps.is_empty() || macs.is_empty() {
             return Ok(found);
         }
-        // One source of the interface starts a probe round per new prefix; the others join
-        // it (each repeating the unicast probes of its own host).
-        let mut probes = self.probes.lock().await;
+        // A new prefix starts a probe round for the interface (the all-nodes echo, which the
+        // sources waiting on it share); a host missing from a prefix that is not new (its
+        // entry was garbage-collected, or it was off) has its expected addresses solicited,
+        // at most once per PROBE_REPEAT so an absent host does not slow every pass.
         let now = tokio::time::Instant::now();
+        let mut probes = self.probes.lock().await;
         probes
             .done
             .retain(|k, _| prefixes.iter().any(|p| (p.net, p.len) == *k));
-        let mut deadline = None;
-        let mut rounds: Vec<(Prefix, Ipv6Addr, tokio::time::Instant)> = Vec::new();
+        let unicast_due = macs.iter().any(|m| {
+            probes
+                .macs
+                .get(m)
+                .is_none_or(|at| now.duration_since(*at) >= PROBE_REPEAT)
+        });
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut rounds: Vec<Round> = Vec::new();
         for p in &gaps {
             let key = (p.net, p.len);
             let Some(source) = own.iter().find(|a| p.contains(a)) else {
                 continue;
             };
             let multicast_from = match probes.done.get(&key) {
-                Some(at) if now.duration_since(*at) < PROBE_REPEAT => *at,
-                _ => {
+                Some(at) => *at,
+                None => {
                     // A prefix that appears while ddnsd runs was just advertised: hosts are
                     // still checking their new addresses for duplicates, and one that
                     // answered now would answer from its old address and remember the
@@ -173,28 +194,49 @@ impl Lan {
                         now + DAD_ALLOWANCE
                     };
                     probes.done.insert(key, at);
-                    self.probe(ifindex, p, *source, macs, false);
                     at
                 }
             };
-            deadline = deadline.max(Some(multicast_from + PROBE_WAIT));
-            rounds.push((*p, *source, multicast_from));
+            let round_open = now < multicast_from + PROBE_WAIT;
+            if round_open || unicast_due {
+                let until = if round_open {
+                    multicast_from + PROBE_WAIT
+                } else {
+                    now + PROBE_WAIT
+                };
+                deadline = deadline.max(Some(until));
+                rounds.push(Round {
+                    prefix: *p,
+                    source: *source,
+                    multicast_from,
+                    echoed: false,
+                });
+            }
+        }
+        if deadline.is_some() {
+            for m in macs {
+                probes.macs.insert(*m, now);
+            }
         }
         drop(probes);
         let Some(deadline) = deadline else {
             return Ok(found);
         };
         let mut found = found;
-        let mut again = tokio::time::Instant::now();
+        let mut again = now;
         while tokio::time::Instant::now() < deadline && !missing(&found).is_empty() {
             let now = tokio::time::Instant::now();
-            if now >= again {
+            let gaps = missing(&found);
+            let tick = now >= again;
+            if tick {
                 again = now + PROBE_AGAIN;
-                let gaps = missing(&found);
-                for (p, source, from) in rounds.iter().filter(|(p, _, _)| gaps.contains(p)) {
-                    if now >= *from {
-                        self.probe(ifindex, p, *source, macs, true);
-                    }
+            }
+            for r in rounds.iter_mut().filter(|r| gaps.contains(&r.prefix)) {
+                let window = now >= r.multicast_from && now < r.multicast_from + PROBE_WAIT;
+                // Every PROBE_AGAIN, and at once when the all-nodes echo's window opens.
+                if tick || (window && !r.echoed) {
+                    r.echoed |= window;
+                    self.probe(ifindex, &r.prefix, r.source, macs, window);
                 }
             }
             tokio::time::sleep(POLL).await;
