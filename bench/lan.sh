@@ -11,7 +11,8 @@
 # the time until BIND serves every one of the HOSTS names in the new prefix (polled with one
 # AXFR every 20 ms), then checks each served address is that host's stable one. Between
 # rounds the hosts are left alone for a while, so the router's neighbour table garbage-collects
-# quiet entries as on a real LAN.
+# quiet entries as on a real LAN. KEEP_LOG=PATH keeps the daemon's log (DDNSD_LOG_LEVEL sets
+# its level, default info).
 set -eu
 BIN=$(realpath "${1:-target/release/ddnsd}")
 HOSTS=${2:-50}
@@ -25,6 +26,7 @@ cleanup() {
   pids=$(ip netns pids "$R" 2>/dev/null || true)
   [ -n "$pids" ] && kill $pids 2>/dev/null
   sleep 0.3
+  [ -n "${KEEP_LOG:-}" ] && cp "$DIR/log" "$KEEP_LOG"
   for i in $(seq "$HOSTS"); do ip netns del "$R-h$i" 2>/dev/null || true; done
   ip netns del "$R" 2>/dev/null || true
   rm -rf "$DIR"
@@ -115,7 +117,7 @@ printf '%s\n' "$SECRET" > "$DIR/tsig"; chmod 600 "$DIR/tsig"
   done
 } > "$DIR/ddnsd.toml"
 T0=$(now_ms)
-RUST_BACKTRACE=0 nx "$BIN" run -c "$DIR/ddnsd.toml" 2>"$DIR/log" &
+RUST_BACKTRACE=0 nx "$BIN" --log-level "${DDNSD_LOG_LEVEL:-info}" run -c "$DIR/ddnsd.toml" 2>"$DIR/log" &
 st=$(wait_all_in 2001:db8:1 20000) || exit 1
 echo "start-up: all $HOSTS names served after $st ms (daemon start included)"
 
