@@ -42,18 +42,29 @@ impl FileWatch {
                 .insert(name.to_owned(), f.clone());
         }
         let mut dirs = BTreeMap::new();
+        let mut last_error = None;
         for (dir, names) in by_dir {
-            let wd = inotify.add_watch(
+            let added = inotify.add_watch(
                 &dir,
                 AddWatchFlags::IN_CLOSE_WRITE
                     | AddWatchFlags::IN_MODIFY
                     | AddWatchFlags::IN_MOVED_TO
                     | AddWatchFlags::IN_CREATE
                     | AddWatchFlags::IN_DELETE,
-            )?;
-            dirs.insert(wd, names);
+            );
+            // One missing directory (a DHCP server not started yet) does not stop the
+            // watch of the others; its files are re-read on the interval timer.
+            match added {
+                Ok(wd) => {
+                    dirs.insert(wd, names);
+                }
+                Err(e) => last_error = Some(e),
+            }
         }
-        Ok(FileWatch { inotify, dirs })
+        match (dirs.is_empty(), last_error) {
+            (true, Some(e)) => Err(e.into()),
+            _ => Ok(FileWatch { inotify, dirs }),
+        }
     }
 
     /// Blocks until watched files change; returns them (each once).
