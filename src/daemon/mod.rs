@@ -261,6 +261,13 @@ pub async fn run(
     let mut push_works = true;
     // When an address's lifetime or a record's grace ends (issue 12).
     let mut wake: Option<Instant> = None;
+    // Lease files are watched from a thread of their own (issue 12); a reload that names other
+    // files starts a new watch (the old thread ends at its next event, its channel gone).
+    let mut files = watched_files(&d.setup.sources);
+    let (mut file_tx, mut file_rx) = mpsc::channel::<Trigger>(64);
+    if !files.is_empty() {
+        file_task(files.clone(), file_tx.clone());
+    }
 
     loop {
         let due = pending.due;
@@ -289,15 +296,9 @@ pub async fn run(
                         last_event = Some(now);
                         pending.debounced(now, d.setup.timing.debounce, cause, false, sources, idle);
                     }
-                    Some(Trigger::Files(files)) => {
-                        let sources: BTreeSet<String> = d
-                            .setup
-                            .sources
-                            .iter()
-                            .filter(|(_, s)| s.watched_files().iter().any(|f| files.contains(f)))
-                            .map(|(n, _)| n.clone())
-                            .collect();
-                        tracing::debug!(files = ?files, sources = ?sources, "file change");
+                    Some(Trigger::Files(changed)) => {
+                        let sources = reading(&d.setup.sources, &changed);
+                        tracing::debug!(files = ?changed, sources = ?sources, "file change");
                         let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
                         last_event = Some(now);
                         pending.debounced(now, d.setup.timing.debounce, Cause::File, false, sources, idle);
@@ -314,6 +315,14 @@ pub async fn run(
                             Ok(setup) => {
                                 d.setup = setup;
                                 holds.reset();
+                                let now_files = watched_files(&d.setup.sources);
+                                if now_files != files {
+                                    files = now_files;
+                                    (file_tx, file_rx) = mpsc::channel(64);
+                                    if !files.is_empty() {
+                                        file_task(files.clone(), file_tx.clone());
+                                    }
+                                }
                                 next_interval = now + spread(d.setup.timing.interval, d.jitter.as_mut());
                                 next_verify = now + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
                                 stats.reloads += 1;
@@ -347,6 +356,14 @@ pub async fn run(
                     let at = Instant::now() + at.duration_since(d.clock.now()).unwrap_or_default();
                     wake = Some(wake.map_or(at, |w| w.min(at)));
                 }
+            }
+            Some(Trigger::Files(changed)) = file_rx.recv() => {
+                let now = Instant::now();
+                let sources = reading(&d.setup.sources, &changed);
+                tracing::debug!(files = ?changed, sources = ?sources, "file change");
+                let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
+                last_event = Some(now);
+                pending.debounced(now, d.setup.timing.debounce, Cause::File, false, sources, idle);
             }
             () = sleep_until_some(wake), if wake.is_some() => {
                 wake = None;
@@ -398,15 +415,6 @@ pub async fn run_os(d: Daemon, started: impl FnOnce()) -> io::Result<Stats> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let first = Subscription::open().await;
     tokio::spawn(watch_task(first, tx.clone()));
-    let files: BTreeSet<PathBuf> = d
-        .setup
-        .sources
-        .values()
-        .flat_map(|s| s.watched_files())
-        .collect();
-    if !files.is_empty() {
-        file_task(files, tx.clone());
-    }
     tokio::spawn(async move {
         loop {
             let trigger = match signals.next().await {
@@ -579,6 +587,23 @@ async fn pass(
         systemd::ready(&format!("last pass ({causes}): {summary}"));
     }
     (finished, report.wake_at)
+}
+
+/// Every file the sources watch.
+fn watched_files(sources: &BTreeMap<String, Arc<dyn Source>>) -> BTreeSet<PathBuf> {
+    sources.values().flat_map(|s| s.watched_files()).collect()
+}
+
+/// The sources that read one of `changed`.
+fn reading(
+    sources: &BTreeMap<String, Arc<dyn Source>>,
+    changed: &BTreeSet<PathBuf>,
+) -> BTreeSet<String> {
+    sources
+        .iter()
+        .filter(|(_, s)| s.watched_files().iter().any(|f| changed.contains(f)))
+        .map(|(n, _)| n.clone())
+        .collect()
 }
 
 /// The sources an event wakes: address and link events those that watch the interface,
