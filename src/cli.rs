@@ -28,8 +28,75 @@ pub enum Command {
     Detect(DetectArgs),
     /// Check the config and exit (0 valid, 2 invalid).
     Check(ConfigArg),
-    /// Print a commented example config.
+    /// Show the running daemon's records, providers and sources (exit 1 if any record fails).
+    Status(StatusArgs),
+    /// Print a commented example config, with every provider kind's block.
+    Init(InitArgs),
+    /// Print a shell completion script (install it where the shell looks for completions).
+    #[cfg(feature = "manual")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): ddnsd(1), or ddnsd-COMMAND(1) for one command.
+    #[cfg(feature = "manual")]
+    Man(ManArgs),
+}
+
+/// `ddnsd init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print only this provider kind's block, ready to paste into a config.
+    #[arg(long, value_name = "KIND")]
+    pub provider: Option<String>,
+}
+
+/// `ddnsd completions SHELL`.
+#[cfg(feature = "manual")]
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `ddnsd man [COMMAND]`.
+#[cfg(feature = "manual")]
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print; omit for ddnsd(1).
+    #[arg(value_enum, value_name = "COMMAND")]
+    pub command: Option<Page>,
+}
+
+/// The commands that have a page of their own (one per [`Command`] variant; a test keeps the
+/// two lists equal).
+#[cfg(feature = "manual")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Page {
+    /// ddnsd-run(1).
+    Run,
+    /// ddnsd-detect(1).
+    Detect,
+    /// ddnsd-check(1).
+    Check,
+    /// ddnsd-status(1).
+    Status,
+    /// ddnsd-init(1).
     Init,
+    /// ddnsd-completions(1).
+    Completions,
+    /// ddnsd-man(1).
+    Man,
+}
+
+/// The shells `ddnsd completions` writes scripts for.
+#[cfg(feature = "manual")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash (bash-completion).
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 /// `-c PATH`.
@@ -67,6 +134,17 @@ pub struct DetectArgs {
     #[command(flatten)]
     pub config: ConfigArg,
     /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ddnsd status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Config file (its [status] table says where the daemon serves).
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The daemon's JSON document, as served at /status.
     #[arg(long)]
     pub json: bool,
 }
@@ -124,5 +202,43 @@ mod tests {
         assert_eq!(c.log_level, LogLevel::Trace);
         let c = Cli::try_parse_from(["ddnsd", "detect", "--log-format", "json"]).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
+        let c = Cli::try_parse_from(["ddnsd", "init", "--provider", "rfc2136"]).unwrap();
+        match c.command {
+            Command::Init(i) => assert_eq!(i.provider.as_deref(), Some("rfc2136")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(feature = "manual")]
+    #[test]
+    fn parses_the_manual_commands() {
+        let c = Cli::try_parse_from(["ddnsd", "completions", "zsh"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Completions(CompletionsArgs { shell: Shell::Zsh })
+        ));
+        assert!(Cli::try_parse_from(["ddnsd", "completions", "tcsh"]).is_err());
+        let c = Cli::try_parse_from(["ddnsd", "man", "run"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Man(ManArgs {
+                command: Some(Page::Run)
+            })
+        ));
+    }
+
+    #[cfg(feature = "manual")]
+    #[test]
+    fn every_command_has_a_page() {
+        let commands: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        let pages: Vec<String> = Page::value_variants()
+            .iter()
+            .filter_map(|p| p.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        assert_eq!(pages, commands);
     }
 }

@@ -23,6 +23,9 @@ pub enum Error {
     /// The HTTP client for the providers could not be set up.
     #[error(transparent)]
     Http(#[from] crate::http::HttpError),
+    /// The status server cannot start, or `ddnsd status` cannot ask it.
+    #[error(transparent)]
+    Status(#[from] crate::status::server::StatusError),
     /// Another `run --once` holds the lock.
     #[error("{0}")]
     Daemon(String),
@@ -33,6 +36,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) => 2,
+            Error::Status(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -43,6 +47,7 @@ impl Error {
             Error::Config(e) => e.hint(),
             Error::State(e) => e.hint(),
             Error::Source(e) => e.hint().map(str::to_owned),
+            Error::Status(e) => e.hint(),
             Error::Runtime(_) | Error::Daemon(_) | Error::Http(_) => None,
         }
     }

@@ -13,6 +13,9 @@
 //! - [`plan`] compares desired and remembered RRsets; [`state`] remembers them.
 //! - [`provider`] publishes; [`reconcile`] runs one pass; [`daemon`] owns time and signals.
 //! - [`report`] renders everything the user reads; [`error`] maps errors to exit codes.
+//! - `manual` (feature "manual") generates the completion scripts and man pages from [`cli`].
+//! - [`status`] serves the latest pass (JSON, metrics, a page); [`notify`] tells people
+//!   (notifications, heartbeats), off the publishing path.
 #![deny(unsafe_code)]
 
 pub mod addr;
@@ -21,11 +24,15 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod dns;
 pub mod error;
 pub mod fields;
 pub mod http;
 pub mod limits;
 pub mod logging;
+#[cfg(feature = "manual")]
+pub mod manual;
+pub mod notify;
 pub mod plan;
 pub mod provider;
 pub mod reconcile;
@@ -33,3 +40,6 @@ pub mod record;
 pub mod report;
 pub mod secret;
 pub mod state;
+pub mod status;
+#[cfg(test)]
+mod testing;

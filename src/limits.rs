@@ -1,6 +1,7 @@
 //! Bounded input: every byte ddnsd reads from outside (an HTTP body, a command's output, a
-//! DNS reply over TCP, the state file) goes through [`Capped`], so a broken or hostile peer
-//! costs at most a fixed amount of memory. Pure.
+//! DNS reply over TCP, the state file, the config and secret files) goes through [`Capped`],
+//! so a broken or hostile peer, or a path naming the wrong thing, costs at most a fixed
+//! amount of memory. Pure, but for the two readers at the end.
 
 use std::fmt;
 
@@ -8,8 +9,19 @@ use std::fmt;
 /// ddnsd reads is a few KiB at most; 64 KiB leaves room for a page of 100 records.
 pub const MAX_REPLY: usize = 64 * 1024;
 
+/// The most a request head (request line and headers) sent to the status server may hold.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
 /// The most a state file may hold (about 40,000 records).
 pub const MAX_STATE: usize = 16 * 1024 * 1024;
+
+/// The most a config file may hold: a config with thousands of records is a few hundred
+/// KiB; more means `-c` names something that is not a config (a log, a device).
+pub const MAX_CONFIG: usize = 4 * 1024 * 1024;
+
+/// The most a secret file (`X_file`) may hold: a key or a token is at most a few hundred
+/// bytes.
+pub const MAX_SECRET: usize = 64 * 1024;
 
 /// A buffer that refuses to grow past its cap.
 #[derive(Debug)]
@@ -80,6 +92,24 @@ where
     }
 }
 
+/// Reads the file at `path` to its end, at most `cap` bytes: a path can name a device
+/// (`/dev/zero`) or a file that never ends.
+pub fn read_file(path: &std::path::Path, cap: usize) -> std::io::Result<Result<Vec<u8>, TooLarge>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut out = Capped::new(cap);
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = f.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(Ok(out.into_inner()));
+        }
+        if let Err(e) = out.extend(&chunk[..n]) {
+            return Ok(Err(e));
+        }
+    }
+}
+
 impl fmt::Display for Capped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} of at most {} bytes", self.buf.len(), self.cap)
@@ -103,6 +133,25 @@ mod tests {
         );
         assert_eq!(human_size(100), "100 bytes");
         assert_eq!(human_size(MAX_STATE), "16 MiB");
+    }
+
+    #[test]
+    fn files_are_read_at_most_to_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![7u8; 10_000]).unwrap();
+        assert_eq!(read_file(&path, 10_000).unwrap().unwrap().len(), 10_000);
+        assert_eq!(
+            read_file(&path, 9_999).unwrap(),
+            Err(TooLarge { cap: 9_999 })
+        );
+        // A device that never ends is read only to the cap.
+        let zero = std::path::Path::new("/dev/zero");
+        assert_eq!(
+            read_file(zero, 100_000).unwrap(),
+            Err(TooLarge { cap: 100_000 })
+        );
+        assert!(read_file(&dir.path().join("missing"), 1).is_err());
     }
 
     #[tokio::test]

@@ -15,6 +15,7 @@ use ddnsd::error::Error;
 use ddnsd::provider::ProviderDeps;
 use ddnsd::reconcile::{self, run_pass, Holds, Pass};
 use ddnsd::state::{FileStore, MemoryStore, StateStore};
+use ddnsd::status::CallLog;
 use ddnsd::{daemon, logging, report};
 
 fn main() {
@@ -32,8 +33,11 @@ fn main() {
 
 fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
-        Command::Init => {
-            out(config::default::EXAMPLE);
+        Command::Init(i) => {
+            match i.provider {
+                None => out(&config::default::init()),
+                Some(kind) => out(&config::default::provider_example(&kind)?),
+            }
             Ok(0)
         }
         Command::Check(c) => {
@@ -66,6 +70,17 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
             })
         }
         Command::Run(r) => run(r),
+        #[cfg(feature = "manual")]
+        Command::Completions(c) => {
+            out(&ddnsd::manual::completion_script(c.shell));
+            Ok(0)
+        }
+        #[cfg(feature = "manual")]
+        Command::Man(m) => {
+            out(&ddnsd::manual::man_page(m.command));
+            Ok(0)
+        }
+        Command::Status(s) => status(s),
     }
 }
 
@@ -93,7 +108,7 @@ fn run(args: RunArgs) -> Result<i32, Error> {
             }
             Lock::Held(l) => l,
         };
-        let setup = build(&cfg)?;
+        let setup = build(&cfg, &Arc::default())?;
         let pass = Pass {
             sources: &setup.sources,
             providers: &setup.providers,
@@ -105,11 +120,21 @@ fn run(args: RunArgs) -> Result<i32, Error> {
             only_sources: None,
         };
         let rt = runtime()?;
+        // Issue 11: the heartbeat pings of this one pass (no notifications: a run has no
+        // memory of the last one, so a failing record would be told on every run).
+        let mut beat = {
+            let _rt = rt.enter();
+            outputs::heartbeat_only(&cfg)
+        };
+        beat.pass_started();
+        let began = std::time::Instant::now();
         let report = rt.block_on(run_pass(
             &pass,
             &mut Holds::default(),
             &mut ddnsd::backoff::ThreadJitter,
         ));
+        beat.pass_finished(&report, began.elapsed(), std::time::SystemTime::now());
+        rt.block_on(beat.finish(outputs::FLUSH));
         // A name lookup stuck in a blocking thread must not keep the process alive.
         rt.shutdown_timeout(RUNTIME_SHUTDOWN);
         let r = report::run(&report);
@@ -132,11 +157,17 @@ fn run(args: RunArgs) -> Result<i32, Error> {
     }
     // The daemon is the one writer for its whole life (taken after the fork, so the PID in
     // the lock file is the daemon's).
+    let calls = Arc::new(CallLog::default());
     let started = writer_lock(&cfg, args.dry_run, "daemon").and_then(|lock| match lock {
         Lock::Busy(holder) => Err(Error::Daemon(report::daemon_busy(&holder))),
-        Lock::Held(l) => runtime().and_then(|rt| build(&cfg).map(|setup| (l, rt, setup))),
+        Lock::Held(l) => runtime().and_then(|rt| build(&cfg, &calls).map(|setup| (l, rt, setup))),
     });
-    let (_lock, rt, setup) = match started {
+    let started = started.and_then(|(l, rt, setup)| {
+        let _rt = rt.enter();
+        let o = outputs::start(&cfg, &setup, &calls)?;
+        Ok((l, rt, setup, o))
+    });
+    let (_lock, rt, setup, outputs) = match started {
         Ok(v) => v,
         Err(e) => {
             if let Some(c) = child {
@@ -146,21 +177,25 @@ fn run(args: RunArgs) -> Result<i32, Error> {
         }
     };
     let reload_from = located.clone();
+    let reload_calls = calls.clone();
+    let outputs::Started { observer, servers } = outputs;
     let d = daemon::Daemon {
         setup,
         reload: Box::new(move || {
-            load_located(&reload_from, false, Purpose::Run, &env).and_then(|c| build(&c))
+            load_located(&reload_from, false, Purpose::Run, &env)
+                .and_then(|c| build(&c, &reload_calls))
         }),
         clock: Arc::new(SystemClock),
         dry_run: args.dry_run,
         on_report: Box::new(report::log_run),
         jitter: Box::new(ddnsd::backoff::ThreadJitter),
+        observer,
     };
     // Dropping the guard after the loop ends removes the PID file.
     let mut pid_guard = None;
-    let result = rt.block_on(daemon::run_os(d, || {
+    let result = rt.block_on(servers.around(daemon::run_os(d, || {
         pid_guard = child.map(daemon::fork::Child::started)
-    }));
+    })));
     drop(pid_guard);
     rt.shutdown_timeout(RUNTIME_SHUTDOWN);
     result.map_err(Error::Runtime)?;
@@ -194,16 +229,18 @@ fn writer_lock(cfg: &Config, dry_run: bool, role: &str) -> Result<Lock, Error> {
     }
 }
 
-/// Builds sources, providers and the state store from a checked config.
-fn build(cfg: &Config) -> Result<daemon::Setup, Error> {
+/// Builds sources, providers (their calls counted in `calls`) and the state store from a
+/// checked config.
+fn build(cfg: &Config, calls: &Arc<CallLog>) -> Result<daemon::Setup, Error> {
     let deps = ProviderDeps::new(Arc::new(SystemClock));
+    let providers = cfg
+        .providers
+        .iter()
+        .map(|(n, s)| (n.clone(), s.build(n, &deps)))
+        .collect();
     Ok(daemon::Setup {
         sources: addr::build_all(&cfg.sources),
-        providers: cfg
-            .providers
-            .iter()
-            .map(|(n, s)| (n.clone(), s.build(n, &deps)))
-            .collect(),
+        providers: ddnsd::status::calls::count_all(providers, calls),
         records: cfg.records.clone(),
         store: match &cfg.daemon.state_file {
             Some(p) => Box::new(FileStore::new(p.clone())),
@@ -299,4 +336,150 @@ fn init_logging(level: LogLevel, format: LogFormat) {
     };
     let style = logging::style(format == LogFormat::Json, logging::sink());
     logging::init(level, style);
+}
+
+/// `ddnsd status`: the running daemon's document, as a table or as JSON; exit 1 when any
+/// record is failing.
+fn status(args: ddnsd::cli::StatusArgs) -> Result<i32, Error> {
+    use ddnsd::status::{client, render, server::StatusError};
+    let located = config::locate(args.config.config.as_deref(), &config::process_env);
+    // The service's secrets are not needed to ask it (and a shell usually lacks them).
+    let cfg = load_located(&located, false, Purpose::Check, &Env::default())?;
+    let endpoint = cfg
+        .status
+        .as_ref()
+        .and_then(client::endpoint)
+        .ok_or_else(|| StatusError::NotConfigured {
+            config: cfg.origin.to_string(),
+        })?;
+    let doc = runtime()?.block_on(client::fetch(&endpoint, std::time::Duration::from_secs(5)))?;
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+        return Ok(if doc["ok"] == serde_json::Value::Bool(false) {
+            1
+        } else {
+            0
+        });
+    }
+    let table = render::table::render(&doc, std::time::SystemTime::now()).map_err(|reason| {
+        StatusError::Fetch {
+            endpoint: endpoint.to_string(),
+            reason,
+            unreachable: false,
+        }
+    })?;
+    out(&table.text);
+    Ok(if table.failing { 1 } else { 0 })
+}
+
+/// Issue 11: what the daemon tells the outside — the status server, notifications and
+/// heartbeats — wired to its passes.
+mod outputs {
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use ddnsd::clock::SystemClock;
+    use ddnsd::config::Config;
+    use ddnsd::daemon::observe::Observer;
+    use ddnsd::daemon::Setup;
+    use ddnsd::error::Error;
+    use ddnsd::notify::Dispatch;
+    use ddnsd::status::server::{self, Listener};
+    use ddnsd::status::{CallLog, Publisher, Snapshots};
+
+    /// How long `run --once` waits for its heartbeat pings to go out.
+    pub const FLUSH: Duration = Duration::from_secs(15);
+
+    /// The observer to hand the daemon, and the status servers to run beside it.
+    pub struct Started {
+        pub observer: Box<dyn Observer>,
+        pub servers: Servers,
+    }
+
+    /// Bound status listeners with the channel they serve.
+    pub struct Servers(Vec<Listener>, Option<Snapshots>);
+
+    /// Binds the status server (if configured) and starts the notifiers' and heartbeat's
+    /// workers. Call inside the runtime.
+    pub fn start(cfg: &Config, setup: &Setup, calls: &Arc<CallLog>) -> Result<Started, Error> {
+        let host = ddnsd::config::default::hostname();
+        let http = ddnsd::http::HttpClient::new(&ddnsd::http::HttpSettings::default());
+        let mut observers: Vec<Box<dyn Observer>> = Vec::new();
+        let mut servers = Servers(Vec::new(), None);
+        if let Some(s) = &cfg.status {
+            let listeners = server::bind(s)?;
+            let (publisher, rx) = Publisher::new(
+                &host,
+                &cfg.origin.to_string(),
+                Arc::new(SystemClock),
+                calls.clone(),
+                setup,
+            );
+            for l in &listeners {
+                tracing::info!("{}", ddnsd::status::listening(&l.describe()));
+            }
+            for w in &cfg.warnings {
+                if s.remote() && w.message.starts_with("the status server on ") {
+                    tracing::warn!("{}", w.message);
+                }
+            }
+            observers.push(Box::new(publisher));
+            servers = Servers(listeners, Some(rx));
+        }
+        if !cfg.notify.is_empty() || cfg.heartbeat.is_some() {
+            observers.push(Box::new(Dispatch::start(
+                &cfg.notify,
+                cfg.heartbeat.as_ref(),
+                &http,
+                &host,
+            )));
+        }
+        Ok(Started {
+            observer: Box::new(observers),
+            servers,
+        })
+    }
+
+    /// The heartbeat alone (`run --once`). Call inside the runtime.
+    pub fn heartbeat_only(cfg: &Config) -> Dispatch {
+        let http = ddnsd::http::HttpClient::new(&ddnsd::http::HttpSettings::default());
+        Dispatch::start(
+            &[],
+            cfg.heartbeat.as_ref(),
+            &http,
+            &ddnsd::config::default::hostname(),
+        )
+    }
+
+    impl Servers {
+        /// Runs the servers while `work` runs, and stops them when it ends.
+        pub async fn around<T>(self, work: impl Future<Output = T>) -> T {
+            let Servers(listeners, rx) = self;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let mut handles = Vec::new();
+            if let Some(rx) = rx {
+                for l in listeners {
+                    let mut stopped = stopped.clone();
+                    handles.push(tokio::spawn(server::serve(
+                        l,
+                        rx.clone(),
+                        Arc::new(SystemClock),
+                        async move {
+                            let _ = stopped.wait_for(|s| *s).await;
+                        },
+                    )));
+                }
+            }
+            let out = work.await;
+            let _ = stop.send(true);
+            for h in handles {
+                let _ = h.await;
+            }
+            out
+        }
+    }
 }

@@ -95,7 +95,9 @@ impl State {
         }
         let mut s: State = serde_json::from_str(text).map_err(ParseError::Json)?;
         s.version = STATE_VERSION;
-        if s.neighbors.version > NeighborHistory::VERSION {
+        // A newer section is dropped, not misread; an empty one reads as none (it is not
+        // written), so what parses survives a save and a load unchanged.
+        if s.neighbors.version > NeighborHistory::VERSION || s.neighbors.is_empty() {
             s.neighbors = NeighborHistory::default();
         }
         Ok(s)
@@ -296,7 +298,8 @@ impl StateStore for FileStore {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "state.json".to_owned());
-        let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
+        let prefix = format!(".{file_name}.tmp.");
+        let tmp = dir.join(format!("{prefix}{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
@@ -312,8 +315,42 @@ impl StateStore for FileStore {
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             self.io(e)
-        })
+        })?;
+        sweep_stale_temps(&dir, &prefix);
+        Ok(())
     }
+}
+
+/// Removes the temp files of earlier saves whose writer is gone (killed between creating its
+/// temp file and renaming it): they are never read as state, but would pile up, one per
+/// killed save. Only one process writes at a time (the writer's lock), so a temp file whose
+/// process is dead is abandoned. Best effort: a file that cannot be removed stays.
+fn sweep_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+            .filter(|&p| p > 0)
+        else {
+            continue;
+        };
+        if u32::try_from(pid).ok() != Some(std::process::id()) && !process_exists(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// True if a process `pid` exists (`kill(pid, 0)`: only ESRCH says it does not).
+fn process_exists(pid: i32) -> bool {
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
 }
 
 /// State kept in memory only (the embedded default, and tests).
@@ -424,6 +461,40 @@ mod tests {
         assert!(State::from_json(old).unwrap().neighbors.is_empty());
     }
 
+    /// See: issue 8 (fault matrix). A save killed between writing its temp file and renaming
+    /// it leaves the temp file behind; the next save removes it, and only it: a temp file of
+    /// a live process (another writer mid-save) and unrelated files stay.
+    #[test]
+    fn a_save_removes_temp_files_of_dead_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("state.json"));
+        // A pid that exists (this test's parent) and one that cannot (above pid_max).
+        let alive = std::os::unix::process::parent_id();
+        let names = [
+            ".state.json.tmp.2147483647".to_owned(),
+            format!(".state.json.tmp.{alive}"),
+            ".state.json.tmp.x".to_owned(),
+            ".other.json.tmp.2147483647".to_owned(),
+        ];
+        for n in &names {
+            std::fs::write(dir.path().join(n), "{\"version\": 1, \"rec").unwrap();
+        }
+        store.save(&sample()).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want = vec![
+            names[1].clone(),
+            names[2].clone(),
+            names[3].clone(),
+            "state.json".to_owned(),
+        ];
+        want.sort();
+        assert_eq!(left, want);
+    }
+
     /// See: issue 8 (bounded input). A newer file is neither read nor overwritten.
     #[test]
     fn newer_version_is_refused_and_left_alone() {
@@ -440,5 +511,183 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    /// See: issue 8 (bounded input). A file past the cap is corrupt, read no further.
+    #[test]
+    fn a_file_past_the_cap_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, vec![b' '; MAX_STATE + 1]).unwrap();
+        match FileStore::new(path).load() {
+            Err(StateError::Corrupt {
+                detail,
+                moved_to: Some(_),
+                ..
+            }) => assert_eq!(detail, "the file is longer than 16 MiB"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // Property tests (issue 8, fuzzing): the state file is read from disk, where a crash, a
+    // full disk, a hand edit or another program can leave anything.
+
+    use proptest::prelude::*;
+
+    use crate::testing::{apply, cases, edit};
+
+    /// Pieces of a state file, for edits.
+    const TOKENS: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "\n",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "1e400",
+        "18446744073709551616",
+        "\"version\"",
+        "\"records\"",
+        "\"provider\"",
+        "\"addrs\"",
+        "\"ttl\"",
+        "\"hints\"",
+        "\"published_at\"",
+        "\"verified_at\"",
+        "\"unconfirmed\"",
+        "\"2001:db8::1\"",
+        "\"203.0.113.7\"",
+        "\"nope\"",
+        "\"h.example.test/AAAA\"",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "2",
+        "99",
+        "[[[[[[[[[[[[[[[[",
+        "\u{feff}",
+    ];
+
+    /// A state with several entries and every optional field.
+    fn rich() -> String {
+        let mut s = sample();
+        let key = RecordKey {
+            name: "v4.example.test".parse().unwrap(),
+            rtype: RecordType::A,
+        };
+        s.set(
+            &key,
+            Entry {
+                provider: "tencent".into(),
+                addrs: [
+                    "203.0.113.7".parse().unwrap(),
+                    "198.51.100.1".parse().unwrap(),
+                ]
+                .into_iter()
+                .collect(),
+                ttl: Ttl(600),
+                hints: ProviderHints::default(),
+                published_at: 1,
+                verified_at: Some(2),
+                unconfirmed: true,
+                gone_since: Some(3),
+            },
+        );
+        s.to_json()
+    }
+
+    /// Parsing never panics, and what parses survives a save and a load unchanged.
+    fn check_text(text: &str) -> Result<(), TestCaseError> {
+        if let Ok(s) = State::from_json(text) {
+            prop_assert_eq!(s.version, STATE_VERSION);
+            let again = State::from_json(&s.to_json());
+            prop_assert!(again.as_ref().is_ok_and(|a| a == &s), "{:?}", again);
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` as the state file and reads it back the way a dry run and a real run
+    /// do: a dry run never changes the disk; a real run keeps a good or newer file as it is
+    /// and moves a bad one aside exactly once, keeping its bytes.
+    fn check_file(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let aside = path.with_extension("json.corrupt");
+        std::fs::write(&path, bytes).unwrap();
+        let store = FileStore::new(path.clone());
+        let peeked = store.peek();
+        prop_assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "peek changed the file"
+        );
+        prop_assert!(!aside.exists());
+        match store.load() {
+            Ok(s) => {
+                prop_assert!(peeked.is_ok_and(|p| p == s));
+                prop_assert_eq!(std::fs::read(&path).unwrap(), bytes);
+            }
+            Err(StateError::Newer { .. }) => {
+                let newer = matches!(peeked, Err(StateError::Newer { .. }));
+                prop_assert!(newer, "peek saw it differently: {:?}", peeked);
+                prop_assert_eq!(std::fs::read(&path).unwrap(), bytes);
+            }
+            Err(StateError::Corrupt { moved_to, .. }) => {
+                let left = matches!(peeked, Err(StateError::Corrupt { moved_to: None, .. }));
+                prop_assert!(left, "peek saw it differently: {:?}", peeked);
+                prop_assert_eq!(moved_to.as_deref(), Some(aside.as_path()));
+                prop_assert!(!path.exists());
+                prop_assert_eq!(std::fs::read(&aside).unwrap(), bytes);
+                // Moved once: the next load starts afresh and leaves the bad file alone.
+                prop_assert_eq!(store.load().unwrap(), State::default());
+                prop_assert_eq!(std::fs::read(&aside).unwrap(), bytes);
+            }
+            Err(e @ StateError::Io { .. }) => {
+                return Err(TestCaseError::fail(format!("a readable file: {e}")));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_seed_parses() {
+        assert!(State::from_json(&rich()).unwrap().records.len() == 2);
+    }
+
+    proptest! {
+        #![proptest_config(cases(1000))]
+
+        #[test]
+        fn arbitrary_text_parses_or_fails_cleanly(text in any::<String>()) {
+            check_text(&text)?;
+        }
+
+        #[test]
+        fn edited_state_files_parse_or_fail_cleanly(
+            edits in prop::collection::vec(edit(TOKENS), 1..6),
+        ) {
+            check_text(&apply(&rich(), &edits))?;
+        }
+    }
+
+    proptest! {
+        // Each case writes, reads and moves files.
+        #![proptest_config(cases(300))]
+
+        #[test]
+        fn arbitrary_bytes_on_disk(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            check_file(&bytes)?;
+        }
+
+        #[test]
+        fn edited_files_on_disk(edits in prop::collection::vec(edit(TOKENS), 1..4)) {
+            check_file(apply(&rich(), &edits).as_bytes())?;
+        }
     }
 }

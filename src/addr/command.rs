@@ -1,17 +1,18 @@
 //! `kind = "command"`: run a program (no shell unless the user writes `sh -c`) and read the
 //! addresses it prints, one per line (`#` comments and blank lines ignored). A command that
-//! overruns its timeout is killed with its whole process group and reaped (no zombie).
+//! overruns its timeout, or prints more than 64 KiB (`limits::MAX_REPLY`) on either stream, is
+//! killed with its whole process group and reaped (no zombie).
 
 use std::net::IpAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
 use super::policy::{select_plain, PolicyOptions, SkipReason, Verdict};
 use super::{Candidate, Detection, Source, SourceError};
+use crate::limits::{self, TooLarge, MAX_REPLY};
 use crate::record::Family;
 use crate::secret::Secret;
 
@@ -70,6 +71,14 @@ pub enum CommandFailure {
         stdout: String,
         /// The start of standard error.
         stderr: String,
+    },
+    /// It printed more than ddnsd reads from a command; it was killed.
+    #[error("printed more than {} on {stream}; killed", limits::human_size(*cap))]
+    TooMuchOutput {
+        /// `stdout` or `stderr`.
+        stream: &'static str,
+        /// The cap, in bytes.
+        cap: usize,
     },
     /// Reading its output failed.
     #[error("could not read its output: {0}")]
@@ -211,33 +220,27 @@ async fn run(
         .map_err(|e| CommandFailure::Spawn(format!("{program}: {e}")))?;
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();
-    let reading = async {
-        let mut o = Vec::new();
-        let mut e = Vec::new();
-        let (ro, re) = tokio::join!(
-            async {
-                match out.as_mut() {
-                    Some(p) => p.read_to_end(&mut o).await.map(|_| ()),
-                    None => Ok(()),
-                }
-            },
-            async {
-                match err.as_mut() {
-                    Some(p) => p.read_to_end(&mut e).await.map(|_| ()),
-                    None => Ok(()),
-                }
-            }
-        );
-        ro.and(re).map(|()| (o, e))
-    };
+    // Both pipes are read through the one size cap (issue 8, bounded input); the first pipe
+    // to fail ends the reading at once, so a command that never stops printing costs at most
+    // the cap, not memory until the timeout.
     let finished = async {
-        let (o, e) = reading.await?;
-        let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, o, e))
+        let (o, e) = tokio::try_join!(
+            read_capped(out.as_mut(), "stdout"),
+            read_capped(err.as_mut(), "stderr")
+        )?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| CommandFailure::Io(e.to_string()))?;
+        Ok::<_, CommandFailure>((status, o, e))
     };
     let result = tokio::time::timeout(timeout, finished).await;
     let (status, o, e) = match result {
-        Ok(r) => r.map_err(|e| CommandFailure::Io(e.to_string()))?,
+        Ok(Ok(done)) => done,
+        Ok(Err(failure)) => {
+            kill_group(&mut child).await;
+            return Err(failure);
+        }
         Err(_) => {
             kill_group(&mut child).await;
             return Err(CommandFailure::Timeout(timeout));
@@ -258,6 +261,24 @@ async fn run(
         });
     }
     Ok((stdout, stderr))
+}
+
+/// Reads one of the child's pipes to its end, at most [`MAX_REPLY`] bytes.
+async fn read_capped<R>(
+    pipe: Option<&mut R>,
+    stream: &'static str,
+) -> Result<Vec<u8>, CommandFailure>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    let Some(pipe) = pipe else {
+        return Ok(Vec::new());
+    };
+    match limits::read_to_end(pipe, MAX_REPLY).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(TooLarge { cap })) => Err(CommandFailure::TooMuchOutput { stream, cap }),
+        Err(e) => Err(CommandFailure::Io(e.to_string())),
+    }
 }
 
 /// SIGKILLs the child's process group, then waits for the child so it is reaped.
@@ -299,5 +320,72 @@ mod tests {
             "line 2 is not an ip address: \"nope\""
         );
         assert!(parse_output("\n# nothing\n").unwrap().is_empty());
+    }
+
+    // Property tests (issue 8, fuzzing): a command prints whatever it prints.
+
+    use proptest::prelude::*;
+
+    use crate::testing::{apply, cases, edit};
+
+    /// Pieces of command output, for edits.
+    const TOKENS: &[&str] = &[
+        "\n",
+        "\r\n",
+        " ",
+        "\t",
+        "#",
+        "# comment",
+        "2001:db8::1",
+        "203.0.113.4",
+        "::",
+        "fe80::1%eth0",
+        "1.2.3",
+        "<html>",
+        "\u{0}",
+        "\u{feff}",
+        "é",
+        "\r",
+    ];
+
+    /// No panic; every address comes from a line of the output; a failure names a line
+    /// that exists and quotes at most [`HEAD_CHARS`] characters of it.
+    fn check(out: &str) -> Result<(), TestCaseError> {
+        let lines: Vec<&str> = out.lines().collect();
+        match parse_output(out) {
+            Ok(addrs) => {
+                prop_assert!(addrs.len() <= lines.len());
+                for a in &addrs {
+                    let found = lines
+                        .iter()
+                        .any(|l| l.split('#').next().unwrap_or("").trim().parse() == Ok(*a));
+                    prop_assert!(found, "{a} is not a line of {out:?}");
+                }
+            }
+            Err(CommandFailure::Unparsable { line, text }) => {
+                prop_assert!(
+                    (1..=lines.len()).contains(&line),
+                    "line {line} of {}",
+                    lines.len()
+                );
+                prop_assert!(text.chars().count() <= HEAD_CHARS + 1, "{text:?}");
+            }
+            Err(other) => return Err(TestCaseError::fail(format!("{other}"))),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(cases(2000))]
+
+        #[test]
+        fn arbitrary_output(out in any::<String>()) {
+            check(&out)?;
+        }
+
+        #[test]
+        fn edited_output(edits in prop::collection::vec(edit(TOKENS), 0..8)) {
+            check(&apply("# wan\n2001:db8::1  # v6\n\n203.0.113.4\n", &edits))?;
+        }
     }
 }

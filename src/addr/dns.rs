@@ -2,7 +2,8 @@
 //! Cloudflare `whoami.cloudflare` TXT CH, Google `o-o.myaddr.l.google.com` TXT), over UDP with
 //! TCP fallback on truncation, on a socket of the source's family sent straight to the
 //! resolver's IP (never the system resolver). Messages are built and read by pure functions
-//! (hickory-proto); the socket code is separate.
+//! (hickory-proto); the wire exchange is the one shared with the rfc2136 provider
+//! ([`crate::dns`]).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -11,11 +12,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, UdpSocket};
 
 use super::policy::{judge_address, PolicyOptions, SkipReason, Verdict};
 use super::{Candidate, Detection, Source, SourceError};
+use crate::dns::{self, ExchangeError, Sieve};
 use crate::record::Family;
 
 /// The default time allowed for the whole exchange (UDP, then TCP if truncated).
@@ -317,62 +317,41 @@ impl DnsSource {
     }
 }
 
-/// One query over UDP, then over TCP if the reply was truncated. Both sockets are bound to
-/// the family's wildcard address, so the server sees this machine over that family.
+/// One query through the shared exchange ([`crate::dns`]): UDP, then TCP if the reply was
+/// truncated, on a socket of the resolver's family (the config makes it the source's), so the
+/// server sees this machine over that family.
 async fn exchange(s: &DnsSourceSettings) -> Result<Vec<IpAddr>, DnsFailure> {
     let id: u16 = rand::random();
     let query = build_query(&s.query, id)?;
-    let io = |during| {
-        move |e: std::io::Error| DnsFailure::Io {
-            during,
-            error: e.to_string(),
-        }
+    let ex = dns::Exchange {
+        server: s.resolver,
+        request: &query,
+        timeout: s.timeout,
+        udp_sends: 1,
     };
-    let local: SocketAddr = match s.family {
-        Family::Ipv6 => (Ipv6Addr::UNSPECIFIED, 0).into(),
-        Family::Ipv4 => (Ipv4Addr::UNSPECIFIED, 0).into(),
-    };
-    let udp = UdpSocket::bind(local).await.map_err(io("udp bind"))?;
-    udp.connect(s.resolver).await.map_err(io("udp connect"))?;
-    udp.send(&query).await.map_err(io("udp send"))?;
-    let mut buf = vec![0u8; 4096];
-    loop {
-        let n = udp.recv(&mut buf).await.map_err(io("udp receive"))?;
-        // A stray datagram with another id is not our reply: keep waiting.
-        match read_reply(&buf[..n], id, s.query.rtype) {
-            Err(DnsFailure::Malformed(_)) => continue,
-            Ok(Reply::Addresses(a)) => return Ok(a),
-            Err(e) => return Err(e),
-            Ok(Reply::Truncated) => break,
+    let answer = dns::exchange(&ex, |reply| match read_reply(reply, id, s.query.rtype) {
+        // Not decodable as an answer to this query: keep waiting for one that is.
+        Err(DnsFailure::Malformed(_)) => Sieve::Skip,
+        Ok(Reply::Truncated) => {
+            Sieve::Take(Err(DnsFailure::Malformed("truncated over tcp".into())))
         }
-    }
-    // RFC 1035 §4.2.2: over TCP the message is prefixed by its two-byte length.
-    let tcp = match s.family {
-        Family::Ipv6 => TcpSocket::new_v6(),
-        Family::Ipv4 => TcpSocket::new_v4(),
-    }
-    .map_err(io("tcp socket"))?;
-    tcp.bind(local).map_err(io("tcp bind"))?;
-    let mut stream = tcp.connect(s.resolver).await.map_err(io("tcp connect"))?;
-    let len =
-        u16::try_from(query.len()).map_err(|_| DnsFailure::Malformed("query too long".into()))?;
-    let mut framed = len.to_be_bytes().to_vec();
-    framed.extend_from_slice(&query);
-    stream.write_all(&framed).await.map_err(io("tcp send"))?;
-    let mut len = [0u8; 2];
-    stream
-        .read_exact(&mut len)
-        .await
-        .map_err(io("tcp receive"))?;
-    let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    stream
-        .read_exact(&mut reply)
-        .await
-        .map_err(io("tcp receive"))?;
-    match read_reply(&reply, id, s.query.rtype)? {
-        Reply::Addresses(a) => Ok(a),
-        Reply::Truncated => Err(DnsFailure::Malformed("truncated over tcp".into())),
-    }
+        Ok(Reply::Addresses(a)) => Sieve::Take(Ok(a)),
+        Err(e) => Sieve::Take(Err(e)),
+    })
+    .await
+    .map_err(|e| match e {
+        ExchangeError::Unreachable { step, error } | ExchangeError::Broken { step, error } => {
+            DnsFailure::Io {
+                during: step.as_str(),
+                error: error.to_string(),
+            }
+        }
+        ExchangeError::ConnectTimeout(_) | ExchangeError::NoReply { .. } => {
+            DnsFailure::Timeout(s.timeout)
+        }
+        ExchangeError::Oversized(_) => DnsFailure::Malformed("query too long".into()),
+    })?;
+    answer
 }
 
 impl Source for DnsSource {
@@ -451,5 +430,75 @@ mod tests {
             read_reply(&reply(8, vec![a], false), 7, QueryType::A),
             Err(DnsFailure::Malformed(_))
         ));
+    }
+
+    /// `n` cases per property in CI; a long run sets `PROPTEST_CASES` (docs/design/testing.md).
+    fn cases(n: u32) -> proptest::test_runner::Config {
+        let config = proptest::test_runner::Config::default();
+        if std::env::var_os("PROPTEST_CASES").is_some() {
+            config
+        } else {
+            proptest::test_runner::Config { cases: n, ..config }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn qtype(i: u8) -> QueryType {
+        [QueryType::A, QueryType::Aaaa, QueryType::Txt][usize::from(i % 3)]
+    }
+
+    proptest! {
+        #![proptest_config(cases(2000))]
+
+        /// See: issue 8 (fuzzing). Arbitrary bytes: addresses or an error, never a panic, and
+        /// never more addresses than the bytes could carry.
+        #[test]
+        fn read_reply_takes_arbitrary_bytes_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+            t in any::<u8>(),
+        ) {
+            let id = bytes.first().map_or(0, |b| u16::from(*b) << 8);
+            if let Ok(Reply::Addresses(a)) = read_reply(&bytes, id, qtype(t)) {
+                prop_assert!(!a.is_empty() && a.len() <= bytes.len() / 4);
+            }
+        }
+
+        /// Real whoami answers (TXT, A, AAAA) with bytes overwritten or cut short: no panic,
+        /// and an answer is only ever an address of the asked type.
+        #[test]
+        fn damaged_whoami_answers_never_panic(
+            t in any::<u8>(),
+            hits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let rtype = qtype(t);
+            let rdata = match rtype {
+                QueryType::A => RData::A(A(Ipv4Addr::new(203, 0, 113, 7))),
+                QueryType::Aaaa => RData::AAAA(hickory_proto::rr::rdata::AAAA(
+                    "2001:db8::7".parse().unwrap(),
+                )),
+                QueryType::Txt => RData::TXT(TXT::new(vec!["2001:db8::7".into()])),
+            };
+            let mut bytes = reply(7, vec![rdata], false);
+            prop_assert!(matches!(read_reply(&bytes, 7, rtype), Ok(Reply::Addresses(_))));
+            for (at, value) in hits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let keep = cut.index(bytes.len() + 1);
+            for b in [&bytes[..], &bytes[..keep]] {
+                if let Ok(Reply::Addresses(a)) = read_reply(b, 7, rtype) {
+                    for addr in a {
+                        let family_ok = match rtype {
+                            QueryType::A => addr.is_ipv4(),
+                            QueryType::Aaaa => addr.is_ipv6(),
+                            QueryType::Txt => true,
+                        };
+                        prop_assert!(family_ok, "{addr} for {rtype}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -399,6 +399,89 @@ mod tests {
         assert!(ok("").is_err());
     }
 
+    // Property tests (issue 8, fuzzing): an echo service's body is whatever the network
+    // delivered.
+
+    use proptest::prelude::*;
+
+    use crate::testing::{apply, cases, edit};
+
+    /// Pieces of echo answers, for edits.
+    const TOKENS: &[&str] = &[
+        "\n",
+        "\r\n",
+        " ",
+        "\t",
+        "=",
+        "ip=",
+        "h=",
+        "ts=",
+        "fl=",
+        "ip=ip=",
+        "2001:db8::7",
+        "203.0.113.9",
+        "::",
+        "::ffff:203.0.113.9",
+        "fe80::1%eth0",
+        "1.2.3",
+        "256.1.1.1",
+        "0x7f.1",
+        "<html>",
+        "\u{0}",
+        "\u{feff}",
+        "é",
+        "#",
+    ];
+
+    /// The readings of a body that may name an address: the whole body, and each
+    /// `ip=` line.
+    fn readings(body: &str) -> Vec<&str> {
+        let mut v = vec![body.trim()];
+        v.extend(body.lines().filter_map(|l| l.trim().strip_prefix("ip=")));
+        v
+    }
+
+    /// No panic; an address comes only from the body; a quoted head stays short.
+    fn check(body: &[u8]) -> Result<(), TestCaseError> {
+        match parse_body(body) {
+            Ok(a) => {
+                let text = std::str::from_utf8(body);
+                prop_assert!(text.is_ok(), "an address from bytes that are not utf-8");
+                let found = readings(text.unwrap_or_default())
+                    .iter()
+                    .any(|r| r.parse::<IpAddr>() == Ok(a));
+                prop_assert!(found, "{a} is not in {:?}", String::from_utf8_lossy(body));
+            }
+            Err(EchoReason::Unparsable { head }) => {
+                prop_assert!(head.chars().count() <= HEAD_CHARS + 1, "{head:?}");
+            }
+            Err(other) => return Err(TestCaseError::fail(format!("{other}"))),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(cases(2000))]
+
+        #[test]
+        fn arbitrary_bodies(body in prop::collection::vec(any::<u8>(), 0..300)) {
+            check(&body)?;
+        }
+
+        #[test]
+        fn edited_bodies(
+            trace in any::<bool>(),
+            edits in prop::collection::vec(edit(TOKENS), 0..6),
+        ) {
+            let seed = if trace {
+                "fl=202f30\nh=1.1.1.1\nip=203.0.113.9\nts=17.1\nloc=DE\n"
+            } else {
+                "2001:db8::7\n"
+            };
+            check(apply(seed, &edits).as_bytes())?;
+        }
+    }
+
     #[test]
     fn literal_hosts_have_a_family() {
         assert_eq!(literal_family("http://[::1]:80/"), Some(Family::Ipv6));

@@ -1,8 +1,60 @@
 //! The embedded default config (used when no config is named and none is at the default path)
-//! and the commented example printed by `ddnsd init`.
+//! and what `ddnsd init` prints: the commented example, followed by every provider kind's
+//! block from the registry (so a new kind shows up without touching this file).
 
-/// The commented example printed by `ddnsd init`.
+use super::Error;
+use crate::provider::{registry, Kind, KINDS};
+
+/// The base of what `ddnsd init` prints: daemon settings, sources, one active provider and
+/// its records (a complete config; `ddnsd check` accepts it).
 pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// What `ddnsd init` prints: [`EXAMPLE`], then every provider kind's block, commented out
+/// under its one-line description, in registry order.
+pub fn init() -> String {
+    let mut s = String::from(EXAMPLE);
+    s.push_str(
+        "\n# Every provider kind, commented out. To use one, remove the \"# \" before each line of its\n\
+         # block, fill in the placeholders and name the provider in a record's `provider`.\n",
+    );
+    for kind in KINDS {
+        s.push('\n');
+        s.push_str(&commented(kind));
+    }
+    s
+}
+
+/// What `ddnsd init --provider KIND` prints: that kind's block under its description, ready
+/// to paste into a config.
+pub fn provider_example(kind: &str) -> Result<String, Error> {
+    match registry::find(kind) {
+        Some(k) => Ok(format!("{}\n{}", heading(k), k.example)),
+        None => Err(Error::UnknownKind {
+            kind: kind.to_owned(),
+        }),
+    }
+}
+
+/// `# KIND — ABOUT`: the line above a kind's block.
+fn heading(kind: &Kind) -> String {
+    format!("# {} — {}", kind.name, kind.about)
+}
+
+/// A kind's block with every line commented out (`# `; an empty line becomes `#`).
+fn commented(kind: &Kind) -> String {
+    let mut s = heading(kind);
+    s.push('\n');
+    for line in kind.example.lines() {
+        if line.is_empty() {
+            s.push_str("#\n");
+        } else {
+            s.push_str("# ");
+            s.push_str(line);
+            s.push('\n');
+        }
+    }
+    s
+}
 
 /// The embedded default: every interface's selected IPv6 and IPv4 addresses, the `dry-run`
 /// provider, a record named after the host under `example.invalid`, and no state file.

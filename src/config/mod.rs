@@ -5,8 +5,12 @@ pub mod build;
 pub mod default;
 pub mod diag;
 pub mod duration;
+#[cfg(test)]
+mod fuzz;
 pub mod raw;
 pub mod secret;
+#[cfg(test)]
+mod status_tests;
 #[cfg(test)]
 mod tests;
 
@@ -38,6 +42,12 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderSettings>,
     /// `[[records]]`.
     pub records: Vec<RecordSpec>,
+    /// `[status]`: the status server, if asked for.
+    pub status: Option<crate::status::StatusSettings>,
+    /// `[heartbeat]`, if asked for.
+    pub heartbeat: Option<crate::notify::heartbeat::HeartbeatSettings>,
+    /// `[[notify]]`, in config order.
+    pub notify: Vec<crate::notify::NotifySettings>,
     /// Problems that do not make the config unusable (shown by `check`).
     pub warnings: Vec<Problem>,
     /// The environment variables secrets were read from (`X_env`): the caller removes them
@@ -119,15 +129,27 @@ pub fn load(
             })
         }
         Located::Named(path) | Located::Default(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::NotFound {
-                    Error::NotFound { path: path.clone() }
-                } else {
-                    Error::Read {
-                        path: path.clone(),
-                        source,
+            let bytes = crate::limits::read_file(path, crate::limits::MAX_CONFIG)
+                .map_err(|source| {
+                    if source.kind() == std::io::ErrorKind::NotFound {
+                        Error::NotFound { path: path.clone() }
+                    } else {
+                        Error::Read {
+                            path: path.clone(),
+                            source,
+                        }
                     }
-                }
+                })?
+                .map_err(|too| Error::TooLarge {
+                    path: path.clone(),
+                    cap: too.cap,
+                })?;
+            let text = String::from_utf8(bytes).map_err(|_| Error::Read {
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ),
             })?;
             from_text_for(&text, path, env, purpose)
         }
@@ -214,6 +236,14 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The file is longer than any config ([`crate::limits::MAX_CONFIG`]): read no further.
+    #[error("config file {} is longer than {}", path.display(), crate::limits::human_size(*cap))]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// The cap, in bytes.
+        cap: usize,
+    },
     /// The file has problems; every one is listed.
     #[error("{}", render_invalid(path, problems))]
     Invalid {
@@ -221,6 +251,12 @@ pub enum Error {
         path: PathBuf,
         /// Every problem found.
         problems: Vec<Problem>,
+    },
+    /// `ddnsd init --provider` named a kind the registry does not have.
+    #[error("unknown provider kind {kind:?}")]
+    UnknownKind {
+        /// The kind as given.
+        kind: String,
     },
 }
 
@@ -232,7 +268,20 @@ impl Error {
                 Some("`ddnsd init > FILE` writes a commented example to start from".to_owned())
             }
             Error::Read { .. } => Some("check the file's permissions".to_owned()),
+            Error::TooLarge { .. } => Some(
+                "check the path given with -c or $DDNSD_CONFIG: it names something that is not a config file"
+                    .to_owned(),
+            ),
             Error::Invalid { .. } => None,
+            Error::UnknownKind { kind } => {
+                let known = crate::provider::registry::names();
+                Some(diag::suggest(
+                    kind,
+                    &known,
+                    diag::Quote::Value,
+                    format!("known kinds: {}", known.join(", ")),
+                ))
+            }
         }
     }
 }

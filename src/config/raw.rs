@@ -20,6 +20,148 @@ pub struct RawDaemon {
     pub state_file: Option<Text>,
 }
 
+/// `[status]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatus {
+    /// TCP address of the status server.
+    pub listen: Option<Text>,
+    /// Unix socket of the status server.
+    pub socket: Option<Text>,
+    /// Allow `listen` on an address other hosts can reach.
+    pub allow_remote: Option<bool>,
+}
+
+/// `[heartbeat]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeartbeat {
+    /// The ping URL (secret).
+    pub url: Option<Text>,
+    /// The ping URL, from a file.
+    pub url_file: Option<Text>,
+    /// The ping URL, from an environment variable.
+    pub url_env: Option<Text>,
+    /// "healthchecks" (default) or "uptime-kuma".
+    pub style: Option<Text>,
+    /// Time allowed per ping.
+    pub timeout: Option<Text>,
+}
+
+/// `[[notify]]` with `kind = "webhook"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhookNotify {
+    /// Always "webhook".
+    pub kind: Text,
+    /// Events: "changed", "failed", "recovered".
+    pub on: Option<Spanned<Vec<Text>>>,
+    /// Time allowed per attempt.
+    pub timeout: Option<Text>,
+    /// The URL (secret).
+    pub url: Option<Text>,
+    /// The URL, from a file.
+    pub url_file: Option<Text>,
+    /// The URL, from an environment variable.
+    pub url_env: Option<Text>,
+    /// "POST" (default), "PUT" or "GET".
+    pub method: Option<Text>,
+    /// Headers (secret): a table of name = value.
+    pub headers: Option<Spanned<std::collections::BTreeMap<String, Text>>>,
+    /// Headers, from a file of `Name: value` lines.
+    pub headers_file: Option<Text>,
+    /// Headers, from an environment variable holding `Name: value` lines.
+    pub headers_env: Option<Text>,
+    /// Body template.
+    pub body: Option<Text>,
+    /// Content-Type of the body.
+    pub content_type: Option<Text>,
+}
+
+/// `[[notify]]` with `kind = "ntfy"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNtfyNotify {
+    /// Always "ntfy".
+    pub kind: Text,
+    /// Events.
+    pub on: Option<Spanned<Vec<Text>>>,
+    /// Time allowed per attempt.
+    pub timeout: Option<Text>,
+    /// The topic URL.
+    pub url: Text,
+    /// Access token (secret).
+    pub token: Option<Text>,
+    /// Access token, from a file.
+    pub token_file: Option<Text>,
+    /// Access token, from an environment variable.
+    pub token_env: Option<Text>,
+}
+
+/// A Telegram chat id: a number or `@channelname`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawChatId {
+    /// A numeric id.
+    Number(i64),
+    /// A name or a number written as a string.
+    Name(String),
+}
+
+/// `[[notify]]` with `kind = "telegram"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelegramNotify {
+    /// Always "telegram".
+    pub kind: Text,
+    /// Events.
+    pub on: Option<Spanned<Vec<Text>>>,
+    /// Time allowed per attempt.
+    pub timeout: Option<Text>,
+    /// The bot token (secret).
+    pub bot_token: Option<Text>,
+    /// The bot token, from a file.
+    pub bot_token_file: Option<Text>,
+    /// The bot token, from an environment variable.
+    pub bot_token_env: Option<Text>,
+    /// The chat.
+    pub chat_id: Spanned<RawChatId>,
+    /// The Bot API's base URL.
+    pub endpoint: Option<Text>,
+}
+
+/// `[[notify]]` with `kind = "email"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmailNotify {
+    /// Always "email".
+    pub kind: Text,
+    /// Events.
+    pub on: Option<Spanned<Vec<Text>>>,
+    /// Time allowed per attempt.
+    pub timeout: Option<Text>,
+    /// The relay's host name or IP address.
+    pub server: Text,
+    /// The relay's port.
+    pub port: Option<Spanned<i64>>,
+    /// "starttls" (default), "implicit" or "none".
+    pub tls: Option<Text>,
+    /// Login.
+    pub username: Option<Text>,
+    /// Password (secret).
+    pub password: Option<Text>,
+    /// Password, from a file.
+    pub password_file: Option<Text>,
+    /// Password, from an environment variable.
+    pub password_env: Option<Text>,
+    /// Sender.
+    pub from: Text,
+    /// Recipients.
+    pub to: Spanned<Vec<Text>>,
+    /// Extra trusted certificates (PEM file).
+    pub ca_file: Option<Text>,
+}
+
 /// `[sources.NAME]` with `kind = "interface"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

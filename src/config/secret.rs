@@ -1,6 +1,7 @@
 //! Resolves a secret given as `X`, `X_file` or `X_env` — exactly one of the three.
 
 use std::ops::Range;
+use std::path::Path;
 
 use super::diag::Diag;
 use crate::fields::{SecretFields, Text};
@@ -235,12 +236,23 @@ fn from_file(
             )));
         }
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let unreadable = |e: &dyn std::fmt::Display| {
         Diag::new(
             v.span(),
             format!("cannot read secret file {path:?} ({name}_file): {e}"),
         )
         .hint("check the path, and that the user ddnsd runs as can read it")
-    })?;
+    };
+    let bytes = crate::limits::read_file(Path::new(&path), crate::limits::MAX_SECRET)
+        .map_err(|e| unreadable(&e))?
+        .map_err(|too| {
+            Diag::new(
+                v.span(),
+                format!("secret file {path:?} ({name}_file) is {too}"),
+            )
+            .hint("a secret file holds only the secret: check the path")
+        })?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| unreadable(&"stream did not contain valid UTF-8"))?;
     nonempty(text.trim().to_owned(), v.span(), name)
 }

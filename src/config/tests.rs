@@ -191,14 +191,96 @@ fn secret_files_are_checked() {
         "${CREDENTIALS_DIRECTORY}",
     );
     assert!(from_text(&via_var, Path::new("t.toml"), &cred_env).is_ok());
+
+    // See: issue 8 (bounded input). A path naming something that is not a secret file is
+    // read no further than the cap.
+    std::fs::write(&f, vec![b'a'; crate::limits::MAX_SECRET + 1]).unwrap();
+    assert_eq!(
+        problems(&text),
+        format!(
+            "t.toml:5:20: secret file \"{}\" (tsig_secret_file) is longer than 64 KiB\n  hint: a secret file holds only the secret: check the path",
+            f.display()
+        )
+    );
+}
+
+/// See: issue 8 (bounded input). `-c /dev/zero` (or a log file) is refused at the cap
+/// instead of being read until memory runs out.
+#[test]
+fn a_config_past_the_cap_is_refused() {
+    let e = load(&Located::Named("/dev/zero".into()), &env, Purpose::Check).unwrap_err();
+    assert_eq!(e.to_string(), "config file /dev/zero is longer than 4 MiB");
+    assert!(e
+        .hint()
+        .unwrap()
+        .starts_with("check the path given with -c"));
 }
 
 #[test]
 fn init_example_is_accepted_by_check() {
     let env = |n: &str| (n == "DDNSD_TSIG_SECRET").then(|| "c2VjcmV0".to_owned());
-    let c = from_text(default::EXAMPLE, Path::new("example.toml"), &env).unwrap();
+    let c = from_text(&default::init(), Path::new("example.toml"), &env).unwrap();
     assert_eq!(c.records.len(), 2);
     assert_eq!(c.sources.len(), 3);
+    assert_eq!(c.providers.len(), 1);
+}
+
+/// Every kind's block, as `ddnsd init` prints it commented out, is (once uncommented) a
+/// provider the config reader accepts, and `init --provider KIND` prints the same block. Runs
+/// over the registry, so a new kind is covered by adding it.
+#[test]
+fn every_kinds_init_block_uncommented_is_a_valid_provider() {
+    use crate::provider::KINDS;
+
+    // Any secret the block names by `X_env` (a TSIG key needs base64).
+    let env = |_: &str| Some("c2VjcmV0LWtleS1mb3ItZGRuc2QtdGVzdHMtMzJieXRlcyE=".to_owned());
+    let init = default::init();
+    for kind in KINDS {
+        let heading = format!("# {} — {}\n", kind.name, kind.about);
+        let start = init
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no heading for {} in init", kind.name));
+        let block: String = init[start + heading.len()..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.strip_prefix("# ").or(l.strip_prefix('#')).unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(block, kind.example, "{}", kind.name);
+        assert_eq!(
+            default::provider_example(kind.name).unwrap(),
+            format!("{heading}{block}")
+        );
+        let table = block
+            .lines()
+            .find_map(|l| l.strip_prefix("[providers.")?.strip_suffix(']'))
+            .unwrap_or_else(|| panic!("{}: no [providers.NAME] line", kind.name));
+        let text = format!(
+            "{block}\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n\n\
+             [[records]]\nname = \"host.example.test\"\nprovider = \"{table}\"\nsources = [\"s\"]\n"
+        );
+        let c = from_text(&text, Path::new("t.toml"), &env)
+            .unwrap_or_else(|e| panic!("{}:\n{e}\n{text}", kind.name));
+        assert_eq!(c.providers[table].kind(), kind.name);
+    }
+}
+
+#[test]
+fn init_provider_names_a_kind_or_suggests_one() {
+    for (kind, hint) in [
+        ("cloudflar", "did you mean \"cloudflare\"?".to_owned()),
+        (
+            "bind",
+            format!(
+                "known kinds: {}",
+                crate::provider::registry::names().join(", ")
+            ),
+        ),
+    ] {
+        let e = default::provider_example(kind).unwrap_err();
+        assert_eq!(e.to_string(), format!("unknown provider kind {kind:?}"));
+        assert_eq!(e.hint(), Some(hint));
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 pub mod fork;
 pub mod lock;
+pub mod observe;
 pub mod signals;
 pub mod systemd;
 
@@ -93,6 +94,8 @@ pub struct Daemon {
     pub on_report: Box<dyn FnMut(&RunReport)>,
     /// Randomness for timer and backoff jitter.
     pub jitter: Box<dyn Jitter>,
+    /// Told when each pass starts and ends (status server, metrics, notifications).
+    pub observer: Box<dyn observe::Observer>,
 }
 
 /// An input to the loop other than time.
@@ -173,6 +176,9 @@ struct Pending {
     /// The current burst began after a quiet period: act after [`settle`], not `debounce`.
     leading: bool,
     immediate: bool,
+    /// The first address event waiting for this pass (publish latency, issue 11), neighbour
+    /// and lease file events included.
+    event_at: Option<Instant>,
 }
 
 impl Pending {
@@ -202,6 +208,11 @@ impl Pending {
         if sources.is_empty() && !full {
             return;
         }
+        // A host's address showing up in the neighbour table or a lease file is an address
+        // event too (issue 12): its publish latency starts there.
+        if matches!(cause, Cause::Event | Cause::Neighbor | Cause::File) {
+            self.event_at.get_or_insert(at);
+        }
         self.full |= full;
         self.sources.extend(sources);
         self.causes.insert(cause);
@@ -225,6 +236,7 @@ impl Pending {
             only_sources: if p.full { None } else { Some(p.sources) },
             verify: p.verify,
             causes: p.causes,
+            event_at: p.event_at,
         }
     }
 }
@@ -235,6 +247,7 @@ struct Request {
     only_sources: Option<BTreeSet<String>>,
     verify: bool,
     causes: BTreeSet<Cause>,
+    event_at: Option<Instant>,
 }
 
 /// Runs the loop until `shutdown` resolves: a full pass at start-up, then passes as
@@ -542,7 +555,9 @@ async fn pass(
     };
     let causes: Vec<&str> = req.causes.iter().map(|c| c.as_str()).collect();
     let causes = causes.join(", ");
-    let mut work = std::pin::pin!(run_pass(&p, holds, d.jitter.as_mut()));
+    d.observer.pass_started(&causes);
+    // Boxed so it can be dropped (ending its borrow of `holds`) before the observer looks.
+    let mut work = Box::pin(run_pass(&p, holds, d.jitter.as_mut()));
     let mut shutdown = shutdown;
     let watchdog = systemd::watchdog_period();
     let (report, finished) = loop {
@@ -570,10 +585,21 @@ async fn pass(
             }
         }
     };
+    drop(work);
     let Some(report) = report else {
         return (false, None);
     };
     (d.on_report)(&report);
+    d.observer.pass_finished(&observe::PassEnd {
+        report: &report,
+        setup: &d.setup,
+        holds,
+        causes: &causes,
+        verify: req.verify,
+        event_at: req.event_at.map(Instant::into_std),
+        started: started.into_std(),
+        finished: Instant::now().into_std(),
+    });
     let summary = report::summary(&report);
     tracing::info!(
         cause = %causes,

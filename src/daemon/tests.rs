@@ -164,6 +164,7 @@ impl World {
             dry_run: false,
             on_report: Box::new(|_| {}),
             jitter: Box::new(Half),
+            observer: Box::new(()),
         }
     }
 }
@@ -553,4 +554,76 @@ fn neighbour_events_wake_neighbour_sources_only() {
         removed: false,
     };
     assert_eq!(names(watching(&sources, &addr)), ["lan6", "nas"]);
+}
+
+/// Records what the observer is told.
+struct Seen(Arc<Mutex<Vec<String>>>);
+
+impl observe::Observer for Seen {
+    fn pass_started(&mut self, causes: &str) {
+        self.0.lock().unwrap().push(format!("start {causes}"));
+    }
+    fn pass_finished(&mut self, end: &observe::PassEnd<'_>) {
+        // How long before the pass's start the burst's first address event came, if one did.
+        let event = end
+            .event_at
+            .map(|e| format!("{} ms", end.started.duration_since(e).as_millis()))
+            .unwrap_or_else(|| "none".into());
+        self.0.lock().unwrap().push(format!(
+            "end {} records={} event={event}",
+            end.causes,
+            end.report.records.len()
+        ));
+    }
+}
+
+/// See: issue 11. The observer hears every pass start and end, and a pass started by address
+/// events carries the first event's arrival (the start of the publish latency), not a later
+/// one of the same burst.
+#[tokio::test(start_paused = true)]
+async fn the_observer_hears_each_pass_with_the_first_event_of_its_burst() {
+    let w = World::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut d = w.daemon(no_reload());
+    d.observer = Box::new(Seen(seen.clone()));
+    drive(d, |tx| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(addr_event("2001:db8::2", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tx.send(addr_event("2001:db8::3", 0x80)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .await;
+    // Debounce 500 ms: the burst settles 50 ms after its last event (1.07 s), 70 ms after
+    // its first.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "start start-up",
+            "end start-up records=2 event=none",
+            "start address change",
+            "end address change records=1 event=70 ms",
+        ]
+    );
+}
+
+/// See: issues 11 and 12. A host's address appearing in the neighbour table or a lease file
+/// starts the publish latency like an address event; a timer does not; the first event of
+/// the burst is the one kept.
+#[test]
+fn neighbour_and_lease_events_start_the_publish_latency() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let one = |s: &str| BTreeSet::from([s.to_owned()]);
+    let debounce = Duration::from_millis(500);
+    for cause in [Cause::Event, Cause::Neighbor, Cause::File] {
+        let mut p = Pending::default();
+        p.debounced(ms(10), debounce, cause, false, one("nas"), true);
+        p.debounced(ms(30), debounce, Cause::Event, false, one("nas"), false);
+        assert_eq!(p.take().event_at, Some(ms(10)), "{cause:?}");
+    }
+    let mut p = Pending::default();
+    p.debounced(ms(10), debounce, Cause::Interval, false, one("web"), true);
+    p.now(ms(20), Cause::Lifetime, true, false);
+    assert_eq!(p.take().event_at, None);
 }

@@ -51,7 +51,7 @@ pub const DEFAULT_LINE: &str = "默认";
 pub const MIN_TTL: u32 = 600;
 
 const PAGE: u64 = 100;
-const AUTH_HINT: &str = "check login_token (\"ID,TOKEN\" from the DNSPod console); after 30 failed logins in 5 minutes DNSPod blocks the account for an hour";
+const AUTH_HINT: &str = "check token_id and token (the API token's ID and value from the DNSPod console; the token must belong to the account that owns the domain); after 30 failed logins in 5 minutes DNSPod blocks the account for an hour";
 /// DNSPod requires `AppName/Version (contact)` and may ban clients without it (§8).
 const USER_AGENT: &str = concat!(
     "ddnsd/",
@@ -206,20 +206,24 @@ impl DnspodLegacy {
             .unwrap_or("");
         tracing::debug!(provider = %self.name, action, code, "api error");
         let text = format!("{action} failed: status {code}: {message:?}");
-        let e = match code.as_str() {
-            "-1" | "-8" => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
-            "-2" => ProviderError::new(
+        let meaning = status_meaning(&code);
+        let e = match meaning {
+            Code::Auth => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
+            Code::RateLimited => ProviderError::new(
                 ProviderErrorKind::RateLimited {
                     retry_after: resp.retry_after,
                 },
                 text,
             ),
-            "-7" | "85" | "-3" | "-4" | "7" => {
-                ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
-                    "the token's account must own the domain and be allowed to use the api",
-                )
+            Code::Forbidden => ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
+                "the token's account must own the domain, and the domain must not be locked or banned",
+            ),
+            Code::Transient => ProviderError::new(ProviderErrorKind::Transient, text),
+            // Codes a caller may expect, and the permanent ones: the caller decides,
+            // `From<Failure>` says what is left.
+            Code::Empty | Code::Gone | Code::Exists | Code::ZoneNotFound | Code::Rejected => {
+                return Err(Failure::Status { meaning, text })
             }
-            _ => return Err(Failure::Status { code, text }),
         };
         Err(Failure::Provider(e))
     }
@@ -230,11 +234,15 @@ impl DnspodLegacy {
         let mut out = Vec::new();
         let mut offset = 0u64;
         loop {
+            api::page_allowed(action, offset / PAGE)?;
             let (o, l) = (offset.to_string(), PAGE.to_string());
             let reply = match self.call(action, &[("offset", &o), ("length", &l)]).await {
                 Ok(r) => r,
                 // 9: "no domains".
-                Err(Failure::Status { code, .. }) if code == "9" => break,
+                Err(Failure::Status {
+                    meaning: Code::Empty,
+                    ..
+                }) => break,
                 Err(e) => return Err(e.into()),
             };
             let list = match reply.get("domains") {
@@ -269,7 +277,7 @@ impl DnspodLegacy {
 /// A call's failure: a status code the caller may expect, or a final provider error.
 #[derive(Debug)]
 enum Failure {
-    Status { code: String, text: String },
+    Status { meaning: Code, text: String },
     Provider(ProviderError),
 }
 
@@ -277,11 +285,11 @@ impl From<Failure> for ProviderError {
     fn from(e: Failure) -> ProviderError {
         match e {
             Failure::Provider(e) => e,
-            // 6: bad domain id / domain.
-            Failure::Status { code, text } if code == "6" => {
-                ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
-                    .with_hint("check the zone: it must be a domain in this DNSPod account")
-            }
+            Failure::Status {
+                meaning: Code::ZoneNotFound,
+                text,
+            } => ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
+                .with_hint("check the zone: it must be a domain in this DNSPod account"),
             Failure::Status { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
         }
     }
@@ -290,10 +298,59 @@ impl From<Failure> for ProviderError {
 impl From<Failure> for RowError {
     fn from(e: Failure) -> RowError {
         match e {
-            // 8: bad record id (Record.Modify / Record.Remove).
-            Failure::Status { code, .. } if code == "8" => RowError::Gone,
+            Failure::Status {
+                meaning: Code::Gone,
+                ..
+            } => RowError::Gone,
             e => RowError::Failed(e.into()),
         }
+    }
+}
+
+/// What a legacy status code means to ddnsd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Code {
+    /// The login token was rejected (or the account is temporarily banned for failed logins).
+    Auth,
+    /// The account may not use the API or touch this domain, or the domain is locked/banned.
+    Forbidden,
+    /// API usage over the limit.
+    RateLimited,
+    /// The domain is not in the account.
+    ZoneNotFound,
+    /// Nothing to list ("no domains", "no records").
+    Empty,
+    /// A record id the API does not know: re-read.
+    Gone,
+    /// The record already exists.
+    Exists,
+    /// The request is invalid in a way that retrying cannot fix.
+    Rejected,
+    /// Anything else: server-side, passing, or unknown — backed off and retried.
+    Transient,
+}
+
+/// The legacy status-code table, the one place this adapter decides what a `status.code`
+/// means (issue 8 item 4; codes from `shared/providers/tencentcloud-dnspod.md` §8). Only codes
+/// DNSPod documents as permanent stop retries; every other code — `3` ("unknown error"),
+/// `-99` ("feature paused"), any code not listed — is transient.
+fn status_meaning(code: &str) -> Code {
+    match code {
+        // -1 login failed; -8 too many failed logins (banned for about an hour).
+        "-1" | "-8" => Code::Auth,
+        "-2" => Code::RateLimited,
+        // -3 not a valid agent; -4 not under this agent; -7 no permission for this API;
+        // 7 not the user's domain; 85 login from another region refused; -15 domain banned;
+        // 21 domain locked.
+        "-3" | "-4" | "-7" | "7" | "85" | "-15" | "21" => Code::Forbidden,
+        "6" => Code::ZoneNotFound,
+        "8" => Code::Gone,
+        // 9 "no domains", 10 "no records": errors in this API, empty lists to ddnsd.
+        "9" | "10" => Code::Empty,
+        "104" => Code::Exists,
+        // 2 POST only; 22 invalid sub_domain; 26 invalid record line.
+        "2" | "22" | "26" => Code::Rejected,
+        _ => Code::Transient,
     }
 }
 
@@ -370,6 +427,7 @@ impl RowApi for DnspodLegacy {
             let mut out = Vec::new();
             let mut offset = 0u64;
             loop {
+                api::page_allowed(action, offset / PAGE)?;
                 let (o, l) = (offset.to_string(), PAGE.to_string());
                 let params = [
                     ("domain", zone.as_str()),
@@ -381,7 +439,10 @@ impl RowApi for DnspodLegacy {
                 let reply = match self.call(action, &params).await {
                     Ok(r) => r,
                     // 10: "no records" is an error code in this API.
-                    Err(Failure::Status { code, .. }) if code == "10" => break,
+                    Err(Failure::Status {
+                        meaning: Code::Empty,
+                        ..
+                    }) => break,
                     Err(e) => return Err(e.into()),
                 };
                 let list = match reply.get("records") {
@@ -456,7 +517,10 @@ impl RowApi for DnspodLegacy {
                     None => Err(RowError::Failed(api::protocol(action, "no record.id"))),
                 },
                 // 104: "record already exists" (a retried create whose reply was lost).
-                Err(Failure::Status { code, .. }) if code == "104" => Ok(None),
+                Err(Failure::Status {
+                    meaning: Code::Exists,
+                    ..
+                }) => Ok(None),
                 Err(e) => Err(RowError::Failed(e.into())),
             }
         })
@@ -534,6 +598,39 @@ impl Provider for DnspodLegacy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See: issue 8 item 4. Only documented permanent codes stop retries.
+    #[test]
+    fn status_code_table() {
+        let cases = [
+            ("-1", Code::Auth),
+            ("-8", Code::Auth),
+            ("-2", Code::RateLimited),
+            ("-3", Code::Forbidden),
+            ("-4", Code::Forbidden),
+            ("-7", Code::Forbidden),
+            ("7", Code::Forbidden),
+            ("85", Code::Forbidden),
+            ("-15", Code::Forbidden),
+            ("21", Code::Forbidden),
+            ("6", Code::ZoneNotFound),
+            ("8", Code::Gone),
+            ("9", Code::Empty),
+            ("10", Code::Empty),
+            ("104", Code::Exists),
+            ("2", Code::Rejected),
+            ("22", Code::Rejected),
+            ("26", Code::Rejected),
+            ("3", Code::Transient),
+            ("-99", Code::Transient),
+            ("500", Code::Transient),
+            ("12345", Code::Transient),
+            ("", Code::Transient),
+        ];
+        for (code, want) in cases {
+            assert_eq!(status_meaning(code), want, "{code:?}");
+        }
+    }
 
     #[test]
     fn form_encoding() {

@@ -43,6 +43,21 @@ kinds! {
     rfc2136,
     tencentcloud,
     dnspod,
+    powerdns,
+    alidns,
+    huaweicloud,
+    cloudflare,
+    route53,
+    dyndns2,
+    webhook,
+    gcloud,
+    azure,
+    baiducloud,
+    volcengine,
+    godaddy,
+    gandi,
+    hetzner,
+    digitalocean,
     dry_run,
 }
 
@@ -82,6 +97,13 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// False for write-only APIs (dyndns2, webhooks): nothing can be read back, so verify
+    /// passes and unconfirmed writes skip the read, and the record is written again only when
+    /// its value changes (or a write may not have happened).
+    fn reads_live(&self) -> bool {
+        true
+    }
+
     /// The TTL the provider really publishes when asked for `ttl` (a plan's minimum raises
     /// it). Plans and verifies compare against this, so a raised TTL is not "drift".
     fn effective_ttl(&self, ttl: Ttl) -> Ttl {
@@ -111,19 +133,27 @@ pub trait Provider: Send + Sync {
         &'a self,
         writes: &'a [Write],
     ) -> BoxFuture<'a, Vec<Result<ProviderHints, ProviderError>>> {
-        Box::pin(async move {
-            let mut out = Vec::with_capacity(writes.len());
-            for w in writes {
-                let r = self.apply_rrset(&w.desired, &w.hints).await;
-                let stop = matches!(&r, Err(e) if e.scope() == Scope::Provider);
-                out.push(r);
-                if stop {
-                    break;
-                }
-            }
-            out
-        })
+        Box::pin(apply_each(self, writes))
     }
+}
+
+/// Writes `writes` one by one with [`Provider::apply_rrset`], stopping after an error about
+/// the whole provider: the default [`Provider::apply_batch`], also for adapters whose batch
+/// form is switched off.
+pub async fn apply_each<P: Provider + ?Sized>(
+    provider: &P,
+    writes: &[Write],
+) -> Vec<Result<ProviderHints, ProviderError>> {
+    let mut out = Vec::with_capacity(writes.len());
+    for w in writes {
+        let r = provider.apply_rrset(&w.desired, &w.hints).await;
+        let stop = matches!(&r, Err(e) if e.scope() == Scope::Provider);
+        out.push(r);
+        if stop {
+            break;
+        }
+    }
+    out
 }
 
 /// What providers are handed from outside.

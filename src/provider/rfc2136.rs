@@ -1,37 +1,39 @@
 //! `kind = "rfc2136"`: DNS UPDATE (RFC 2136) signed with TSIG (RFC 8945), sent natively over
-//! UDP (TCP when the reply is truncated).
+//! UDP (TCP when the reply is truncated or the request long); a batch is one UPDATE per zone.
 //!
-//! Owns: building UPDATE and query messages (pure functions: [`update_message`],
-//! [`query_message`]), sending them to the configured server, and turning every reply into
-//! success or a [`ProviderError`] with a precise kind and hint ([`check_reply`],
-//! [`update_rcode_error`]). Signing and reply verification live in [`super::sign::tsig`]. Must not
-//! read config files, environment variables or the system clock (time comes from the injected
-//! [`Clock`]).
+//! Owns the adapter: settings, zone discovery and the [`Provider`] impl, which signs the
+//! messages built by [`kit::dnsmsg`](super::kit::dnsmsg) (pure: UPDATE and query builders,
+//! reply checks, RCODE → error table) and sends them through the shared exchange in
+//! [`crate::dns`]. Must not read config files, environment variables or the system clock (time
+//! comes from the injected [`Clock`]).
 
-use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use hickory_proto::op::{Message, MessageType, OpCode, Query, UpdateMessage};
-use hickory_proto::rr::rdata::{A, AAAA};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType as DnsType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
-use tokio::time::Instant;
-
 use base64::Engine;
+use futures::future::BoxFuture;
+use futures::stream::{self, StreamExt};
+use hickory_proto::op::Message;
+use hickory_proto::rr::RecordType as DnsType;
 use serde::Deserialize;
 
-use super::sign::tsig::{self, TsigAlgorithm, TsigKey, TsigRcode, DEFAULT_FUDGE};
+use super::kit::dnsmsg::{
+    batch_update_messages, check_reply, dns_type, live_addresses, protocol, query_message,
+    query_rcode_error, rejected_build, update_message, update_rcode_error, zone_from_soa_reply,
+    CheckedReply, Distrust, Sent, MAX_UPDATE_LEN,
+    Untrusted, UpdateContext, Verdict, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN,
+    RCODE_REFUSED,
+};
+use super::sign::tsig::{self, TsigAlgorithm, TsigKey, DEFAULT_FUDGE};
 use super::{
     Configured, Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind,
-    ProviderHints,
+    ProviderHints, RetryPolicy, Scope, Write,
 };
 use crate::clock::Clock;
+use crate::dns::{self, ExchangeError, Sieve};
 use crate::fields::{self, Fields, SecretFields, Text};
-use crate::record::{AddrSet, Family, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use crate::record::{Fqdn, RecordKey, RrSet};
 use crate::secret::Secret;
 
 /// The registry entry.
@@ -46,6 +48,8 @@ tsig_name = "ddnsd-key"        # the key's name as the server knows it
 tsig_algorithm = "hmac-sha256" # or "hmac-sha512"
 tsig_secret_env = "DDNSD_TSIG_SECRET"   # or tsig_secret_file = "/etc/ddnsd/tsig.b64"
 # timeout = "5s"
+# batch = true                 # one UPDATE per zone; false: one per name (see the README for Knot)
+# sign_queries = false         # true when the server answers only TSIG-signed queries
 "#,
     configure,
 };
@@ -67,6 +71,14 @@ pub struct Rfc2136Settings {
     pub tsig: Option<TsigKey>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// One UPDATE per zone carrying every changed RRset (default); `false` sends one UPDATE
+    /// per RRset — for servers whose per-name ACLs judge only whole messages (Knot 3.2 lets a
+    /// mixed UPDATE through a `deny` rule on one of its names).
+    pub batch: bool,
+    /// Sign queries (verify reads, zone discovery) with the TSIG key too. Off by default: the
+    /// answers are public zone data, and many servers (Knot with an update-only key) answer a
+    /// signed query from a key without a query ACL with NOTAUTH.
+    pub sign_queries: bool,
 }
 
 /// `[providers.NAME]` with `kind = "rfc2136"`.
@@ -83,6 +95,8 @@ struct Raw {
     tsig_secret_file: Option<Text>,
     tsig_secret_env: Option<Text>,
     timeout: Option<Text>,
+    batch: Option<bool>,
+    sign_queries: Option<bool>,
 }
 
 fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
@@ -156,6 +170,8 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
         zone: zone?,
         tsig: tsig?,
         timeout: timeout?,
+        batch: r.batch.unwrap_or(true),
+        sign_queries: r.sign_queries.unwrap_or(false),
     }))
 }
 
@@ -222,40 +238,23 @@ impl Provider for Rfc2136 {
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
         Box::pin(async move {
-            let hinted = hints
-                .0
-                .get(HINT_ZONE)
-                .and_then(|z| Fqdn::parse_relaxed(z).ok())
-                .filter(|z| desired.name.is_within(z));
-            let (zone, source) = match (&self.settings.zone, hinted) {
-                (Some(z), _) => (z.clone(), ZoneSource::Config),
-                (None, Some(z)) => (z, ZoneSource::Hint),
-                (None, None) => (self.find_zone(&desired.name).await?, ZoneSource::Discovered),
-            };
-            let zone = match self.update(&zone, desired).await {
-                Ok(()) => zone,
-                // A remembered zone may have been split or moved since: find it again, once.
-                Err(e)
-                    if source == ZoneSource::Hint
-                        && matches!(
-                            e.kind,
-                            ProviderErrorKind::ZoneNotFound | ProviderErrorKind::Rejected
-                        ) =>
-                {
-                    let fresh = self.find_zone(&desired.name).await?;
-                    if fresh == zone {
-                        return Err(e);
-                    }
-                    self.update(&fresh, desired).await?;
-                    fresh
-                }
-                Err(e) => return Err(e),
-            };
-            let mut out = hints.clone();
-            if source != ZoneSource::Config {
-                out.0.insert(HINT_ZONE.to_owned(), zone.to_string());
+            let (zone, source) = self.zone_for(desired, hints).await?;
+            self.apply_in(zone, source, desired, hints).await
+        })
+    }
+
+    /// One UPDATE per zone carrying every RRset of that zone (issue 13), split only where a
+    /// message would pass 64 KiB; see `Rfc2136::batch`.
+    fn apply_batch<'a>(
+        &'a self,
+        writes: &'a [Write],
+    ) -> BoxFuture<'a, Vec<Result<ProviderHints, ProviderError>>> {
+        Box::pin(async move {
+            if self.settings.batch {
+                self.batch(writes).await
+            } else {
+                super::apply_each(self, writes).await
             }
-            Ok(out)
         })
     }
 }
@@ -268,351 +267,258 @@ enum ZoneSource {
     Discovered,
 }
 
-/// Why a message could not be built.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum BuildError {
-    /// The name is not a valid DNS name for hickory.
-    #[error("{0} is not a valid dns name")]
-    BadName(String),
-    /// The record name is not inside the zone.
-    #[error("{name} is not inside zone {zone}")]
-    OutsideZone {
-        /// The record name.
-        name: String,
-        /// The zone.
-        zone: String,
-    },
-}
-
-/// Builds the UPDATE that replaces the whole (name, type) RRset of `desired` in `zone`.
-///
-/// RFC 2136 §2.5.2 "Delete An RRset": "TYPE must be specified … CLASS must be ANY, TTL must be
-/// zero, RDLENGTH must be zero"; then §2.5.1 "Add To An RRset" once per address. The server
-/// applies the update section in order as one transaction (§3.4.2), so the RRset is replaced
-/// atomically and nothing else in the zone is touched. No prerequisites are sent. An empty
-/// `desired.addrs` only deletes.
-pub fn update_message(zone: &Fqdn, desired: &RrSet, id: u16) -> Result<Message, BuildError> {
-    if !desired.name.is_within(zone) {
-        return Err(BuildError::OutsideZone {
-            name: desired.name.to_string(),
-            zone: zone.to_string(),
-        });
-    }
-    let zone_name = dns_name(zone)?;
-    let name = dns_name(&desired.name)?;
-    let mut msg = Message::new(id, MessageType::Query, OpCode::Update);
-    let mut z = Query::new();
-    z.set_name(zone_name)
-        .set_query_class(DNSClass::IN)
-        .set_query_type(DnsType::SOA);
-    msg.add_zone(z);
-    let mut delete = Record::update0(name.clone(), 0, dns_type(desired.rtype));
-    delete.dns_class = DNSClass::ANY;
-    msg.add_update(delete);
-    for addr in desired
-        .addrs
-        .iter()
-        .filter(|a| Family::of(a).record_type() == desired.rtype)
-    {
-        let rdata = match addr {
-            IpAddr::V4(v4) => RData::A(A(*v4)),
-            IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
-        };
-        msg.add_update(Record::from_rdata(name.clone(), desired.ttl.0, rdata));
-    }
-    Ok(msg)
-}
-
-/// Builds a non-recursive query for (name, type).
-pub fn query_message(name: &Fqdn, qtype: DnsType, id: u16) -> Result<Message, BuildError> {
-    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-    msg.add_query(Query::query(dns_name(name)?, qtype));
-    Ok(msg)
-}
-
-/// A reply that passed the TSIG checks, with its header RCODE.
-#[derive(Clone, Debug)]
-pub struct CheckedReply {
-    /// The 4-bit header RCODE.
-    pub rcode: u8,
-    /// The decoded message.
-    pub message: Message,
-}
-
-/// What a reply is checked against: the request it answers.
-#[derive(Clone, Copy, Debug)]
-pub struct Exchange<'a> {
-    /// The server (for messages).
-    pub server: SocketAddr,
-    /// The key the request was signed with, if any.
-    pub key: Option<&'a TsigKey>,
-    /// The request's MAC (empty when unsigned).
-    pub request_mac: &'a [u8],
-    /// The request's Time Signed.
-    pub signed_at: u64,
-}
-
-/// Checks a reply's TSIG and decodes it; maps TSIG errors to [`ProviderError`]s.
-///
-/// With a key configured (RFC 8945 §5.3): a signed reply must verify (key, algorithm, MAC over
-/// the request MAC and the reply, time within the fudge), else it is a Protocol error. A
-/// NOERROR reply without TSIG is rejected as a Protocol error. An unsigned *error* reply is
-/// accepted as the failure it reports (BADKEY/BADSIG replies cannot be signed, RFC 8945
-/// §5.3.2; a forged failure can only delay an update, never fake one).
-pub fn check_reply(ex: &Exchange<'_>, reply: &[u8]) -> Result<CheckedReply, ProviderError> {
-    let server = ex.server;
-    if reply.len() < 12 {
-        return Err(protocol(format!(
-            "the reply from {server} is shorter than a dns header"
-        )));
-    }
-    // invariant: `reply.len() >= 12` was checked just above.
-    let rcode = reply[3] & 0x0f;
-    if let Some(key) = ex.key {
-        let found = tsig::find_tsig(reply).map_err(|e| {
-            protocol(format!(
-                "could not read the tsig record of the reply from {server}: {e}"
-            ))
-        })?;
-        match found {
-            Some(t) => match t.error {
-                TsigRcode::BadKey => return Err(badkey(server, key)),
-                TsigRcode::BadSig => return Err(badsig(server, key)),
-                TsigRcode::BadTime => {
-                    tsig::verify_reply(key, ex.request_mac, reply, &t)
-                        .map_err(|e| unverified(server, &e))?;
-                    let server_time = t.server_time().ok_or_else(|| {
-                        protocol(format!(
-                            "{server} answered BADTIME without its time in the tsig other data"
-                        ))
-                    })?;
-                    return Err(badtime(server, server_time, ex.signed_at));
-                }
-                TsigRcode::NoError => {
-                    tsig::verify_reply(key, ex.request_mac, reply, &t)
-                        .map_err(|e| unverified(server, &e))?;
-                    let offset = t.time_signed as i64 - ex.signed_at as i64;
-                    if offset.unsigned_abs() > u64::from(t.fudge) {
-                        return Err(ProviderError::new(
-                            ProviderErrorKind::ClockSkew { offset_secs: offset },
-                            format!("the reply from {server} is signed {offset} s away from this machine's clock, outside the fudge of {} s", t.fudge),
-                        ));
-                    }
-                }
-                TsigRcode::BadTrunc | TsigRcode::Other(_) => {
-                    return Err(protocol(format!(
-                        "{server} answered with tsig error {}",
-                        tsig_rcode_name(t.error)
-                    )))
-                }
-            },
-            None if rcode == RCODE_NOERROR => {
-                return Err(protocol(format!(
-                    "the reply from {server} is not signed although the request was signed with key {}; not trusting it",
-                    key.name
-                ))
-                .with_hint("check that the server knows the key and signs its replies (a middlebox may have answered)"));
-            }
-            None => {}
-        }
-    }
-    let message = Message::from_vec(reply)
-        .map_err(|e| protocol(format!("could not parse the reply from {server}: {e}")))?;
-    Ok(CheckedReply { rcode, message })
-}
-
-/// What an update was about, for error messages.
-#[derive(Clone, Copy, Debug)]
-pub struct UpdateContext<'a> {
-    /// The server.
-    pub server: SocketAddr,
-    /// The zone named in the update.
-    pub zone: &'a Fqdn,
-    /// The record.
-    pub key: &'a RecordKey,
-    /// The TSIG key name, if any.
-    pub tsig_name: Option<&'a Fqdn>,
-}
-
-/// The error for a non-NOERROR header RCODE of an UPDATE reply (RFC 2136 §2.2), `None` for
-/// NOERROR.
-pub fn update_rcode_error(ctx: &UpdateContext<'_>, rcode: u8) -> Option<ProviderError> {
-    let UpdateContext {
-        server,
-        zone,
-        key,
-        tsig_name,
-    } = *ctx;
-    let name = rcode_name(rcode);
-    let e = match rcode {
-        RCODE_NOERROR => return None,
-        RCODE_SERVFAIL => ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("{server} failed to apply the update of {key} ({name})"),
-        ),
-        RCODE_REFUSED => {
-            let who = match tsig_name {
-                Some(k) => format!("key {k}"),
-                None => "this machine's address".to_owned(),
-            };
-            ProviderError::new(
-                ProviderErrorKind::Forbidden,
-                format!("{server} refused the update of {key} ({name})"),
-            )
-            .with_hint(format!(
-                "the server's update policy does not allow this name: grant {who} updates of {} (BIND: update-policy / allow-update; Knot: acl with action update)",
-                key.name
-            ))
-        }
-        RCODE_NOTAUTH => ProviderError::new(
-            ProviderErrorKind::ZoneNotFound,
-            format!("{server} is not authoritative for zone {zone} ({name})"),
-        )
-        .with_hint(format!(
-            "check zone and server: the server must be a primary for {zone}, or leave zone out to find the zone of {} by an SOA query",
-            key.name
-        )),
-        RCODE_NOTZONE => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{} is outside zone {zone} ({name})", key.name),
-        )
-        .with_hint(format!(
-            "wrong zone: set zone to the zone that contains {}, or leave it out to find it by an SOA query",
-            key.name
-        )),
-        RCODE_FORMERR => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{server} could not parse the update of {key} ({name})"),
-        )
-        .with_hint("the server may not support dynamic updates of this record type; check its log"),
-        RCODE_NOTIMP => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{server} does not implement dynamic updates ({name})"),
-        )
-        .with_hint(format!(
-            "enable dynamic updates for {zone} on the server (BIND: update-policy / allow-update; Knot: acl with action update)"
-        )),
-        RCODE_NXDOMAIN | RCODE_YXDOMAIN | RCODE_YXRRSET | RCODE_NXRRSET => ProviderError::new(
-            ProviderErrorKind::Rejected,
-            format!("{server} reported a failed prerequisite for {key} ({name}) although ddnsd sends none"),
-        ),
-        _ => protocol(format!("{server} answered the update of {key} with unexpected rcode {name}")),
-    };
-    Some(e)
-}
-
-/// The error for a header RCODE of a query reply other than NOERROR / NXDOMAIN.
-pub fn query_rcode_error(server: SocketAddr, name: &Fqdn, qtype: &str, rcode: u8) -> ProviderError {
-    let rname = rcode_name(rcode);
-    match rcode {
-        RCODE_SERVFAIL => ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("{server} failed to answer the query for {name} {qtype} ({rname})"),
-        ),
-        RCODE_REFUSED => ProviderError::new(
-            ProviderErrorKind::Forbidden,
-            format!("{server} refused the query for {name} {qtype} ({rname})"),
-        )
-        .with_hint("allow this machine to query the zone (BIND: allow-query), or point server at the zone's primary"),
-        RCODE_NOTAUTH => ProviderError::new(
-            ProviderErrorKind::ZoneNotFound,
-            format!("{server} is not authoritative for {name} ({rname})"),
-        ),
-        _ => protocol(format!("{server} answered the query for {name} {qtype} with rcode {rname}")),
-    }
-}
-
-/// The addresses of type `rtype` owned by `name` in the answer section, and their smallest TTL.
-pub fn live_addresses(reply: &Message, name: &Fqdn, rtype: RecordType) -> (AddrSet, Option<Ttl>) {
-    let mut addrs = AddrSet::new();
-    let mut ttl: Option<u32> = None;
-    for r in &reply.answers {
-        if !same_name(&r.name, name) {
-            continue;
-        }
-        let addr = match (&r.data, rtype) {
-            (RData::A(a), RecordType::A) => IpAddr::V4(a.0),
-            (RData::AAAA(a), RecordType::Aaaa) => IpAddr::V6(a.0),
-            _ => continue,
-        };
-        addrs.insert(addr);
-        ttl = Some(ttl.map_or(r.ttl, |t| t.min(r.ttl)));
-    }
-    (addrs, ttl.map(Ttl))
-}
-
-/// The zone named by an SOA reply for `name` (RFC 2136 §4 / nsupdate's method): an SOA owned by
-/// `name` in the answer section makes `name` the apex; otherwise the owner of the SOA in the
-/// authority section (NODATA / NXDOMAIN replies carry the enclosing zone's SOA there).
-pub fn zone_from_soa_reply(reply: &Message, name: &Fqdn) -> Option<Fqdn> {
-    let soa_owner = |r: &Record| {
-        matches!(r.data, RData::SOA(_))
-            .then(|| fqdn_of(&r.name))
-            .flatten()
-    };
-    reply
-        .answers
-        .iter()
-        .filter(|r| same_name(&r.name, name))
-        .find_map(soa_owner)
-        .or_else(|| reply.authorities.iter().find_map(soa_owner))
-        .filter(|z| name.is_within(z))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sending.
 
-/// How long to wait for each UDP attempt: the timeout split over this many sends.
-const UDP_ATTEMPTS: u32 = 3;
-
-/// What went wrong on the wire.
-#[derive(Debug)]
-enum Transport {
-    /// Nothing was delivered (connection refused, no route…): the request had no effect.
-    Unreachable(String),
-    /// The request was sent but no reply came in time.
-    NoReply,
-}
+/// How many times a request is sent over UDP within the timeout.
+const UDP_SENDS: u32 = 3;
 
 impl Rfc2136 {
-    /// Sends the replacing UPDATE for `desired` to `zone` and checks the reply.
-    async fn update(&self, zone: &Fqdn, desired: &RrSet) -> Result<(), ProviderError> {
-        let key = desired.key();
-        let msg = update_message(zone, desired, rand::random()).map_err(rejected_build)?;
-        let reply = match self.exchange(&msg).await {
-            Ok(r) => r,
-            // UDP gives no delivery receipt: when no reply arrives the UPDATE may still have been
-            // applied (reply lost) — or never arrived. We say so honestly (Unconfirmed: state is
-            // not updated and a verify is scheduled) rather than "could not reach", which would
-            // claim nothing happened. Only errors that prove non-delivery (connection refused)
-            // are reported as Transient "could not reach".
-            Err(ExchangeError::Reply(e)) => return Err(e),
-            Err(ExchangeError::Transport(Transport::NoReply)) => {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::Unconfirmed,
-                    format!(
-                        "could not confirm update of {key}: no reply from {} within {}",
-                        self.settings.server,
-                        fmt_duration(self.settings.timeout)
-                    ),
-                ))
+    /// The zone of `desired`: from the settings, else the remembered hint, else found by SOA
+    /// queries.
+    async fn zone_for(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<(Fqdn, ZoneSource), ProviderError> {
+        let hinted = hints
+            .0
+            .get(HINT_ZONE)
+            .and_then(|z| Fqdn::parse_relaxed(z).ok())
+            .filter(|z| desired.name.is_within(z));
+        Ok(match (&self.settings.zone, hinted) {
+            (Some(z), _) => (z.clone(), ZoneSource::Config),
+            (None, Some(z)) => (z, ZoneSource::Hint),
+            (None, None) => (self.find_zone(&desired.name).await?, ZoneSource::Discovered),
+        })
+    }
+
+    /// Replaces `desired` in `zone` with an UPDATE of its own; a remembered zone that the
+    /// server no longer takes is looked up again, once.
+    async fn apply_in(
+        &self,
+        zone: Fqdn,
+        source: ZoneSource,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
+        let zone = match self.update(&zone, desired).await {
+            Ok(()) => zone,
+            // A remembered zone may have been split or moved since: find it again, once.
+            Err(e)
+                if source == ZoneSource::Hint
+                    && matches!(
+                        e.kind,
+                        ProviderErrorKind::ZoneNotFound | ProviderErrorKind::Rejected
+                    ) =>
+            {
+                let fresh = self.find_zone(&desired.name).await?;
+                if fresh == zone {
+                    return Err(e);
+                }
+                self.update(&fresh, desired).await?;
+                fresh
             }
-            Err(ExchangeError::Transport(Transport::Unreachable(why))) => {
-                return Err(self.unreachable(&why))
+            Err(e) => return Err(e),
+        };
+        Ok(hints_after(&zone, source, hints))
+    }
+
+    /// Writes a batch: the zones of all writes (found concurrently where not known), then one
+    /// UPDATE per zone carrying all its RRsets — zones concurrently, at most [`IN_FLIGHT`] at a
+    /// time — split only where a message would pass [`MAX_UPDATE_LEN`]. One result per write,
+    /// in order.
+    ///
+    /// An UPDATE is one transaction (RFC 2136 §3.4.2.1: "the update section is processed as a
+    /// single atomic unit"): if the server refuses it, it refuses every RRset in it — so one
+    /// name outside the key's update-policy would fail its zone's others. When a message of
+    /// several RRsets is answered with an error about what it asked (REFUSED, NOTAUTH,
+    /// NOTZONE, FORMERR, YX*/NX*: the kinds retried only on change), each of its RRsets is
+    /// sent again in an UPDATE of its own, so only the RRset at fault fails. Errors about the
+    /// exchange or the server (no reply, SERVFAIL, clock skew, unreachable) go to every RRset
+    /// of the message as they are. After an error about the whole provider (unreachable,
+    /// clock skew, a rejected key), no further UPDATE is sent: the writes not yet sent get
+    /// that error too.
+    async fn batch(&self, writes: &[Write]) -> Vec<Result<ProviderHints, ProviderError>> {
+        let halt = Halt::default();
+        // The futures are made before they enter the stream: a closure mapping inside it
+        // trips the compiler's higher-ranked Send check for the boxed future.
+        let mut lookups = Vec::with_capacity(writes.len());
+        for w in writes {
+            lookups.push(self.zone_for(&w.desired, &w.hints));
+        }
+        let zones: Vec<_> = stream::iter(lookups).buffered(IN_FLIGHT).collect().await;
+        let mut results: Vec<Option<Result<ProviderHints, ProviderError>>> =
+            writes.iter().map(|_| None).collect();
+        // Zones in the order they first appear, each with its writes in order.
+        let mut groups: Vec<(Fqdn, Vec<(usize, ZoneSource)>)> = Vec::new();
+        for (i, z) in zones.into_iter().enumerate() {
+            match z {
+                Ok((zone, source)) => match groups.iter_mut().find(|(g, _)| *g == zone) {
+                    Some((_, members)) => members.push((i, source)),
+                    None => groups.push((zone, vec![(i, source)])),
+                },
+                Err(e) => {
+                    halt.note(&e);
+                    results[i] = Some(Err(e));
+                }
+            }
+        }
+        let mut zone_updates = Vec::with_capacity(groups.len());
+        for (zone, members) in groups {
+            zone_updates.push(self.apply_zone(zone, members, writes, &halt));
+        }
+        let done: Vec<_> = stream::iter(zone_updates)
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        for (i, r) in done.into_iter().flatten() {
+            results[i] = Some(r);
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(halt.error().unwrap_or_else(never_sent))))
+            .collect()
+    }
+
+    /// The UPDATEs of one zone's writes (`members`: indices into `writes` and where their zone
+    /// came from), with one result per member.
+    async fn apply_zone(
+        &self,
+        zone: Fqdn,
+        members: Vec<(usize, ZoneSource)>,
+        writes: &[Write],
+        halt: &Halt,
+    ) -> Vec<(usize, Result<ProviderHints, ProviderError>)> {
+        let sets: Vec<&RrSet> = members.iter().map(|(i, _)| &writes[*i].desired).collect();
+        let mut out = Vec::with_capacity(members.len());
+        let plan = match batch_update_messages(&zone, &sets, MAX_UPDATE_LEN) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = rejected_build(e);
+                return members.iter().map(|(i, _)| (*i, Err(e.clone()))).collect();
             }
         };
+        for (j, e) in plan.refused {
+            out.push((members[j].0, Err(rejected_build(e))));
+        }
+        for batch in plan.updates {
+            let carried: Vec<(usize, ZoneSource)> = batch.sets.iter().map(|j| members[*j]).collect();
+            if let Some(e) = halt.error() {
+                out.extend(carried.iter().map(|(i, _)| (*i, Err(e.clone()))));
+                continue;
+            }
+            if let [(i, source)] = carried[..] {
+                let w = &writes[i];
+                let r = self.apply_in(zone.clone(), source, &w.desired, &w.hints).await;
+                halt.note_result(&r);
+                out.push((i, r));
+                continue;
+            }
+            let mut msg = batch.message;
+            msg.metadata.id = rand::random();
+            let outcome = self.send_update(&msg).await;
+            if self.split_after(&zone, &writes[carried[0].0].desired, &outcome) {
+                tracing::debug!(provider = %self.name, zone = %zone, rrsets = carried.len(), "batch update refused; sending each rrset alone");
+                for (i, source) in carried {
+                    let w = &writes[i];
+                    let r = self.apply_in(zone.clone(), source, &w.desired, &w.hints).await;
+                    halt.note_result(&r);
+                    out.push((i, r));
+                }
+                continue;
+            }
+            for (i, source) in carried {
+                let w = &writes[i];
+                let r = match self.update_error(&zone, &w.desired, &outcome) {
+                    None => Ok(hints_after(&zone, source, &w.hints)),
+                    Some(e) => Err(e),
+                };
+                halt.note_result(&r);
+                out.push((i, r));
+            }
+        }
+        out
+    }
+
+    /// True when a refused UPDATE of several RRsets should be retried one RRset at a time:
+    /// the server's trusted answer is about what was asked (a kind retried only on change),
+    /// an unsigned error claim that may be about one of its names, or the message was too
+    /// long to send.
+    fn split_after(&self, zone: &Fqdn, first: &RrSet, outcome: &UpdateOutcome) -> bool {
+        match outcome {
+            UpdateOutcome::Rcode(_) => self
+                .update_error(zone, first, outcome)
+                .is_some_and(|e| e.kind.retry_policy() == RetryPolicy::UntilChange),
+            // Knot 3.2 answers an UPDATE naming an owner its ACL denies with an unsigned
+            // NOTAUTH/BADKEY for the whole message (found by the conformance battery): such a
+            // claim cannot be trusted, but sending each RRset alone lets the others through.
+            UpdateOutcome::Untrusted(u) => {
+                u.rcode.is_some() || u.why == Distrust::UnsignedTsigError
+            }
+            UpdateOutcome::Wire(ExchangeError::Oversized(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// Sends the replacing UPDATE for `desired` to `zone` and checks the reply.
+    async fn update(&self, zone: &Fqdn, desired: &RrSet) -> Result<(), ProviderError> {
+        let msg = update_message(zone, desired, rand::random()).map_err(rejected_build)?;
+        let outcome = self.send_update(&msg).await;
+        match self.update_error(zone, desired, &outcome) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one UPDATE (of one RRset or many) and says what came of it.
+    async fn send_update(&self, msg: &Message) -> UpdateOutcome {
+        match self.exchange(msg, self.settings.tsig.as_ref()).await {
+            Ok(reply) => UpdateOutcome::Rcode(reply.rcode),
+            Err(Failure::Reply(e)) => UpdateOutcome::Failed(e),
+            Err(Failure::Untrusted(u)) => UpdateOutcome::Untrusted(u),
+            Err(Failure::Wire(e)) => UpdateOutcome::Wire(e),
+        }
+    }
+
+    /// What an UPDATE's outcome means for `desired`, one of the RRsets it carried: `None` when
+    /// it was applied.
+    fn update_error(
+        &self,
+        zone: &Fqdn,
+        desired: &RrSet,
+        outcome: &UpdateOutcome,
+    ) -> Option<ProviderError> {
+        let key = desired.key();
         let ctx = UpdateContext {
             server: self.settings.server,
             zone,
             key: &key,
             tsig_name: self.settings.tsig.as_ref().map(|k| &k.name),
         };
-        match update_rcode_error(&ctx, reply.rcode) {
-            None => {
-                tracing::debug!(provider = %self.name, record = %key, zone = %zone, addrs = %desired.addrs, "rfc2136 update applied");
-                Ok(())
+        match outcome {
+            UpdateOutcome::Rcode(rcode) => {
+                let e = update_rcode_error(&ctx, *rcode);
+                if e.is_none() {
+                    tracing::debug!(provider = %self.name, record = %key, zone = %zone, addrs = %desired.addrs, "rfc2136 update applied");
+                }
+                e
             }
-            Some(e) => Err(e),
+            UpdateOutcome::Failed(e) => Some(e.clone()),
+            // Only replies that could not be trusted came: report what they said — in the
+            // words of the RCODE table when a plain unsigned error said it — as transient (see
+            // `check_reply`). Retrying is safe: the UPDATE replaces the RRset, so applying it
+            // twice changes nothing.
+            UpdateOutcome::Untrusted(u) => Some(
+                u.rcode
+                    .and_then(|r| update_rcode_error(&ctx, r))
+                    .map(|mut e| {
+                        e.kind = ProviderErrorKind::Transient;
+                        e
+                    })
+                    .unwrap_or_else(|| u.claim.clone()),
+            ),
+            UpdateOutcome::Wire(e) => Some(self.update_wire_error(&key, e)),
         }
     }
 
@@ -641,286 +547,216 @@ impl Rfc2136 {
         ))
     }
 
-    /// Sends a query (TSIG-signed when a key is configured) and checks the reply.
+    /// Sends a query (TSIG-signed only with `sign_queries`) and checks the reply.
     async fn query(&self, name: &Fqdn, qtype: DnsType) -> Result<CheckedReply, ProviderError> {
         let msg = query_message(name, qtype, rand::random()).map_err(rejected_build)?;
-        match self.exchange(&msg).await {
+        let key = self
+            .settings
+            .tsig
+            .as_ref()
+            .filter(|_| self.settings.sign_queries);
+        match self.exchange(&msg, key).await {
             Ok(r) => Ok(r),
-            Err(ExchangeError::Reply(e)) => Err(e),
-            Err(ExchangeError::Transport(Transport::NoReply)) => Err(self.unreachable(&format!(
-                "no reply within {}",
-                fmt_duration(self.settings.timeout)
-            ))),
-            Err(ExchangeError::Transport(Transport::Unreachable(why))) => {
-                Err(self.unreachable(&why))
-            }
+            Err(Failure::Reply(e)) => Err(e),
+            Err(Failure::Untrusted(u)) => Err(u.claim),
+            Err(Failure::Wire(e)) => Err(self.query_wire_error(&e)),
         }
     }
 
-    /// Signs `msg` (if a key is configured), sends it, and checks the reply's TSIG.
-    async fn exchange(&self, msg: &Message) -> Result<CheckedReply, ExchangeError> {
-        let unsigned = msg.to_vec().map_err(|e| {
-            ExchangeError::Reply(protocol(format!("could not encode the request: {e}")))
-        })?;
+    /// Signs `msg` with `key` (if any), sends it, and checks the reply's TSIG.
+    async fn exchange(&self, msg: &Message, key: Option<&TsigKey>) -> Result<CheckedReply, Failure> {
+        let unsigned = msg
+            .to_vec()
+            .map_err(|e| Failure::Reply(protocol(format!("could not encode the request: {e}"))))?;
         let signed_at = self.clock.unix_secs();
-        let (wire, mac) = match &self.settings.tsig {
+        let (wire, mac) = match key {
             Some(key) => {
-                let s =
-                    tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
-                        ExchangeError::Reply(protocol(format!("could not sign the request: {e}")))
-                    })?;
+                let s = tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
+                    Failure::Reply(protocol(format!("could not sign the request: {e}")))
+                })?;
                 (s.wire, s.mac)
             }
             None => (unsigned, Vec::new()),
         };
-        let reply = self.send(&wire, msg.metadata.id).await?;
-        let ex = Exchange {
+        let sent = Sent {
             server: self.settings.server,
-            key: self.settings.tsig.as_ref(),
+            key,
             request_mac: &mac,
             signed_at,
         };
-        check_reply(&ex, &reply).map_err(ExchangeError::Reply)
-    }
-
-    /// Sends over UDP; retries over TCP when the reply is truncated (RFC 1035 §4.2.1).
-    async fn send(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
-        let reply = self.send_udp(wire, id).await?;
-        // invariant: `send_udp` returns only replies of at least a full 12-byte header.
-        if reply[2] & 0x02 != 0 {
-            tracing::debug!(provider = %self.name, "reply truncated, retrying over tcp");
-            return self.send_tcp(wire, id).await;
-        }
-        Ok(reply)
-    }
-
-    /// One UDP exchange: up to [`UDP_ATTEMPTS`] sends within the timeout; replies from another
-    /// address (the socket is connected), with another ID or not marked as replies are ignored.
-    /// Returns at least a full header.
-    async fn send_udp(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
-        let server = self.settings.server;
-        let local: SocketAddr = match server {
-            SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+        let ex = dns::Exchange {
+            server: self.settings.server,
+            request: &wire,
+            timeout: self.settings.timeout,
+            udp_sends: UDP_SENDS,
         };
-        let sock = UdpSocket::bind(local)
-            .await
-            .map_err(|e| Transport::Unreachable(e.to_string()))?;
-        sock.connect(server)
-            .await
-            .map_err(|e| Transport::Unreachable(io_reason(&e)))?;
-        let deadline = Instant::now() + self.settings.timeout;
-        let per_try = self.settings.timeout / UDP_ATTEMPTS;
-        let mut sent = false;
-        let mut buf = vec![0u8; 65535];
-        for _ in 0..UDP_ATTEMPTS {
-            match sock.send(wire).await {
-                Ok(_) => sent = true,
-                Err(e) if !sent => return Err(Transport::Unreachable(io_reason(&e))),
-                Err(_) => {}
-            }
-            let try_deadline = (Instant::now() + per_try).min(deadline);
-            loop {
-                match tokio::time::timeout_at(try_deadline, sock.recv(&mut buf)).await {
-                    Err(_) => break,
-                    // ICMP port unreachable: nothing listens there, so nothing was applied.
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                        return Err(Transport::Unreachable(io_reason(&e)))
-                    }
-                    Ok(Err(_)) => break,
-                    Ok(Ok(n)) => {
-                        let r = &buf[..n];
-                        if n >= 12 && u16::from_be_bytes([r[0], r[1]]) == id && r[2] & 0x80 != 0 {
-                            return Ok(r.to_vec());
-                        }
-                    }
+        // Replies that cannot be trusted are skipped and the exchange keeps listening for the
+        // real one (RFC 8945 §5.4, see `check_reply`); the strongest claim among them is
+        // reported only when nothing trustworthy came before the timeout, and then as a
+        // transient error: a forged packet must never park the provider.
+        let mut strongest: Option<Untrusted> = None;
+        let mut skipped = 0usize;
+        let result = dns::exchange(&ex, |reply| match check_reply(&sent, reply) {
+            Verdict::Trusted(r) => Sieve::Take(r),
+            Verdict::Untrusted(u) => {
+                skipped += 1;
+                if strongest.as_ref().is_none_or(|s| u.why > s.why) {
+                    strongest = Some(u);
                 }
+                Sieve::Skip
             }
+        })
+        .await;
+        match (result, strongest) {
+            (Ok(r), Some(u)) => {
+                // RFC 8945 §5.4: "the client SHOULD log an error". Only when a signed reply
+                // followed: otherwise the claim itself is the error reported.
+                tracing::warn!(provider = %self.name, server = %self.settings.server, ignored = skipped, why = ?u.why, claim = %u.claim, "ignored replies that could not be trusted before the signed one (forged, or from a middlebox)");
+                r.map_err(Failure::Reply)
+            }
+            (Ok(r), None) => r.map_err(Failure::Reply),
+            (Err(e), Some(u)) if !is_unreachable(&e) => Err(Failure::Untrusted(u)),
+            (Err(e), _) => Err(Failure::Wire(e)),
         }
-        Err(Transport::NoReply)
     }
 
-    /// One TCP exchange with a 2-byte length prefix (RFC 1035 §4.2.2).
-    async fn send_tcp(&self, wire: &[u8], id: u16) -> Result<Vec<u8>, Transport> {
+    /// The error for an UPDATE that got no usable reply (issue 8 item 7). Only failures that
+    /// prove nothing was delivered (connection refused, no TCP connection) are "could not
+    /// reach" (Unreachable: the whole provider waits). Once the UPDATE went out, silence or a
+    /// broken connection may hide an applied update: that is Unconfirmed, never "failed" —
+    /// state is not updated and the live record is read on the next pass.
+    fn update_wire_error(&self, key: &RecordKey, e: &ExchangeError) -> ProviderError {
         let server = self.settings.server;
-        let timeout = self.settings.timeout;
-        let mut stream = match tokio::time::timeout(timeout, TcpStream::connect(server)).await {
-            Err(_) => {
-                return Err(Transport::Unreachable(format!(
-                    "tcp connect timed out after {}",
-                    fmt_duration(timeout)
-                )))
-            }
-            Ok(Err(e)) => return Err(Transport::Unreachable(io_reason(&e))),
-            Ok(Ok(s)) => s,
-        };
-        let len = u16::try_from(wire.len())
-            .map_err(|_| Transport::Unreachable("the request is too large for tcp".to_owned()))?;
-        let mut framed = Vec::with_capacity(wire.len() + 2);
-        framed.extend_from_slice(&len.to_be_bytes());
-        framed.extend_from_slice(wire);
-        let exchange = async {
-            stream.write_all(&framed).await?;
-            loop {
-                let mut lenb = [0u8; 2];
-                stream.read_exact(&mut lenb).await?;
-                let mut reply = vec![0u8; usize::from(u16::from_be_bytes(lenb))];
-                stream.read_exact(&mut reply).await?;
-                if reply.len() >= 12 && u16::from_be_bytes([reply[0], reply[1]]) == id {
-                    return Ok::<_, std::io::Error>(reply);
-                }
-            }
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(_)) | Err(_) => Err(Transport::NoReply),
+        match e {
+            ExchangeError::NoReply { .. } => ProviderError::new(
+                ProviderErrorKind::Unconfirmed,
+                format!(
+                    "could not confirm update of {key}: no reply from {server} within {}",
+                    fmt_duration(self.settings.timeout)
+                ),
+            ),
+            ExchangeError::Broken { step, error } => ProviderError::new(
+                ProviderErrorKind::Unconfirmed,
+                format!(
+                    "could not confirm update of {key}: {step} with {server} failed: {}",
+                    io_reason(error)
+                ),
+            ),
+            _ => self.common_wire_error(e),
         }
     }
 
-    /// "could not reach SERVER: why".
-    fn unreachable(&self, why: &str) -> ProviderError {
-        ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("could not reach {}: {why}", self.settings.server),
-        )
+    /// The error for a query that got no usable reply: a server that does not answer at all
+    /// is unreachable for every record.
+    fn query_wire_error(&self, e: &ExchangeError) -> ProviderError {
+        let server = self.settings.server;
+        match e {
+            ExchangeError::NoReply { .. } => ProviderError::new(
+                ProviderErrorKind::Unreachable,
+                format!(
+                    "could not reach {server}: no reply within {}",
+                    fmt_duration(self.settings.timeout)
+                ),
+            ),
+            ExchangeError::Broken { step, error } => ProviderError::new(
+                ProviderErrorKind::Transient,
+                format!("the exchange with {server} broke off: {step} failed: {}", io_reason(error)),
+            ),
+            _ => self.common_wire_error(e),
+        }
+    }
+
+    /// Failures that mean the same for updates and queries.
+    fn common_wire_error(&self, e: &ExchangeError) -> ProviderError {
+        let server = self.settings.server;
+        let unreachable = |why: String| {
+            ProviderError::new(
+                ProviderErrorKind::Unreachable,
+                format!("could not reach {server}: {why}"),
+            )
+        };
+        match e {
+            ExchangeError::Unreachable { error, .. } => unreachable(io_reason(error)),
+            // A connection that never opened: nothing was sent (not "could not confirm").
+            ExchangeError::ConnectTimeout(d) => {
+                unreachable(format!("tcp connect timed out after {}", fmt_duration(*d)))
+            }
+            other => protocol(format!("could not send to {server}: {other}")),
+        }
     }
 }
 
-/// A transport failure, or an error already mapped from the reply.
+/// True for wire failures after which the request cannot have had an effect.
+fn is_unreachable(e: &ExchangeError) -> bool {
+    matches!(
+        e,
+        ExchangeError::Unreachable { .. } | ExchangeError::ConnectTimeout(_)
+    )
+}
+
+/// A wire failure, an error already mapped from a trusted reply, or only untrusted replies.
 #[derive(Debug)]
-enum ExchangeError {
-    Transport(Transport),
+enum Failure {
+    Wire(ExchangeError),
     Reply(ProviderError),
+    Untrusted(Untrusted),
 }
 
-impl From<Transport> for ExchangeError {
-    fn from(t: Transport) -> Self {
-        ExchangeError::Transport(t)
+/// What came of one UPDATE, whichever RRsets it carried.
+#[derive(Debug)]
+enum UpdateOutcome {
+    /// A trusted reply with this header RCODE (NOERROR: applied).
+    Rcode(u8),
+    /// A trusted reply that is an error on its own (clock skew, an undecodable reply).
+    Failed(ProviderError),
+    /// Only replies that could not be trusted.
+    Untrusted(Untrusted),
+    /// No usable reply.
+    Wire(ExchangeError),
+}
+
+/// How many zone look-ups or zone UPDATEs of one batch are in flight at once.
+const IN_FLIGHT: usize = 8;
+
+/// The first error about the whole provider seen in a batch: once set, no further UPDATE is
+/// sent (the default `apply_batch` stops there too).
+#[derive(Debug, Default)]
+struct Halt(std::sync::Mutex<Option<ProviderError>>);
+
+impl Halt {
+    /// Remembers `e` if it is about the whole provider and nothing was remembered yet.
+    fn note(&self, e: &ProviderError) {
+        if e.scope() == Scope::Provider {
+            let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            g.get_or_insert_with(|| e.clone());
+        }
+    }
+
+    fn note_result<T>(&self, r: &Result<T, ProviderError>) {
+        if let Err(e) = r {
+            self.note(e);
+        }
+    }
+
+    /// The error that halted the batch, if one did.
+    fn error(&self) -> Option<ProviderError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Helpers.
-
-const RCODE_NOERROR: u8 = 0;
-const RCODE_FORMERR: u8 = 1;
-const RCODE_SERVFAIL: u8 = 2;
-const RCODE_NXDOMAIN: u8 = 3;
-const RCODE_NOTIMP: u8 = 4;
-const RCODE_REFUSED: u8 = 5;
-const RCODE_YXDOMAIN: u8 = 6;
-const RCODE_YXRRSET: u8 = 7;
-const RCODE_NXRRSET: u8 = 8;
-const RCODE_NOTAUTH: u8 = 9;
-const RCODE_NOTZONE: u8 = 10;
-
-/// The mnemonic of a header RCODE (RFC 2136 §2.2), e.g. `NOTAUTH`.
-fn rcode_name(rcode: u8) -> RcodeName {
-    RcodeName(rcode)
+/// For a write left without a result, which cannot happen: every write is in a zone group or
+/// failed its look-up.
+fn never_sent() -> ProviderError {
+    protocol("the update was not sent".to_owned())
 }
 
-/// Displays an RCODE mnemonic.
-struct RcodeName(u8);
-
-impl fmt::Display for RcodeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self.0 {
-            RCODE_NOERROR => "NOERROR",
-            RCODE_FORMERR => "FORMERR",
-            RCODE_SERVFAIL => "SERVFAIL",
-            RCODE_NXDOMAIN => "NXDOMAIN",
-            RCODE_NOTIMP => "NOTIMP",
-            RCODE_REFUSED => "REFUSED",
-            RCODE_YXDOMAIN => "YXDOMAIN",
-            RCODE_YXRRSET => "YXRRSET",
-            RCODE_NXRRSET => "NXRRSET",
-            RCODE_NOTAUTH => "NOTAUTH",
-            RCODE_NOTZONE => "NOTZONE",
-            n => return write!(f, "{n}"),
-        };
-        f.write_str(s)
+/// The hints to remember after `zone` took an update: the zone, unless it is configured.
+fn hints_after(zone: &Fqdn, source: ZoneSource, hints: &ProviderHints) -> ProviderHints {
+    let mut out = hints.clone();
+    if source != ZoneSource::Config {
+        out.0.insert(HINT_ZONE.to_owned(), zone.to_string());
     }
-}
-
-fn tsig_rcode_name(e: TsigRcode) -> String {
-    match e {
-        TsigRcode::NoError => "NOERROR".to_owned(),
-        TsigRcode::BadSig => "BADSIG".to_owned(),
-        TsigRcode::BadKey => "BADKEY".to_owned(),
-        TsigRcode::BadTime => "BADTIME".to_owned(),
-        TsigRcode::BadTrunc => "BADTRUNC".to_owned(),
-        TsigRcode::Other(n) => n.to_string(),
-    }
-}
-
-fn badkey(server: SocketAddr, key: &TsigKey) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::Auth,
-        format!(
-            "{server} does not know tsig key {} with algorithm {} (NOTAUTH, BADKEY)",
-            key.name, key.algorithm
-        ),
-    )
-    .with_hint("the key name or algorithm do not match the server's: make tsig_name and tsig_algorithm equal the server's key statement")
-}
-
-fn badsig(server: SocketAddr, key: &TsigKey) -> ProviderError {
-    ProviderError::new(
-        ProviderErrorKind::Auth,
-        format!(
-            "{server} rejected the signature made with tsig key {} (NOTAUTH, BADSIG)",
-            key.name
-        ),
-    )
-    .with_hint(format!(
-        "wrong secret: tsig_secret (or tsig_secret_file / tsig_secret_env) does not match the server's secret for key {}",
-        key.name
-    ))
-}
-
-fn badtime(server: SocketAddr, server_time: u64, signed_at: u64) -> ProviderError {
-    let offset = server_time as i64 - signed_at as i64;
-    ProviderError::new(
-        ProviderErrorKind::ClockSkew {
-            offset_secs: offset,
-        },
-        format!(
-            "{server} rejected the signing time (NOTAUTH, BADTIME): clocks differ by {offset} s"
-        ),
-    )
-}
-
-fn unverified(server: SocketAddr, e: &tsig::TsigError) -> ProviderError {
-    protocol(format!(
-        "the reply from {server} failed tsig verification: {e}"
-    ))
-}
-
-fn protocol(message: String) -> ProviderError {
-    ProviderError::new(ProviderErrorKind::Protocol, message)
-}
-
-fn rejected_build(e: BuildError) -> ProviderError {
-    ProviderError::new(ProviderErrorKind::Rejected, e.to_string())
-}
-
-fn dns_name(f: &Fqdn) -> Result<Name, BuildError> {
-    Name::from_ascii(f.dotted()).map_err(|_| BuildError::BadName(f.to_string()))
-}
-
-fn fqdn_of(n: &Name) -> Option<Fqdn> {
-    Fqdn::parse_relaxed(&n.to_ascii()).ok()
-}
-
-fn same_name(n: &Name, f: &Fqdn) -> bool {
-    fqdn_of(n).as_ref() == Some(f)
-}
-
-fn dns_type(t: RecordType) -> DnsType {
-    match t {
-        RecordType::A => DnsType::A,
-        RecordType::Aaaa => DnsType::AAAA,
-    }
+    out
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -936,409 +772,5 @@ fn fmt_duration(d: Duration) -> String {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::provider::sign::tsig::TsigAlgorithm;
-    use crate::secret::Secret;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn fqdn(s: &str) -> Fqdn {
-        Fqdn::parse_relaxed(s).unwrap()
-    }
-
-    fn rrset(name: &str, rtype: RecordType, addrs: &[&str]) -> RrSet {
-        RrSet {
-            name: fqdn(name),
-            rtype,
-            ttl: Ttl(300),
-            addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
-        }
-    }
-
-    fn key() -> TsigKey {
-        TsigKey {
-            name: fqdn("ddnsd-key"),
-            algorithm: TsigAlgorithm::HmacSha256,
-            secret: Secret::new(b"secret-key-for-ddnsd-tests-32bytes!".to_vec()),
-        }
-    }
-
-    fn server() -> SocketAddr {
-        "127.0.0.1:5300".parse().unwrap()
-    }
-
-    /// The unsigned request of the providers doc §3.1, byte for byte.
-    #[test]
-    fn update_matches_the_doc_vector() {
-        let msg = update_message(
-            &fqdn("example.test"),
-            &rrset("host.example.test", RecordType::Aaaa, &["2001:db8::1"]),
-            0x1234,
-        )
-        .unwrap();
-        assert_eq!(
-            msg.to_vec().unwrap(),
-            hex("123428000001000000020000076578616d706c650474657374000006000104686f7374c00c001c00ff000000000000c01e001c00010000012c001020010db8000000000000000000000001")
-        );
-        let signed =
-            tsig::sign_request(&key(), &msg.to_vec().unwrap(), 1_700_000_000, 300).unwrap();
-        assert_eq!(
-            signed.mac,
-            hex("199b849657b0594afdcdac8f3270baf79da0f67baeef15f9067a9a7285644e77")
-        );
-    }
-
-    #[test]
-    fn update_builder_table() {
-        // (rrset, expected update section as (class, type, ttl, rdata text))
-        type UpdateRr = (DNSClass, DnsType, u32, String);
-        let cases: Vec<(RrSet, Vec<UpdateRr>)> = vec![
-            (
-                rrset(
-                    "host.example.test",
-                    RecordType::A,
-                    &["192.0.2.2", "192.0.2.1"],
-                ),
-                vec![
-                    (DNSClass::ANY, DnsType::A, 0, String::new()),
-                    (DNSClass::IN, DnsType::A, 300, "192.0.2.1".into()),
-                    (DNSClass::IN, DnsType::A, 300, "192.0.2.2".into()),
-                ],
-            ),
-            (
-                rrset("host.example.test", RecordType::Aaaa, &[]),
-                vec![(DNSClass::ANY, DnsType::AAAA, 0, String::new())],
-            ),
-            (
-                // Addresses of the other family never leak into the set.
-                rrset(
-                    "example.test",
-                    RecordType::Aaaa,
-                    &["2001:db8::5", "192.0.2.9"],
-                ),
-                vec![
-                    (DNSClass::ANY, DnsType::AAAA, 0, String::new()),
-                    (DNSClass::IN, DnsType::AAAA, 300, "2001:db8::5".into()),
-                ],
-            ),
-        ];
-        for (set, want) in cases {
-            let msg = update_message(&fqdn("example.test"), &set, 7).unwrap();
-            assert_eq!(msg.metadata.op_code, OpCode::Update);
-            assert_eq!(msg.queries.len(), 1, "one zone entry");
-            assert_eq!(msg.queries[0].query_type(), DnsType::SOA);
-            assert_eq!(msg.queries[0].name().to_ascii(), "example.test.");
-            assert!(msg.answers.is_empty(), "no prerequisites");
-            let got: Vec<_> = msg
-                .authorities
-                .iter()
-                .map(|r| {
-                    let data = match &r.data {
-                        RData::A(a) => a.0.to_string(),
-                        RData::AAAA(a) => a.0.to_string(),
-                        _ => String::new(),
-                    };
-                    assert!(same_name(&r.name, &set.name));
-                    (r.dns_class, r.record_type(), r.ttl, data)
-                })
-                .collect();
-            assert_eq!(got, want, "{}", set.key());
-        }
-        assert_eq!(
-            update_message(
-                &fqdn("example.test"),
-                &rrset("host.other.test", RecordType::A, &[]),
-                1
-            )
-            .unwrap_err()
-            .to_string(),
-            "host.other.test is not inside zone example.test"
-        );
-    }
-
-    fn exchange<'a>(key: Option<&'a TsigKey>, mac: &'a [u8], signed_at: u64) -> Exchange<'a> {
-        Exchange {
-            server: server(),
-            key,
-            request_mac: mac,
-            signed_at,
-        }
-    }
-
-    /// An UPDATE reply header + echoed zone, RCODE `rcode`, no records.
-    fn reply(rcode: u8) -> Vec<u8> {
-        let mut r = hex("1234a8000001000000000000076578616d706c6504746573740000060001");
-        r[3] |= rcode;
-        r
-    }
-
-    /// An unsigned TSIG record with `error` (how BIND and Knot send BADKEY / BADSIG).
-    fn with_unsigned_tsig(mut r: Vec<u8>, error: u16) -> Vec<u8> {
-        r[11] = 1;
-        r.extend(hex("0964646e73642d6b657900 00fa 00ff 00000000 001d 0b686d61632d73686132353600 0000 6553f100 012c 0000 1234"));
-        r.extend(error.to_be_bytes());
-        r.extend(hex("0000"));
-        r
-    }
-
-    #[test]
-    fn badkey_reply_is_auth_naming_the_settings() {
-        let k = key();
-        let e = check_reply(
-            &exchange(Some(&k), &[1; 32], 1_700_000_000),
-            &with_unsigned_tsig(reply(9), 17),
-        )
-        .unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Auth);
-        assert_eq!(
-            e.message,
-            "127.0.0.1:5300 does not know tsig key ddnsd-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)"
-        );
-        let hint = e.hint().unwrap();
-        assert!(
-            hint.contains("tsig_name") && hint.contains("tsig_algorithm"),
-            "{hint}"
-        );
-    }
-
-    #[test]
-    fn badsig_reply_is_auth_wrong_secret() {
-        let k = key();
-        let e = check_reply(
-            &exchange(Some(&k), &[1; 32], 1_700_000_000),
-            &with_unsigned_tsig(reply(9), 16),
-        )
-        .unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Auth);
-        assert!(e.message.contains("BADSIG"), "{}", e.message);
-        let hint = e.hint().unwrap();
-        assert!(
-            hint.starts_with("wrong secret") && hint.contains("tsig_secret"),
-            "{hint}"
-        );
-    }
-
-    #[test]
-    fn badtime_reply_is_clock_skew_with_measured_offset() {
-        let k = key();
-        let signed_at = 1_700_000_000;
-        let req_mac = [9u8; 32];
-        let server_time: u64 = 0x6b06145e;
-        let r = tsig::sign_reply(
-            &k,
-            &req_mac,
-            &reply(9),
-            signed_at,
-            300,
-            18,
-            &hex("00006b06145e"),
-        )
-        .unwrap();
-        let e = check_reply(&exchange(Some(&k), &req_mac, signed_at), &r).unwrap_err();
-        let offset = (server_time - signed_at) as i64;
-        assert_eq!(
-            e.kind,
-            ProviderErrorKind::ClockSkew {
-                offset_secs: offset
-            }
-        );
-        assert_eq!(
-            e.message,
-            format!("127.0.0.1:5300 rejected the signing time (NOTAUTH, BADTIME): clocks differ by {offset} s")
-        );
-        // A BADTIME reply signed with another request MAC does not verify.
-        let e = check_reply(&exchange(Some(&k), &[0u8; 32], signed_at), &r).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Protocol);
-    }
-
-    #[test]
-    fn noerror_reply_must_be_signed_and_verify() {
-        let k = key();
-        let mac = [5u8; 32];
-        let now = 1_800_000_000;
-        let good = tsig::sign_reply(&k, &mac, &reply(0), now + 2, 300, 0, &[]).unwrap();
-        let ok = check_reply(&exchange(Some(&k), &mac, now), &good).unwrap();
-        assert_eq!(ok.rcode, 0);
-
-        let unsigned = check_reply(&exchange(Some(&k), &mac, now), &reply(0)).unwrap_err();
-        assert_eq!(unsigned.kind, ProviderErrorKind::Protocol);
-        assert!(
-            unsigned.message.contains("not signed"),
-            "{}",
-            unsigned.message
-        );
-
-        let mut forged = good.clone();
-        forged[3] = 0x00;
-        forged[2] ^= 0x04; // flip AA
-        let e = check_reply(&exchange(Some(&k), &mac, now), &forged).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::Protocol);
-        assert!(
-            e.message.contains("failed tsig verification"),
-            "{}",
-            e.message
-        );
-
-        let late = tsig::sign_reply(&k, &mac, &reply(0), now + 1000, 300, 0, &[]).unwrap();
-        let e = check_reply(&exchange(Some(&k), &mac, now), &late).unwrap_err();
-        assert_eq!(e.kind, ProviderErrorKind::ClockSkew { offset_secs: 1000 });
-
-        // Without a key, an unsigned reply is fine; an unsigned error reply is fine with a key.
-        assert_eq!(
-            check_reply(&exchange(None, &[], now), &reply(0))
-                .unwrap()
-                .rcode,
-            0
-        );
-        assert_eq!(
-            check_reply(&exchange(Some(&k), &mac, now), &reply(5))
-                .unwrap()
-                .rcode,
-            5
-        );
-    }
-
-    #[test]
-    fn update_rcode_to_kind_table() {
-        let zone = fqdn("example.test");
-        let rkey = RecordKey {
-            name: fqdn("host.example.test"),
-            rtype: RecordType::Aaaa,
-        };
-        let kname = fqdn("ddnsd-key");
-        let ctx = UpdateContext {
-            server: server(),
-            zone: &zone,
-            key: &rkey,
-            tsig_name: Some(&kname),
-        };
-        use ProviderErrorKind as K;
-        let table: &[(u8, Option<K>, &str, &str)] = &[
-            (0, None, "", ""),
-            (
-                1,
-                Some(K::Rejected),
-                "could not parse the update of host.example.test AAAA (FORMERR)",
-                "",
-            ),
-            (
-                2,
-                Some(K::Transient),
-                "127.0.0.1:5300 failed to apply the update of host.example.test AAAA (SERVFAIL)",
-                "",
-            ),
-            (
-                3,
-                Some(K::Rejected),
-                "(NXDOMAIN) although ddnsd sends none",
-                "",
-            ),
-            (
-                4,
-                Some(K::Rejected),
-                "does not implement dynamic updates (NOTIMP)",
-                "enable dynamic updates",
-            ),
-            (
-                5,
-                Some(K::Forbidden),
-                "127.0.0.1:5300 refused the update of host.example.test AAAA (REFUSED)",
-                "update policy does not allow this name",
-            ),
-            (6, Some(K::Rejected), "(YXDOMAIN)", ""),
-            (7, Some(K::Rejected), "(YXRRSET)", ""),
-            (8, Some(K::Rejected), "(NXRRSET)", ""),
-            (
-                9,
-                Some(K::ZoneNotFound),
-                "127.0.0.1:5300 is not authoritative for zone example.test (NOTAUTH)",
-                "check zone",
-            ),
-            (
-                10,
-                Some(K::Rejected),
-                "host.example.test is outside zone example.test (NOTZONE)",
-                "wrong zone",
-            ),
-            (15, Some(K::Protocol), "unexpected rcode 15", ""),
-        ];
-        for (rcode, kind, msg, hint) in table {
-            let got = update_rcode_error(&ctx, *rcode);
-            assert_eq!(
-                got.as_ref().map(|e| e.kind.clone()),
-                kind.clone(),
-                "rcode {rcode}"
-            );
-            if let Some(e) = got {
-                assert!(e.message.contains(msg), "rcode {rcode}: {}", e.message);
-                assert!(
-                    e.hint().unwrap_or_default().contains(hint),
-                    "rcode {rcode}: {:?}",
-                    e.hint()
-                );
-                assert!(
-                    !e.message.starts_with(|c: char| c.is_ascii_uppercase()),
-                    "lower-case clause"
-                );
-                assert!(!e.message.ends_with('.'));
-            }
-        }
-        let refused = update_rcode_error(&ctx, 5).unwrap();
-        assert!(refused.hint().unwrap().contains("key ddnsd-key"));
-    }
-
-    #[test]
-    fn zone_from_soa_replies() {
-        use hickory_proto::rr::rdata::SOA;
-        let soa = |owner: &str| {
-            Record::from_rdata(
-                Name::from_ascii(owner).unwrap(),
-                300,
-                RData::SOA(SOA::new(
-                    Name::from_ascii("ns1.example.test.").unwrap(),
-                    Name::from_ascii("hostmaster.example.test.").unwrap(),
-                    1,
-                    3600,
-                    900,
-                    604800,
-                    300,
-                )),
-            )
-        };
-        let mut nx = Message::new(1, MessageType::Response, OpCode::Query);
-        nx.add_authority(soa("example.test."));
-        assert_eq!(
-            zone_from_soa_reply(&nx, &fqdn("host.example.test")),
-            Some(fqdn("example.test"))
-        );
-        let mut apex = Message::new(1, MessageType::Response, OpCode::Query);
-        apex.add_answer(soa("example.test."));
-        assert_eq!(
-            zone_from_soa_reply(&apex, &fqdn("example.test")),
-            Some(fqdn("example.test"))
-        );
-        let empty = Message::new(1, MessageType::Response, OpCode::Query);
-        assert_eq!(
-            zone_from_soa_reply(&empty, &fqdn("host.example.test")),
-            None
-        );
-        // An SOA of an unrelated zone is ignored.
-        let mut other = Message::new(1, MessageType::Response, OpCode::Query);
-        other.add_authority(soa("other.test."));
-        assert_eq!(
-            zone_from_soa_reply(&other, &fqdn("host.example.test")),
-            None
-        );
     }
 }

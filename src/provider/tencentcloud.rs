@@ -255,8 +255,9 @@ impl TencentCloud {
             .unwrap_or("");
         tracing::debug!(provider = %self.name, action, code, request_id, "api error");
         let text = format!("{action} failed: {code}: {message:?}");
-        let kind = match code {
-            "AuthFailure.SignatureExpire" => {
+        let meaning = code_meaning(code);
+        let e = match meaning {
+            Code::ClockSkew => {
                 let (offset_secs, measured) = match resp.date {
                     Some(date) => (http::clock_offset_secs(date, self.clock.now()), true),
                     None => (0, false),
@@ -270,53 +271,47 @@ impl TencentCloud {
                         "this machine's clock differs from the provider's by more than 5 minutes; enable NTP",
                     );
                 }
-                return Err(CallError::Provider(e));
+                e
             }
-            c if c.starts_with("AuthFailure.UnauthorizedOperation")
-                || c.starts_with("UnauthorizedOperation")
-                || c.starts_with("OperationDenied") =>
-            {
-                return Err(CallError::Provider(
-                    ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
-                        "allow the key's CAM user to write DNSPod records (e.g. policy QcloudDNSPodFullAccess)",
-                    ),
-                ))
-            }
-            c if c.starts_with("AuthFailure") => {
-                return Err(CallError::Provider(
-                    ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
-                ))
-            }
-            c if c.starts_with("RequestLimitExceeded") || c == "FailedOperation.FrequencyLimit" => {
+            Code::Forbidden => ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(
+                "allow the key's CAM user to write DNSPod records (e.g. policy QcloudDNSPodFullAccess), and check that the account owns the domain",
+            ),
+            Code::Auth => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
+            Code::RateLimited => ProviderError::new(
                 ProviderErrorKind::RateLimited {
                     retry_after: resp.retry_after,
-                }
-            }
-            "InternalError" => ProviderErrorKind::Transient,
-            _ => {
+                },
+                text,
+            ),
+            Code::Transient => ProviderError::new(ProviderErrorKind::Transient, text),
+            // Codes a caller may expect (an empty list, a vanished id, a duplicate), and the
+            // permanent ones: the caller decides, `From<CallError>` says what is left.
+            Code::Empty | Code::Gone | Code::Exists | Code::ZoneNotFound | Code::Rejected => {
                 return Err(CallError::Api {
-                    code: code.to_owned(),
+                    meaning,
                     text,
                 })
             }
         };
-        Err(CallError::Provider(ProviderError::new(kind, text)))
+        Err(CallError::Provider(e))
     }
 
     /// Every domain of the account (DescribeDomainList, paginated).
     async fn domains(&self) -> Result<Vec<Fqdn>, ProviderError> {
+        let action = "DescribeDomainList";
         let mut out = Vec::new();
         let mut offset = 0;
         loop {
-            let action = "DescribeDomainList";
+            api::page_allowed(action, offset / PAGE)?;
             let resp = match self
                 .call(action, json!({"Offset": offset, "Limit": PAGE}))
                 .await
             {
                 Ok(r) => r,
-                Err(CallError::Api { code, .. }) if code == "ResourceNotFound.NoDataOfDomain" => {
-                    break
-                }
+                Err(CallError::Api {
+                    meaning: Code::Empty,
+                    ..
+                }) => break,
                 Err(e) => return Err(e.into()),
             };
             let list = array(&resp, "DomainList", action)?;
@@ -348,7 +343,7 @@ impl TencentCloud {
 /// A call's failure: an API error code the caller may expect, or a final provider error.
 #[derive(Debug)]
 enum CallError {
-    Api { code: String, text: String },
+    Api { meaning: Code, text: String },
     Provider(ProviderError),
 }
 
@@ -365,15 +360,11 @@ impl From<CallError> for ProviderError {
     fn from(e: CallError) -> ProviderError {
         match e {
             CallError::Provider(e) => e,
-            CallError::Api { code, text }
-                if code.starts_with("ResourceNotFound.NoDataOfDomain")
-                    || code.contains("DomainNotExists")
-                    || code.contains("DomainInvalid")
-                    || code.contains("DomainIdInvalid") =>
-            {
-                ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
-                    .with_hint("check the zone: it must be a domain in this DNSPod account")
-            }
+            CallError::Api {
+                meaning: Code::ZoneNotFound,
+                text,
+            } => ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
+                .with_hint("check the zone: it must be a domain in this DNSPod account"),
             CallError::Api { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
         }
     }
@@ -382,14 +373,81 @@ impl From<CallError> for ProviderError {
 impl From<CallError> for RowError {
     fn from(e: CallError) -> RowError {
         match e {
-            CallError::Api { code, .. }
-                if code == "InvalidParameter.RecordIdInvalid"
-                    || code == "ResourceNotFound.NoDataOfRecord" =>
-            {
-                RowError::Gone
-            }
+            CallError::Api {
+                meaning: Code::Gone | Code::Empty,
+                ..
+            } => RowError::Gone,
             e => RowError::Failed(e.into()),
         }
+    }
+}
+
+/// What an API 3.0 error code means to ddnsd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Code {
+    /// The request time was rejected: clock skew.
+    ClockSkew,
+    /// The credentials were rejected.
+    Auth,
+    /// The key may not do this, or the account may not touch the domain.
+    Forbidden,
+    /// Throttled: retried after a delay.
+    RateLimited,
+    /// The domain is not in the account.
+    ZoneNotFound,
+    /// Nothing to list (an empty record or domain list).
+    Empty,
+    /// A record id the API does not know (deleted behind our back): re-read.
+    Gone,
+    /// The record already exists (a create whose first reply was lost).
+    Exists,
+    /// The request is invalid in a way that retrying cannot fix.
+    Rejected,
+    /// Anything else: server-side, passing, or unknown — backed off and retried.
+    Transient,
+}
+
+/// The API 3.0 error-code table, the one place this adapter decides what a code means (issue 8
+/// item 4; codes from `shared/providers/tencentcloud-dnspod.md` §5). Only codes Tencent
+/// documents as permanent — bad parameters, limits such as the TTL minimum, permission,
+/// credentials, a locked or foreign domain — stop retries; every other code, such as
+/// `InternalError.*`, other `FailedOperation.*`, `ResourceUnavailable.*` or one added after
+/// this table was written, is transient.
+fn code_meaning(code: &str) -> Code {
+    let family = code.split('.').next().unwrap_or(code);
+    match code {
+        "AuthFailure.SignatureExpire" => Code::ClockSkew,
+        "AuthFailure.UnauthorizedOperation" => Code::Forbidden,
+        _ if family == "AuthFailure" => Code::Auth,
+        _ if family == "UnauthorizedOperation" || family == "OperationDenied" => Code::Forbidden,
+        "FailedOperation.DomainIsLocked"
+        | "FailedOperation.DomainIsSpam"
+        | "FailedOperation.NotDomainOwner"
+        | "FailedOperation.AccountIsLocked" => Code::Forbidden,
+        "FailedOperation.FrequencyLimit" => Code::RateLimited,
+        _ if family == "RequestLimitExceeded" => Code::RateLimited,
+        "ResourceNotFound.NoDataOfRecord" | "ResourceNotFound.NoDataOfDomain" => Code::Empty,
+        "InvalidParameter.RecordIdInvalid" => Code::Gone,
+        "InvalidParameter.DomainRecordExist" => Code::Exists,
+        "InvalidParameterValue.DomainNotExists"
+        | "InvalidParameter.DomainInvalid"
+        | "InvalidParameter.DomainIdInvalid" => Code::ZoneNotFound,
+        // "The domain is being taken into effect or invalidated": a state that passes.
+        "InvalidParameter.DomainNotAllowedModifyRecords" => Code::Transient,
+        "InvalidAction" | "NoSuchVersion" | "ActionOffline" => Code::Rejected,
+        _ if matches!(
+            family,
+            "InvalidParameter"
+                | "InvalidParameterValue"
+                | "MissingParameter"
+                | "UnknownParameter"
+                | "LimitExceeded"
+                | "UnsupportedOperation"
+        ) =>
+        {
+            Code::Rejected
+        }
+        _ => Code::Transient,
     }
 }
 
@@ -466,6 +524,7 @@ impl RowApi for TencentCloud {
             let mut out = Vec::new();
             let mut offset = 0;
             loop {
+                api::page_allowed(action, offset / PAGE)?;
                 let params = json!({
                     "Domain": zone.as_str(),
                     "Subdomain": sub,
@@ -475,11 +534,10 @@ impl RowApi for TencentCloud {
                 });
                 let resp = match self.call(action, params).await {
                     Ok(r) => r,
-                    Err(CallError::Api { code, .. })
-                        if code == "ResourceNotFound.NoDataOfRecord" =>
-                    {
-                        break
-                    }
+                    Err(CallError::Api {
+                        meaning: Code::Empty,
+                        ..
+                    }) => break,
                     Err(e) => return Err(e.into()),
                 };
                 let list = array(&resp, "RecordList", action)?;
@@ -527,11 +585,10 @@ impl RowApi for TencentCloud {
                     _ => Err(RowError::Failed(api::protocol(action, "no RecordId"))),
                 },
                 // Already there (e.g. a retried create whose first reply was lost).
-                Err(CallError::Api { code, .. })
-                    if code == "InvalidParameter.DomainRecordExist" =>
-                {
-                    Ok(None)
-                }
+                Err(CallError::Api {
+                    meaning: Code::Exists,
+                    ..
+                }) => Ok(None),
                 Err(e) => Err(e.into()),
             }
         })
@@ -613,3 +670,78 @@ impl Provider for TencentCloud {
         rows::raise_ttl(&self.name, ttl, MIN_TTL, &self.ttl_warned)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// See: issue 8 item 4. Only documented permanent codes stop retries.
+    #[test]
+    fn error_code_table() {
+        let cases = [
+            ("AuthFailure.SignatureExpire", Code::ClockSkew),
+            ("AuthFailure.SignatureFailure", Code::Auth),
+            ("AuthFailure.SecretIdNotFound", Code::Auth),
+            ("AuthFailure.InvalidSecretId", Code::Auth),
+            ("AuthFailure.InvalidAuthorization", Code::Auth),
+            ("AuthFailure.TokenFailure", Code::Auth),
+            ("AuthFailure.MFAFailure", Code::Auth),
+            ("AuthFailure.UnauthorizedOperation", Code::Forbidden),
+            ("UnauthorizedOperation", Code::Forbidden),
+            ("UnauthorizedOperation.RoleUnauthorized", Code::Forbidden),
+            ("OperationDenied.DomainOwnerAllowedOnly", Code::Forbidden),
+            ("OperationDenied.NoPermissionToOperateDomain", Code::Forbidden),
+            ("OperationDenied.AccessDenied", Code::Forbidden),
+            ("FailedOperation.DomainIsLocked", Code::Forbidden),
+            ("FailedOperation.DomainIsSpam", Code::Forbidden),
+            ("FailedOperation.NotDomainOwner", Code::Forbidden),
+            ("FailedOperation.AccountIsLocked", Code::Forbidden),
+            ("RequestLimitExceeded", Code::RateLimited),
+            ("RequestLimitExceeded.UinLimitExceeded", Code::RateLimited),
+            ("RequestLimitExceeded.GlobalRegionUinLimitExceeded", Code::RateLimited),
+            ("RequestLimitExceeded.RequestLimitExceeded", Code::RateLimited),
+            ("FailedOperation.FrequencyLimit", Code::RateLimited),
+            ("ResourceNotFound.NoDataOfRecord", Code::Empty),
+            ("ResourceNotFound.NoDataOfDomain", Code::Empty),
+            ("InvalidParameter.RecordIdInvalid", Code::Gone),
+            ("InvalidParameter.DomainRecordExist", Code::Exists),
+            ("InvalidParameterValue.DomainNotExists", Code::ZoneNotFound),
+            ("InvalidParameter.DomainInvalid", Code::ZoneNotFound),
+            ("InvalidParameter.DomainIdInvalid", Code::ZoneNotFound),
+            ("InvalidParameter.SubdomainInvalid", Code::Rejected),
+            ("InvalidParameter.RecordLineInvalid", Code::Rejected),
+            ("InvalidParameter.RecordTypeInvalid", Code::Rejected),
+            ("InvalidParameter.RecordValueInvalid", Code::Rejected),
+            ("InvalidParameter.RecordValueLengthInvalid", Code::Rejected),
+            ("InvalidParameter.MxInvalid", Code::Rejected),
+            ("InvalidParameterValue.LimitInvalid", Code::Rejected),
+            ("LimitExceeded.OffsetExceeded", Code::Rejected),
+            ("LimitExceeded.RecordTtlLimit", Code::Rejected),
+            ("LimitExceeded.AAAACountLimit", Code::Rejected),
+            ("LimitExceeded.SubdomainRollLimit", Code::Rejected),
+            ("MissingParameter", Code::Rejected),
+            ("InvalidParameter", Code::Rejected),
+            ("UnsupportedOperation", Code::Rejected),
+            ("InvalidAction", Code::Rejected),
+            ("NoSuchVersion", Code::Rejected),
+            ("ActionOffline", Code::Rejected),
+            ("InvalidParameter.DomainNotAllowedModifyRecords", Code::Transient),
+            ("InternalError", Code::Transient),
+            ("InternalError.DbError", Code::Transient),
+            ("InternalError.UndefinedError", Code::Transient),
+            ("FailedOperation", Code::Transient),
+            ("FailedOperation.UnknowError", Code::Transient),
+            ("FailedOperation.TemporaryError", Code::Transient),
+            ("ResourceUnavailable", Code::Transient),
+            ("ResourceUnavailable.SomethingNew", Code::Transient),
+            ("ResourceNotFound", Code::Transient),
+            ("DryRunOperation", Code::Transient),
+            ("SomeCodeAddedNextYear", Code::Transient),
+            ("", Code::Transient),
+        ];
+        for (code, want) in cases {
+            assert_eq!(code_meaning(code), want, "{code:?}");
+        }
+    }
+}
+

@@ -384,7 +384,9 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                 desired,
                 hints,
                 action,
-                read_first: (pass.verify || unconfirmed) && !provider.is_dry_run(),
+                read_first: (pass.verify || unconfirmed)
+                    && !provider.is_dry_run()
+                    && provider.reads_live(),
                 entry,
             });
         }

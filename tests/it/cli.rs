@@ -19,8 +19,66 @@ fn init_prints_an_example_that_check_accepts() {
     assert_eq!((code, stderr.as_str()), (0, ""));
     assert_eq!(
         stdout,
-        format!("{path}: ok (3 sources, 2 providers, 2 records)\n")
+        format!("{path}: ok (3 sources, 1 providers, 2 records)\n")
     );
+    // After the example, every kind's block, commented out.
+    for kind in ddnsd::provider::KINDS {
+        assert!(
+            example.contains(&format!(
+                "\n# {} — {}\n# [providers.",
+                kind.name, kind.about
+            )),
+            "{}",
+            kind.name
+        );
+    }
+}
+
+/// See: issue 10 (`ddnsd init --provider KIND`).
+#[test]
+fn init_provider_prints_one_kinds_block_or_suggests_a_kind() {
+    let (code, stdout, stderr) = output({
+        let mut c = ddnsd();
+        c.args(["init", "--provider", "rfc2136"]);
+        c
+    });
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(
+        stdout,
+        r#"# rfc2136 — DNS UPDATE (RFC 2136) with TSIG: BIND, Knot, PowerDNS, any primary server
+[providers.home]
+kind = "rfc2136"
+server = "192.0.2.53:53"       # the primary's address (IP or IP:PORT)
+zone = "example.test"          # omit to find it with an SOA query
+tsig_name = "ddnsd-key"        # the key's name as the server knows it
+tsig_algorithm = "hmac-sha256" # or "hmac-sha512"
+tsig_secret_env = "DDNSD_TSIG_SECRET"   # or tsig_secret_file = "/etc/ddnsd/tsig.b64"
+# timeout = "5s"
+# batch = true                 # one UPDATE per zone; false: one per name (see the README for Knot)
+# sign_queries = false         # true when the server answers only TSIG-signed queries
+"#
+    );
+    // No close name: every kind, in registry order (a new kind joins the list by itself).
+    let known = ddnsd::provider::registry::names().join(", ");
+    assert!(
+        known.starts_with("rfc2136, tencentcloud, dnspod, "),
+        "{known}"
+    );
+    for (kind, stderr) in [
+        (
+            "cloudflar",
+            "error: unknown provider kind \"cloudflar\"\n  hint: did you mean \"cloudflare\"?\n"
+                .to_owned(),
+        ),
+        (
+            "bind",
+            format!("error: unknown provider kind \"bind\"\n  hint: known kinds: {known}\n"),
+        ),
+    ] {
+        let mut c = ddnsd();
+        c.args(["init", "--provider", kind]);
+        assert_eq!(output(c), (2, String::new(), stderr), "{kind}");
+    }
 }
 
 #[test]
@@ -170,7 +228,7 @@ fn check_warns_about_a_secret_only_the_service_has_and_run_refuses_it() {
     let (code, stdout, stderr) = output(c);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.ends_with(": ok (3 sources, 2 providers, 2 records)\n"),
+        stdout.ends_with(": ok (3 sources, 1 providers, 2 records)\n"),
         "{stdout}"
     );
     let line = example

@@ -470,7 +470,7 @@ async fn wrong_key_is_an_auth_error_after_exactly_one_call() {
                     err.to_string(),
                     "Domain.List failed: status -1: \"Login fail, please check login info\""
                 );
-                assert!(err.hint().unwrap().starts_with("check login_token"));
+                assert!(err.hint().unwrap().starts_with("check token_id and token"));
             }
         }
     }
@@ -590,7 +590,7 @@ async fn rate_limit_and_server_errors_are_retried() {
 #[tokio::test]
 async fn malformed_replies_are_clean_protocol_errors() {
     for api in BOTH {
-        for fault in [Fault::Malformed, Fault::WrongShape] {
+        for fault in [Fault::Malformed, Fault::Truncated, Fault::WrongShape] {
             let emu = emulator("s3cret");
             emu.inject(Some(api.list()), fault.clone());
             let p = provider(api, &emu, "s3cret");
@@ -609,6 +609,72 @@ async fn malformed_replies_are_clean_protocol_errors() {
             assert!(err.message.starts_with(api.list()), "{api:?}: {err}");
             assert_eq!(emu.state().count(api.list()), 1, "{api:?}: not retried");
         }
+    }
+}
+
+/// See: issue 8 item 4. A code the API does not document as permanent (server-side, new, or
+/// unknown) is retried like a 5xx; a documented permanent one is not.
+#[tokio::test]
+async fn unknown_error_codes_are_retried_documented_permanent_ones_are_not() {
+    for api in BOTH {
+        let unknown: &[&str] = match api {
+            Api::V3 => &[
+                "InternalError.DbError",
+                "FailedOperation.TemporaryError",
+                "ResourceUnavailable.SomethingNew",
+                "SomeCodeAddedNextYear",
+            ],
+            Api::Legacy => &["3", "-99", "12345"],
+        };
+        for code in unknown {
+            let emu = emulator("s3cret");
+            emu.inject(Some(api.create()), Fault::Code((*code).to_owned()));
+            let p = provider(api, &emu, "s3cret");
+            p.apply_rrset(
+                &rrset("home.example.com", RecordType::Aaaa, 600, &[A1]),
+                &ProviderHints::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{api:?} {code}: {e}"));
+            assert_eq!(values(&emu, "home", "AAAA"), [A1], "{api:?} {code}");
+            assert_eq!(
+                emu.state().count(api.create()),
+                2,
+                "{api:?} {code}: retried once"
+            );
+        }
+        // Bounded: the same unknown code every time gives up as a transient error.
+        let emu = emulator("s3cret");
+        for _ in 0..3 {
+            emu.inject(Some(api.create()), Fault::Code(unknown[0].to_owned()));
+        }
+        let p = provider(api, &emu, "s3cret");
+        let err = p
+            .apply_rrset(
+                &rrset("home.example.com", RecordType::Aaaa, 600, &[A1]),
+                &ProviderHints::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ProviderErrorKind::Transient, "{api:?}: {err}");
+        assert_eq!(emu.state().count(api.create()), 3, "{api:?}");
+        // A documented permanent code: one call, charged to the record, not retried.
+        let permanent = match api {
+            Api::V3 => "LimitExceeded.RecordTtlLimit",
+            Api::Legacy => "22",
+        };
+        let emu = emulator("s3cret");
+        emu.inject(Some(api.create()), Fault::Code(permanent.to_owned()));
+        let p = provider(api, &emu, "s3cret");
+        let err = p
+            .apply_rrset(
+                &rrset("home.example.com", RecordType::Aaaa, 600, &[A1]),
+                &ProviderHints::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ProviderErrorKind::Rejected, "{api:?}: {err}");
+        assert_eq!(emu.state().count(api.create()), 1, "{api:?}");
     }
 }
 

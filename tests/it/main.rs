@@ -7,12 +7,34 @@
     missing_docs
 )]
 
+mod alidns;
+mod azure;
+mod baiducloud;
 mod cli;
+mod cloudflare;
+mod conformance;
 mod daemon;
 mod daemon_bind;
+mod digitalocean;
 mod dnspod;
+mod dyndns2;
+mod faults;
+mod gandi;
+mod gcloud;
+mod godaddy;
 mod harness;
+mod hetzner;
+mod huaweicloud;
+mod kubernetes;
 mod lan;
 mod netlink;
+mod openwrt;
+mod packaging;
+mod powerdns;
+mod replies;
 mod rfc2136;
+mod route53;
 mod sources;
+mod status;
+mod volcengine;
+mod webhook;

@@ -159,6 +159,7 @@ fn allow_options_and_select_all_change_the_verdicts() {
 
 #[test]
 fn embedded_default_runs_on_this_hosts_addresses() {
+    let _absent = crate::harness::default_config_path();
     let ns = Netns::new();
     ns.add6("vt0", "2001:db8:5::5/64", &["nodad"]);
     ns.ip(&["addr", "add", "198.51.100.5/24", "dev", "vt0"]);

@@ -7,14 +7,15 @@ use std::time::Duration;
 use ddnsd::clock::{Clock, FakeClock, SystemClock};
 use ddnsd::provider::rfc2136::{Rfc2136, Rfc2136Settings, HINT_ZONE};
 use ddnsd::provider::sign::tsig::{TsigAlgorithm, TsigKey};
-use ddnsd::provider::{Provider, ProviderError, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Provider, ProviderError, ProviderErrorKind, ProviderHints, Write};
 use ddnsd::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 use hickory_proto::rr::RecordType as DnsType;
 
 use crate::harness::dns::{
-    BindServer, DnsServer, KnotServer, TestKey, TestZone, KEY_NAME, KEY_SECRET,
+    BindServer, DnsServer, KnotServer, ServerKind, TestKey, TestZone, KEY_NAME, KEY_SECRET,
 };
+use crate::harness::dnsfront::{DnsFront, Forge};
 use crate::harness::free_port;
 
 /// The zone every server serves: pre-seeded names and types that must stay untouched, and a
@@ -52,6 +53,8 @@ fn provider_with(
             zone: zone.map(fqdn),
             tsig: Some(key),
             timeout: Duration::from_secs(2),
+            batch: true,
+            sign_queries: true,
         },
         clock,
     )
@@ -78,6 +81,28 @@ fn ips(addrs: &[&str]) -> Vec<IpAddr> {
 
 async fn apply(p: &Rfc2136, set: &RrSet) -> Result<ProviderHints, ProviderError> {
     p.apply_rrset(set, &ProviderHints::default()).await
+}
+
+/// Sixteen labels: their batch UPDATE is longer than 512 bytes, so it goes over TCP.
+const SIXTEEN: [&str; 16] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
+];
+
+/// One AAAA write per label, `LABEL.example.test`, no hints.
+fn batch_writes(labels: &[&str]) -> Vec<Write> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Write {
+            desired: rrset(
+                &format!("{l}.example.test"),
+                RecordType::Aaaa,
+                300,
+                &[&format!("2001:db8::b:{i:x}")],
+            ),
+            hints: ProviderHints::default(),
+        })
+        .collect()
 }
 
 /// Everything a provider must do against one server.
@@ -285,15 +310,36 @@ async fn battery(server: &DnsServer) {
         &["2001:db8::bad"],
     );
 
-    // Wrong secret → Auth, BADSIG hint.
+    // The server answers a wrong key with an unsigned BADSIG / BADKEY (RFC 8945 §5.3.2), which
+    // anyone could have sent: ddnsd waits out its timeout for a signed reply, then reports
+    // the server's words as a transient error — never Auth, which would park the provider.
+    // See: issue 8 (item 3).
+    let short = |key| {
+        Rfc2136::new(
+            "home".to_owned(),
+            Rfc2136Settings {
+                server: server.addr(),
+                zone: Some(fqdn(&apex)),
+                tsig: Some(key),
+                timeout: Duration::from_millis(400),
+                batch: true,
+                sign_queries: true,
+            },
+            Arc::new(SystemClock),
+        )
+    };
+
+    // Wrong secret → BADSIG hint.
     let wrong_secret = TsigKey {
         secret: Secret::new(b"not-the-right-secret-at-all-32byte".to_vec()),
         ..good_key()
     };
-    let e = apply(&provider(server, Some(&apex), wrong_secret), &bad_set)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Auth, "{k}: wrong secret: {e:?}");
+    let e = apply(&short(wrong_secret), &bad_set).await.unwrap_err();
+    assert_eq!(
+        e.kind,
+        ProviderErrorKind::Transient,
+        "{k}: wrong secret: {e:?}"
+    );
     assert!(e.message.contains("BADSIG"), "{k}: {}", e.message);
     let hint = e.hint().unwrap();
     assert!(
@@ -301,17 +347,15 @@ async fn battery(server: &DnsServer) {
         "{k}: {hint}"
     );
 
-    // Wrong key name → Auth, BADKEY hint naming tsig_name and tsig_algorithm.
+    // Wrong key name → BADKEY hint naming tsig_name and tsig_algorithm.
     let wrong_name = TsigKey {
         name: fqdn("no-such-key"),
         ..good_key()
     };
-    let e = apply(&provider(server, Some(&apex), wrong_name), &bad_set)
-        .await
-        .unwrap_err();
+    let e = apply(&short(wrong_name), &bad_set).await.unwrap_err();
     assert_eq!(
         e.kind,
-        ProviderErrorKind::Auth,
+        ProviderErrorKind::Transient,
         "{k}: wrong key name: {e:?}"
     );
     assert_eq!(
@@ -332,12 +376,11 @@ async fn battery(server: &DnsServer) {
         algorithm: TsigAlgorithm::HmacSha512,
         ..good_key()
     };
-    let e = apply(&provider(server, Some(&apex), wrong_alg), &bad_set)
-        .await
-        .unwrap_err();
+    let e = apply(&short(wrong_alg), &bad_set).await.unwrap_err();
+    assert!(e.message.contains("BADKEY"), "{k}: {}", e.message);
     assert_eq!(
         e.kind,
-        ProviderErrorKind::Auth,
+        ProviderErrorKind::Transient,
         "{k}: wrong algorithm: {e:?}"
     );
 
@@ -363,17 +406,40 @@ async fn battery(server: &DnsServer) {
         e.message
     );
 
-    // Wrong zone: a zone the server does not serve, and a name outside the configured zone.
+    // Wrong zone: a zone the server does not serve. BIND signs its NOTAUTH, so it is the
+    // server's word: ZoneNotFound. Knot answers it unsigned (it has no key for a zone it does
+    // not serve), so it cannot be told from a forgery: waited out, then reported in the same
+    // words as transient.
+    let elsewhere = Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: server.addr(),
+            zone: Some(fqdn("elsewhere.test")),
+            tsig: Some(good_key()),
+            timeout: Duration::from_millis(400),
+            batch: true,
+            sign_queries: true,
+        },
+        Arc::new(SystemClock),
+    );
     let e = apply(
-        &provider(server, Some("elsewhere.test"), good_key()),
+        &elsewhere,
         &rrset("h.elsewhere.test", RecordType::A, 300, &["192.0.2.3"]),
     )
     .await
     .unwrap_err();
+    let want = match server.kind() {
+        ServerKind::Bind => ProviderErrorKind::ZoneNotFound,
+        ServerKind::Knot => ProviderErrorKind::Transient,
+    };
+    assert_eq!(e.kind, want, "{k}: notauth: {e:?}");
     assert_eq!(
-        e.kind,
-        ProviderErrorKind::ZoneNotFound,
-        "{k}: notauth: {e:?}"
+        e.message,
+        format!(
+            "{} is not authoritative for zone elsewhere.test (NOTAUTH)",
+            server.addr()
+        ),
+        "{k}"
     );
 
     assert_eq!(
@@ -399,8 +465,11 @@ async fn rfc2136_against_knot() {
     battery(&server).await;
 }
 
+/// See: issue 8 (item 7). Nothing listens: nothing was applied, and nothing of this provider
+/// can work either — "could not reach", Unreachable (the provider waits, its records are
+/// reported as skipped).
 #[tokio::test]
-async fn rfc2136_server_down_is_transient_could_not_reach() {
+async fn rfc2136_server_down_is_unreachable_could_not_reach() {
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let p = provider_with(
         addr,
@@ -414,7 +483,7 @@ async fn rfc2136_server_down_is_transient_could_not_reach() {
     )
     .await
     .unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert_eq!(e.kind, ProviderErrorKind::Unreachable, "{e:?}");
     assert_eq!(
         e.message,
         format!("could not reach {addr}: connection refused")
@@ -429,29 +498,89 @@ async fn rfc2136_server_down_is_transient_could_not_reach() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
-    assert!(
-        e.message.starts_with(&format!("could not reach {addr}")),
-        "{}",
-        e.message
+    assert_eq!(e.kind, ProviderErrorKind::Unreachable, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!("could not reach {addr}: connection refused")
     );
+    // A batch too long for UDP goes over TCP: refused there too.
+    let writes = batch_writes(&SIXTEEN);
+    for r in p.apply_batch(&writes).await {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, ProviderErrorKind::Unreachable, "{e:?}");
+        assert_eq!(
+            e.message,
+            format!("could not reach {addr}: connection refused")
+        );
+    }
 }
 
-/// A server that receives but never answers: an UPDATE may have been applied, so the error is
-/// Unconfirmed; a query that gets no answer is Transient "could not reach".
+/// A TCP listener whose accept queue is full: Linux drops further SYNs, so a connect to it
+/// hangs until the client gives up. Returns the listener (keep it alive) and the clients
+/// filling its queue.
+async fn saturated_tcp() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = sock.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fill = Vec::new();
+    // A backlog of 0 holds one connection; a few more are queued in flight at most.
+    for _ in 0..4 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fill.push(s),
+            _ => break,
+        }
+    }
+    (listener, fill)
+}
+
+/// See: issue 8 (item 7). A TCP connection that never opens sent nothing: "could not reach"
+/// (Unreachable), never "could not confirm". Only when the server already answered over UDP
+/// (a truncated reply: it has the UPDATE and may have applied it) does a failed TCP retry
+/// leave the update unconfirmed.
 #[tokio::test]
-async fn rfc2136_silent_server_is_unconfirmed_for_updates() {
-    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap();
-    let mut p = Rfc2136Settings {
+async fn rfc2136_tcp_connect_timeout_is_could_not_reach() {
+    let (listener, _fill) = saturated_tcp().await;
+    let addr = listener.local_addr().unwrap();
+    let settings = Rfc2136Settings {
         server: addr,
         zone: Some(fqdn("example.test")),
         tsig: Some(good_key()),
         timeout: Duration::from_millis(300),
+        batch: true,
+        sign_queries: true,
     };
-    let prov = Rfc2136::new("home".to_owned(), p.clone(), Arc::new(SystemClock));
+    let p = Rfc2136::new("home".to_owned(), settings.clone(), Arc::new(SystemClock));
+    // Sixteen RRsets make a request longer than 512 bytes: TCP from the start.
+    let writes = batch_writes(&SIXTEEN);
+    let results = p.apply_batch(&writes).await;
+    assert_eq!(results.len(), writes.len());
+    for r in results {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, ProviderErrorKind::Unreachable, "{e:?}");
+        assert_eq!(
+            e.message,
+            format!("could not reach {addr}: tcp connect timed out after 300ms")
+        );
+    }
+
+    // A UDP responder on the same port that answers every request with TC set.
+    let udp = UdpSocket::bind(addr).unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, peer)) = udp.recv_from(&mut buf) {
+            let mut reply = buf[..n].to_vec();
+            reply[2] |= 0x82; // QR, TC
+            let _ = udp.send_to(&reply, peer);
+        }
+    });
     let e = apply(
-        &prov,
+        &p,
         &rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]),
     )
     .await
@@ -459,24 +588,222 @@ async fn rfc2136_silent_server_is_unconfirmed_for_updates() {
     assert_eq!(e.kind, ProviderErrorKind::Unconfirmed, "{e:?}");
     assert_eq!(
         e.message,
-        format!(
-            "could not confirm update of host.example.test AAAA: no reply from {addr} within 300ms"
-        )
+        format!("could not confirm update of host.example.test AAAA: tcp connect with {addr} failed: timed out after 300ms")
     );
-    p.zone = None;
-    let prov = Rfc2136::new("home".to_owned(), p, Arc::new(SystemClock));
-    let e = apply(
-        &prov,
-        &rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]),
-    )
-    .await
-    .unwrap_err();
+}
+
+/// See: issue 8 (item 3). With a TSIG key, a reply that is unsigned or fails verification is
+/// discarded and the client keeps waiting for the real one: a front injects a forged reply
+/// carrying the request's ID and question before relaying BIND's real, signed reply.
+#[tokio::test]
+async fn rfc2136_forged_replies_are_ignored_until_the_real_one() {
+    let server = BindServer::start(&zone(), &TestKey::default());
+    // Every case runs; the failures are listed together.
+    let mut failures = Vec::new();
+    let cases = [Forge::UnsignedRefused, Forge::BadMac];
+    for (i, forge) in cases.into_iter().enumerate() {
+        // With the zone configured (the UPDATE gets the forgery), and with the zone found by
+        // SOA queries through the front (every query gets one too).
+        for zone in [Some("example.test"), None] {
+            let front = DnsFront::start(Some(server.addr()), forge);
+            let p = provider_with(front.addr(), zone, good_key(), Arc::new(SystemClock));
+            let name = format!("forged{i}{}.example.test", zone.map_or("d", |_| "z"));
+            let case = format!("{forge:?}, zone {zone:?}");
+            let set = rrset(&name, RecordType::Aaaa, 300, &["2001:db8::f0"]);
+            let hints = match apply(&p, &set).await {
+                Ok(h) => h,
+                Err(e) => {
+                    failures.push(format!("{case}: {:?}: {}", e.kind, e.message));
+                    continue;
+                }
+            };
+            if zone.is_none() {
+                assert_eq!(
+                    hints.0.get(HINT_ZONE).map(String::as_str),
+                    Some("example.test"),
+                    "{case}: the zone came from the real SOA reply"
+                );
+            }
+            assert_eq!(
+                server.addresses(&name, DnsType::AAAA),
+                ips(&["2001:db8::f0"]),
+                "{case}: the real update was applied and confirmed"
+            );
+            assert!(front.updates() >= 1, "{case}");
+            assert_eq!(
+                front.forged(),
+                front.updates() + front.queries(),
+                "{case}: every message got a forged reply first"
+            );
+            // Reads: the live RRset comes from the real, signed answer.
+            let key = RecordKey {
+                name: fqdn(&name),
+                rtype: RecordType::Aaaa,
+            };
+            match p.read_rrset(&key, &ProviderHints::default()).await {
+                Ok(live) => assert_eq!(
+                    live.addrs,
+                    ips(&["2001:db8::f0"]).into_iter().collect(),
+                    "{case}: read"
+                ),
+                Err(e) => failures.push(format!("{case}: read: {:?}: {}", e.kind, e.message)),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "forged replies were acted on:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// See: issue 8 (item 3). When only unverifiable replies come, the timeout is transient (the
+/// record is retried with backoff) — never Auth, which would park the provider on one forged
+/// packet. What the unverified reply claimed is still reported, in the server's words.
+#[tokio::test]
+async fn rfc2136_only_unverifiable_replies_is_transient_never_auth() {
+    let set = rrset("host.example.test", RecordType::Aaaa, 300, &["2001:db8::1"]);
+    let front = DnsFront::start(None, Forge::UnsignedBadKey);
+    let p = Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: front.addr(),
+            zone: Some(fqdn("example.test")),
+            tsig: Some(good_key()),
+            timeout: Duration::from_millis(300),
+            batch: true,
+            sign_queries: true,
+        },
+        Arc::new(SystemClock),
+    );
+    let e = apply(&p, &set).await.unwrap_err();
     assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
     assert_eq!(
         e.message,
-        format!("could not reach {addr}: no reply within 300ms")
+        format!(
+            "{} does not know tsig key ddnsd-key with algorithm hmac-sha256 (NOTAUTH, BADKEY)",
+            front.addr()
+        )
     );
-    drop(silent);
+    assert!(front.forged() >= 1);
+
+    let front = DnsFront::start(None, Forge::UnsignedRefused);
+    let p = Rfc2136::new(
+        "home".to_owned(),
+        Rfc2136Settings {
+            server: front.addr(),
+            zone: Some(fqdn("example.test")),
+            tsig: Some(good_key()),
+            timeout: Duration::from_millis(300),
+            batch: true,
+            sign_queries: true,
+        },
+        Arc::new(SystemClock),
+    );
+    let e = apply(&p, &set).await.unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Transient, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!(
+            "{} refused the update of host.example.test AAAA (REFUSED)",
+            front.addr()
+        )
+    );
+}
+
+/// See: issue 13 (item 3). Three names of one zone are one UPDATE; a name the update-policy
+/// refuses fails alone (its zone's UPDATE is refused as a whole, so the RRsets are sent again
+/// one by one) and the other two publish.
+#[tokio::test]
+async fn rfc2136_batch_is_one_update_per_zone_and_a_refused_name_fails_alone() {
+    let key = TestKey::default();
+    let policy = format!(
+        "deny {k} name blocked.example.test. ANY; grant {k} zonesub ANY;",
+        k = key.name
+    );
+    let server = BindServer::start_with_policy(&zone(), &key, &policy);
+    let front = DnsFront::start(Some(server.addr()), Forge::Nothing);
+    let p = provider_with(
+        front.addr(),
+        Some("example.test"),
+        good_key(),
+        Arc::new(SystemClock),
+    );
+
+    let writes = batch_writes(&["one", "two", "three"]);
+    let results = p.apply_batch(&writes).await;
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{results:?}\n{}",
+        server.log_text()
+    );
+    assert_eq!(front.updates(), 1, "three RRsets of one zone, one UPDATE");
+    for (i, l) in ["one", "two", "three"].iter().enumerate() {
+        assert_eq!(
+            server.addresses(&format!("{l}.example.test"), DnsType::AAAA),
+            ips(&[&format!("2001:db8::b:{i:x}")]),
+            "{l}"
+        );
+    }
+
+    // A refused name among them.
+    let before = front.updates();
+    let writes = batch_writes(&["one", "blocked", "three"]);
+    let results = p.apply_batch(&writes).await;
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    let e = results[1].as_ref().unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::Forbidden, "{e:?}");
+    assert_eq!(
+        e.message,
+        format!(
+            "{} refused the update of blocked.example.test AAAA (REFUSED)",
+            front.addr()
+        )
+    );
+    assert_eq!(
+        front.updates() - before,
+        4,
+        "the batch, refused, then each RRset alone"
+    );
+    assert_eq!(
+        server.addresses("one.example.test", DnsType::AAAA),
+        ips(&["2001:db8::b:0"])
+    );
+    assert_eq!(
+        server.addresses("three.example.test", DnsType::AAAA),
+        ips(&["2001:db8::b:2"])
+    );
+    assert!(server
+        .addresses("blocked.example.test", DnsType::AAAA)
+        .is_empty());
+
+    // Many names: one UPDATE, over TCP since it is longer than 512 bytes.
+    let (before, tcp_before) = (front.updates(), front.tcp_messages());
+    let writes = batch_writes(&SIXTEEN);
+    let results = p.apply_batch(&writes).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(front.updates() - before, 1);
+    assert_eq!(front.tcp_messages() - tcp_before, 1);
+    assert_eq!(
+        server.addresses("p.example.test", DnsType::AAAA),
+        ips(&["2001:db8::b:f"])
+    );
+
+    // Zones found by SOA query and remembered per write; a batch with the zone unknown sends
+    // one SOA query per name, then one UPDATE.
+    let discover = provider_with(front.addr(), None, good_key(), Arc::new(SystemClock));
+    let (updates, queries) = (front.updates(), front.queries());
+    let writes = batch_writes(&["four", "five"]);
+    let results = discover.apply_batch(&writes).await;
+    for r in &results {
+        let hints = r.as_ref().unwrap();
+        assert_eq!(
+            hints.0.get(HINT_ZONE).map(String::as_str),
+            Some("example.test")
+        );
+    }
+    assert_eq!(front.updates() - updates, 1);
+    assert_eq!(front.queries() - queries, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,6 +831,8 @@ zone = "example.test"
 tsig_name = "ddnsd-key"
 tsig_algorithm = "hmac-sha256"
 tsig_secret_file = "{secret}"
+# A wrong key is answered with an unsigned error, which ddnsd waits out (issue 8 item 3).
+timeout = "1s"
 
 [[records]]
 name = "cli.example.test"

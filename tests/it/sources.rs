@@ -14,6 +14,7 @@ use ddnsd::addr::{Detection, Source, SourceError, Verdict};
 use ddnsd::record::Family;
 use serde_json::Value;
 
+use crate::harness::emu_http::EmuServer;
 use crate::harness::netns::Netns;
 use crate::harness::servers::{echo, echo_on, whoami, Reply};
 use crate::harness::{ddnsd, output, write};
@@ -53,25 +54,24 @@ fn selected(d: &Detection) -> Vec<(String, String)> {
         .collect()
 }
 
-fn url(addr: std::net::SocketAddr) -> String {
-    format!("http://{addr}/")
+fn url(server: &EmuServer) -> String {
+    format!("{}/", server.endpoint())
 }
 
 #[test]
 fn http_falls_back_past_500_html_wrong_family_and_timeout() {
-    let good = url(echo_on("::1", Reply::Body("2001:db8::7\n")));
-    let bad = [
-        url(echo_on("::1", Reply::Status(500, "oops"))),
-        url(echo_on(
+    let good_server = echo_on("::1", Reply::Body("2001:db8::7\n"));
+    let good = url(&good_server);
+    let bad_servers = [
+        echo_on("::1", Reply::Status(500, "oops")),
+        echo_on(
             "::1",
             Reply::Body("<html><body>captive portal</body></html>"),
-        )),
-        url(echo_on("::1", Reply::Body("203.0.113.9"))),
-        url(echo_on(
-            "::1",
-            Reply::Slow(Duration::from_secs(3), "2001:db8::66"),
-        )),
+        ),
+        echo_on("::1", Reply::Body("203.0.113.9")),
+        echo_on("::1", Reply::Slow(Duration::from_secs(3), "2001:db8::66")),
     ];
+    let bad = bad_servers.each_ref().map(url);
     for b in &bad {
         let d = rt()
             .block_on(http(Family::Ipv6, &[b.clone(), good.clone()], None).detect())
@@ -112,7 +112,8 @@ fn http_falls_back_past_500_html_wrong_family_and_timeout() {
     assert!(msg.contains(&format!("{}: timed out", bad[3])), "{msg}");
     assert!(err.hint().is_some());
     // A URL whose literal host is of the other family is never asked.
-    let v4 = url(echo_on("127.0.0.1", Reply::Body("2001:db8::8")));
+    let v4_server = echo_on("127.0.0.1", Reply::Body("2001:db8::8"));
+    let v4 = url(&v4_server);
     let err = rt()
         .block_on(http(Family::Ipv6, std::slice::from_ref(&v4), None).detect())
         .unwrap_err();
@@ -124,9 +125,12 @@ fn http_falls_back_past_500_html_wrong_family_and_timeout() {
 
 #[test]
 fn http_consensus_agrees_or_names_every_answer() {
-    let a = url(echo_on("127.0.0.1", Reply::Body("203.0.113.1")));
-    let b = url(echo_on("127.0.0.1", Reply::Body("203.0.113.1\n")));
-    let c = url(echo_on("127.0.0.1", Reply::Body("203.0.113.2")));
+    let servers = [
+        echo_on("127.0.0.1", Reply::Body("203.0.113.1")),
+        echo_on("127.0.0.1", Reply::Body("203.0.113.1\n")),
+        echo_on("127.0.0.1", Reply::Body("203.0.113.2")),
+    ];
+    let [a, b, c] = servers.each_ref().map(url);
     let d = rt()
         .block_on(http(Family::Ipv4, &[a.clone(), b.clone(), c.clone()], Some(2)).detect())
         .unwrap();
@@ -167,8 +171,8 @@ impl Code for Verdict {
 fn http_source_is_forced_onto_its_family_when_the_name_has_both() {
     let ns = Netns::new();
     ns.etc("hosts", "127.0.0.1 echo.test\n::1 echo.test\n");
-    echo(ns.bind_tcp("127.0.0.1:8080"), Reply::Body("203.0.113.4"));
-    echo(ns.bind_tcp("[::1]:8080"), Reply::Body("2001:db8::4"));
+    let _v4 = echo(ns.bind_tcp("127.0.0.1:8080"), Reply::Body("203.0.113.4"));
+    let _v6 = echo(ns.bind_tcp("[::1]:8080"), Reply::Body("2001:db8::4"));
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(
         dir.path(),
@@ -426,6 +430,34 @@ fn command_timeout_kills_and_reaps_the_whole_group() {
             stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
         }
         assert!(stat.is_err(), "pid {pid} still exists: {stat:?}");
+    }
+}
+
+/// See: issue 8 (bounded input). Output beyond the cap stops the reading at once and the
+/// command is killed with its group: 1 MiB of addresses, a command that never stops printing
+/// (it would grow ddnsd's memory until the timeout without the cap) and endless stderr all
+/// fail with an error naming the command, long before the 60 s timeout.
+#[test]
+fn command_output_is_capped() {
+    let cases = [
+        (
+            vec!["sh", "-c", "yes 2001:db8::1 | head -c 1048576"],
+            "sh -c \"yes 2001:db8::1 | head -c 1048576\": printed more than 64 KiB on stdout; killed",
+        ),
+        (
+            vec!["yes", "2001:db8::1"],
+            "yes 2001:db8::1: printed more than 64 KiB on stdout; killed",
+        ),
+        (
+            vec!["sh", "-c", "yes oops >&2"],
+            "sh -c \"yes oops >&2\": printed more than 64 KiB on stderr; killed",
+        ),
+    ];
+    for (argv, want) in cases {
+        let err = rt()
+            .block_on(command(&argv, Duration::from_secs(60)).detect())
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("command {want}"));
     }
 }
 

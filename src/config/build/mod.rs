@@ -19,11 +19,20 @@ use super::{duration, Config, DaemonSettings, Origin, Purpose, DEFAULT_STATE_FIL
 use crate::fields::{fields_of, SecretFields, Text};
 use crate::secret::Secret;
 
+mod notify;
 mod providers;
 mod records;
 mod sources;
 
-const TOP_KEYS: &[&str] = &["daemon", "sources", "providers", "records"];
+const TOP_KEYS: &[&str] = &[
+    "daemon",
+    "sources",
+    "providers",
+    "records",
+    "status",
+    "heartbeat",
+    "notify",
+];
 
 /// The default daemon timings (each equals a value a user could write).
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -74,6 +83,9 @@ pub fn build(
     b.check_prefix_sources(&sources);
     let providers = b.providers(root.get("providers"));
     let records = b.records(root.get("records"), &sources, &providers);
+    let status = b.status(root.get("status"), &origin);
+    let heartbeat = b.heartbeat(root.get("heartbeat"));
+    let notify = b.notify(root.get("notify"));
     match (b.diags.is_empty(), daemon) {
         (true, Some(daemon)) => Ok(Config {
             origin,
@@ -87,6 +99,9 @@ pub fn build(
                 .filter_map(|(k, v)| v.map(|v| (k, v)))
                 .collect(),
             records,
+            status: status.flatten(),
+            heartbeat: heartbeat.flatten(),
+            notify,
             warnings: super::render_problems(text, b.warnings),
             secret_env: b.secret_env.into_iter().collect(),
         }),

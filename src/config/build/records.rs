@@ -1,5 +1,7 @@
 //! `[[records]]` entries → [`RecordSpec`]s, checking that each names defined sources and a
-//! defined provider and that no (name, type) is managed twice.
+//! defined provider and that no (name, type) is managed twice. `${VAR}` in a record name is
+//! expanded from the environment (one config for a fleet: `${NODE_NAME}.nodes.example.com`
+//! from Kubernetes' downward API).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +11,8 @@ use toml::Spanned;
 use super::{raw, Builder, Named};
 use crate::addr::SourceSettings;
 use crate::config::diag::{suggest, Diag, Quote};
+use crate::config::secret::expand_vars;
+use crate::fields::Text;
 use crate::provider::ProviderSettings;
 use crate::record::{Family, Fqdn, OnGone, RecordSpec, Ttl};
 
@@ -37,13 +41,7 @@ impl Builder<'_> {
             let Some(r) = self.take::<raw::RawRecord>(item, &place) else {
                 continue;
             };
-            let name = match r.name.get_ref().parse::<Fqdn>() {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    self.push(Diag::new(r.name.span(), format!("record name: {e}")));
-                    None
-                }
-            };
+            let name = self.record_name(&r.name);
             let provider = r.provider.get_ref();
             if !providers.contains_key(provider) {
                 let known: Vec<&str> = providers.keys().map(String::as_str).collect();
@@ -170,5 +168,91 @@ impl Builder<'_> {
             }
         }
         out
+    }
+
+    /// The record's name with `${VAR}` expanded from the environment, parsed.
+    fn record_name(&mut self, name: &Text) -> Option<Fqdn> {
+        let written = name.get_ref();
+        let expanded = match expand_vars(written, self.env) {
+            Ok(n) => n,
+            Err(m) => {
+                self.push(Diag::new(name.span(), format!("record name: {m}")).hint(
+                    "set the variable in ddnsd's environment (Environment= in a systemd unit, \
+                     env: in a Kubernetes pod), or write the name out",
+                ));
+                return None;
+            }
+        };
+        match expanded.parse::<Fqdn>() {
+            Ok(n) => Some(n),
+            Err(e) if expanded == *written => {
+                self.push(Diag::new(name.span(), format!("record name: {e}")));
+                None
+            }
+            Err(e) => {
+                self.push(Diag::new(
+                    name.span(),
+                    format!("record name (from {written:?}): {e}"),
+                ));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{from_text, Error};
+    use std::path::Path;
+
+    fn config(name: &str) -> String {
+        format!(
+            "[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n\
+             [providers.p]\nkind = \"dry-run\"\n\
+             [[records]]\nname = {name:?}\nprovider = \"p\"\nsources = [\"s\"]\n"
+        )
+    }
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "NODE_NAME" => Some("node-1".to_owned()),
+            "ZONE" => Some("example.test".to_owned()),
+            "BAD" => Some("bad_label!".to_owned()),
+            _ => None,
+        }
+    }
+
+    /// (written name, the name it builds to or the exact problem)
+    const CASES: &[(&str, Result<&str, &str>)] = &[
+        ("host.example.test", Ok("host.example.test")),
+        ("${NODE_NAME}.nodes.example.test", Ok("node-1.nodes.example.test")),
+        ("${NODE_NAME}.${ZONE}", Ok("node-1.example.test")),
+        ("n-${NODE_NAME}-v6.example.test", Ok("n-node-1-v6.example.test")),
+        (
+            "${NODE}.example.test",
+            Err("t.toml:7:8: record name: environment variable \"NODE\" used in \"${NODE}.example.test\" is not set\n  hint: set the variable in ddnsd's environment (Environment= in a systemd unit, env: in a Kubernetes pod), or write the name out"),
+        ),
+        (
+            "${NODE_NAME.example.test",
+            Err("t.toml:7:8: record name: unclosed \"${\" in \"${NODE_NAME.example.test\"\n  hint: set the variable in ddnsd's environment (Environment= in a systemd unit, env: in a Kubernetes pod), or write the name out"),
+        ),
+        (
+            "${NODE_NAME}",
+            Err("t.toml:7:8: record name (from \"${NODE_NAME}\"): \"node-1\" is not fully qualified (it needs at least one dot, e.g. \"host.example.com\")"),
+        ),
+    ];
+
+    #[test]
+    fn record_names_expand_environment_variables() {
+        for (written, want) in CASES {
+            let got = from_text(&config(written), Path::new("t.toml"), &env);
+            match (got, want) {
+                (Ok(c), Ok(name)) => assert_eq!(c.records[0].name.to_string(), *name, "{written}"),
+                (Err(e @ Error::Invalid { .. }), Err(problem)) => {
+                    assert_eq!(e.to_string(), *problem, "{written}")
+                }
+                (got, _) => panic!("{written}: {got:?}"),
+            }
+        }
     }
 }

@@ -7,6 +7,25 @@ use serde_json::Value;
 use crate::http::{HttpError, HttpResponse};
 use crate::provider::{ProviderError, ProviderErrorKind};
 
+/// The most pages one listing reads: 100 pages of 100 rows (10,000 records of one name and
+/// type, or 10,000 domains). Every reply is capped ([`crate::limits::MAX_REPLY`]); this caps
+/// their number, so a server that keeps announcing more rows (or ignores the offset) ends
+/// the listing with a protocol error instead of keeping the pass busy forever (issue 8).
+pub const MAX_PAGES: u64 = 100;
+
+/// Fails once a listing of `action` is about to read page `page` (0-based) past
+/// [`MAX_PAGES`].
+pub fn page_allowed(action: &str, page: u64) -> Result<(), ProviderError> {
+    if page < MAX_PAGES {
+        Ok(())
+    } else {
+        Err(protocol(
+            action,
+            &format!("the listing goes on past {MAX_PAGES} pages"),
+        ))
+    }
+}
+
 /// A reply of `action` that does not have the expected shape.
 pub fn protocol(action: &str, what: &str) -> ProviderError {
     ProviderError::new(

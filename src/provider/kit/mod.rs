@@ -1,7 +1,9 @@
 //! Machinery the provider adapters share, kept apart from the one-file-per-kind adapters:
 //! HTTP/JSON error mapping and in-call retries (`api`), the row-per-value plan of id-based
-//! record APIs (`rows`), and finding a record's zone among an account's domains (`zones`).
+//! record APIs (`rows`), finding a record's zone among an account's domains (`zones`), and
+//! the DNS messages of the rfc2136 provider (`dnsmsg`: UPDATE/query builders, reply checks).
 
 pub mod api;
+pub mod dnsmsg;
 pub mod rows;
 pub mod zones;

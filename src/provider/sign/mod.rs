@@ -1,7 +1,16 @@
 //! Pure request signers, one file per scheme, each tested against the worked examples of its
-//! provider's documentation (`../shared/providers/`): `tsig` (RFC 8945, DNS UPDATE) and `tc3`
-//! (TC3-HMAC-SHA256, Tencent Cloud). They take the time and the secret as arguments and do no
-//! I/O.
+//! provider's documentation (`../shared/providers/`) and, in tests/it, the official SDK:
+//! `tsig` (RFC 8945, DNS UPDATE), `tc3` (Tencent Cloud), `acs3` (Alibaba Cloud), `huawei`
+//! (SDK-HMAC-SHA256), `sigv4` (AWS), `bce` (Baidu BCE v1), `volc` (Volcengine) and
+//! `google_jwt` (RS256 service-account assertions); `prim` holds what they share. They take
+//! the time and the secret as arguments and do no I/O.
 
+pub mod acs3;
+pub mod bce;
+pub mod google_jwt;
+pub mod huawei;
+pub mod prim;
+pub mod sigv4;
 pub mod tc3;
 pub mod tsig;
+pub mod volc;

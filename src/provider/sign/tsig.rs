@@ -300,6 +300,11 @@ pub fn find_tsig(reply: &[u8]) -> Result<Option<ReplyTsig>, TsigError> {
     if rtype != TYPE_TSIG {
         return Ok(None);
     }
+    // RFC 8945 §4.2: "CLASS: This MUST be ANY", "TTL: This MUST be 0". The MAC covers both only
+    // as these constants (§4.3.3), so a record claiming anything else is not a TSIG at all.
+    if fixed[2..4] != CLASS_ANY.to_be_bytes() || fixed[4..8] != [0, 0, 0, 0] {
+        return Err(TsigError::Malformed("tsig class or ttl"));
+    }
     let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
     let rstart = after_name + 10;
     let rdata_end = rstart + rdlen;
@@ -729,5 +734,97 @@ mod tests {
             Some(TsigAlgorithm::HmacSha512)
         );
         assert_eq!(TsigAlgorithm::parse("hmac-md5"), None);
+    }
+
+    /// `n` cases per property in CI (well under a second each); a long run sets proptest's own
+    /// `PROPTEST_CASES` instead (docs/design/testing.md).
+    fn cases(n: u32) -> proptest::test_runner::Config {
+        let config = proptest::test_runner::Config::default();
+        if std::env::var_os("PROPTEST_CASES").is_some() {
+            config
+        } else {
+            proptest::test_runner::Config { cases: n, ..config }
+        }
+    }
+
+    /// A signed NOERROR reply to the doc vector's request, and that request's MAC.
+    fn signed_reply() -> (Vec<u8>, Vec<u8>) {
+        let key = vector_key();
+        let req = sign_request(&key, &hex(UNSIGNED), 1_700_000_000, 300).unwrap();
+        let unsigned = hex("1234a8000001000000000000076578616d706c6504746573740000060001");
+        let reply = sign_reply(&key, &req.mac, &unsigned, 1_700_000_001, 300, 0, &[]).unwrap();
+        (reply, req.mac)
+    }
+
+    use proptest::prelude::*;
+
+    /// True when byte `i` of a reply signed with the `ddnsd-key` / hmac-sha256 key lies in
+    /// the TSIG record's key name or algorithm name: the record is the last 82 bytes (owner
+    /// 11, fixed 10, algorithm 13, then 48 bytes of rdata).
+    fn case_blind(reply: &[u8], i: usize) -> bool {
+        let start = reply.len() - 82;
+        (start..start + 11).contains(&i) || (start + 21..start + 34).contains(&i)
+    }
+
+    proptest! {
+        #![proptest_config(cases(2000))]
+
+        /// See: issue 8 (fuzzing). Arbitrary bytes: an error or a record, never a panic; what
+        /// is read is bounded by the input (names by 128 labels of 63 bytes).
+        #[test]
+        fn find_tsig_reads_arbitrary_bytes_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..700),
+        ) {
+            if let Ok(Some(t)) = find_tsig(&bytes) {
+                prop_assert!(t.mac.len() + t.other.len() <= bytes.len());
+                prop_assert!(t.key_name.len() <= 128 * 64 && t.algorithm.len() <= 128 * 64);
+                let _ = verify_reply(&vector_key(), &[0; 32], &bytes, &t);
+            }
+        }
+
+        /// Arbitrary bytes behind a real header and TSIG owner, so parsing reaches the rdata.
+        #[test]
+        fn find_tsig_reads_arbitrary_rdata_without_panic(
+            rdata in proptest::collection::vec(any::<u8>(), 0..200),
+            rdlen in any::<u16>(),
+        ) {
+            let mut r = hex("1234a8000000000000000001 0964646e73642d6b657900 00fa 00ff 00000000");
+            r.extend_from_slice(&rdlen.to_be_bytes());
+            r.extend_from_slice(&rdata);
+            if let Ok(Some(t)) = find_tsig(&r) {
+                prop_assert!(t.mac.len() + t.other.len() <= r.len());
+                let _ = verify_reply(&vector_key(), &[0; 32], &r, &t);
+            }
+        }
+
+        /// A signed reply with any byte changed (but the header ID, which the MAC replaces by
+        /// the original ID) or cut short never verifies.
+        #[test]
+        fn damaged_signed_replies_never_verify(
+            hits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let (good, mac) = signed_reply();
+            let t = find_tsig(&good).unwrap().unwrap();
+            prop_assert_eq!(verify_reply(&vector_key(), &mac, &good, &t), Ok(()));
+            let mut bad = good.clone();
+            for (at, value) in hits {
+                let i = 2 + at.index(bad.len() - 2);
+                // The TSIG's key and algorithm names are MACed in canonical (lower-case) form
+                // (RFC 8945 §4.3.3), so their letters' case is not the signer's to fix.
+                if !(case_blind(&good, i) && good[i].eq_ignore_ascii_case(&value)) {
+                    bad[i] = value;
+                }
+            }
+            if bad != good {
+                if let Ok(Some(t)) = find_tsig(&bad) {
+                    prop_assert!(verify_reply(&vector_key(), &mac, &bad, &t).is_err());
+                }
+            }
+            let short = &good[..cut.index(good.len())];
+            if let Ok(Some(t)) = find_tsig(short) {
+                prop_assert!(verify_reply(&vector_key(), &mac, short, &t).is_err());
+            }
+        }
     }
 }

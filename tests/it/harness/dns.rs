@@ -52,6 +52,14 @@ pub struct TestZone {
     pub apex: String,
     /// Extra zone-file lines after SOA, NS and `ns1 A`.
     pub extra: String,
+    /// Relative names the test key may not update (BIND: an update-policy `deny` rule first,
+    /// REFUSED; Knot: a `deny` ACL on the owner name first, NOTAUTH/BADKEY — but Knot 3.2
+    /// denies only an UPDATE whose owners are ALL listed, so one that also names an allowed
+    /// name gets through; use `allow_update` with Knot).
+    pub deny_update: Vec<String>,
+    /// Knot only: when not empty, the key may update only these relative names (`@` = the
+    /// apex); an UPDATE naming any other owner is denied as a whole.
+    pub allow_update: Vec<String>,
 }
 
 impl TestZone {
@@ -61,6 +69,8 @@ impl TestZone {
         TestZone {
             apex: "example.test".to_owned(),
             extra: "other IN A 192.0.2.50\nhost IN TXT \"keep me\"\n".to_owned(),
+            deny_update: Vec::new(),
+            allow_update: Vec::new(),
         }
     }
 
@@ -108,7 +118,14 @@ pub struct BindServer;
 impl BindServer {
     /// Starts `named -g` serving `zone`, updatable with `key`, on a free port.
     pub fn start(zone: &TestZone, key: &TestKey) -> DnsServer {
-        BindServer::start_with_policy(zone, key, &format!("grant {} zonesub ANY;", key.name))
+        // The first matching rule decides (BIND ARM, "update-policy"): the zone's refused
+        // names first.
+        let deny: String = zone
+            .deny_update
+            .iter()
+            .map(|n| format!("deny {} name {n}.{}. ANY; ", key.name, zone.apex))
+            .collect();
+        BindServer::start_with_policy(zone, key, &format!("{deny}grant {} zonesub ANY;", key.name))
     }
 
     /// Like [`BindServer::start`], with `policy` as the zone's `update-policy` rules (e.g.
@@ -184,22 +201,47 @@ key:
     algorithm: {alg}
     secret: {secret}
 acl:
-  - id: ddnsd_update
+  - id: ddnsd_query
+    key: {kname}
+    action: query
+{deny_acl}  - id: ddnsd_update
     key: {kname}
     action: update
-template:
+{allow_owners}template:
   - id: default
     storage: "{d}"
     file: "%s.zone"
 zone:
   - domain: {apex}
-    acl: ddnsd_update
+    acl: [ddnsd_query, {deny_ids}ddnsd_update]
 "#,
             kname = key.name,
             alg = key.algorithm,
             secret = key.secret_b64,
             d = d.display(),
             apex = zone.apex,
+            // ACLs are checked in order; the first that matches decides (Knot 3.2 reference,
+            // "acl section"). The key may also query, in a rule of its own before any deny
+            // rule (Knot 3.2 applies a key's deny rule to its queries too): ddnsd signs its
+            // reads (verify, zone discovery) with the key, and Knot answers a signed query
+            // whose key no `query` ACL allows with NOTAUTH/BADKEY.
+            deny_acl = zone
+                .deny_update
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("  - id: deny{i}\n    key: {kname}\n    action: update\n    update-owner: name\n    update-owner-match: equal\n    update-owner-name: [{n}.{apex}.]\n    deny: on\n", kname = key.name, apex = zone.apex))
+                .collect::<String>(),
+            deny_ids = (0..zone.deny_update.len()).map(|i| format!("deny{i}, ")).collect::<String>(),
+            allow_owners = if zone.allow_update.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = zone
+                    .allow_update
+                    .iter()
+                    .map(|n| if n == "@" { format!("{}.", zone.apex) } else { format!("{n}.{}.", zone.apex) })
+                    .collect();
+                format!("    update-owner: name\n    update-owner-match: equal\n    update-owner-name: [{}]\n", names.join(", "))
+            },
         );
         let conf_path = d.join("knot.conf");
         fs::write(&conf_path, conf).unwrap();
@@ -303,6 +345,12 @@ impl DnsServer {
         v
     }
 
+    /// The served values of (name, type) as text, sorted: addresses, TXT strings (joined,
+    /// unquoted), NS target names (without the trailing dot).
+    pub fn values(&self, name: &str, rtype: RecordType) -> Vec<String> {
+        query_values(self.addr, name, rtype)
+    }
+
     /// The served TXT strings of `name`, sorted.
     pub fn txt(&self, name: &str) -> Vec<String> {
         let m = self.query(name, RecordType::TXT);
@@ -352,24 +400,67 @@ impl DnsServer {
         rtype: RecordType,
         timeout: Duration,
     ) -> Result<Message, String> {
-        let id: u16 = rand::random();
-        let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-        let qname = Name::from_ascii(format!("{}.", name.trim_end_matches('.')))
-            .map_err(|e| e.to_string())?;
-        msg.add_query(Query::query(qname, rtype));
-        let wire = msg.to_vec().map_err(|e| e.to_string())?;
-        let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        sock.set_read_timeout(Some(timeout))
-            .map_err(|e| e.to_string())?;
-        sock.connect(self.addr).map_err(|e| e.to_string())?;
-        sock.send(&wire).map_err(|e| e.to_string())?;
-        let mut buf = [0u8; 65535];
-        loop {
-            let n = sock.recv(&mut buf).map_err(|e| e.to_string())?;
-            let reply = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
-            if reply.metadata.id == id {
-                return Ok(reply);
-            }
+        udp_query(self.addr, name, rtype, timeout)
+    }
+}
+
+/// The values of (name, type) served at `server` (an unsigned UDP query; panics without a
+/// reply within 2 s): addresses, TXT strings (joined, unquoted), NS names without the
+/// trailing dot; sorted.
+pub fn query_values(server: SocketAddr, name: &str, rtype: RecordType) -> Vec<String> {
+    let m = udp_query(server, name, rtype, Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("query {name} {rtype} at {server}: {e}"));
+    let owner = |n: &Name| {
+        n.to_ascii()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(name.trim_end_matches('.'))
+    };
+    let mut v: Vec<String> = m
+        .answers
+        .iter()
+        // Only the name's own records: a CNAME's target answers too.
+        .filter(|r| r.record_type() == rtype && owner(&r.name))
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(a.0.to_string()),
+            RData::AAAA(a) => Some(a.0.to_string()),
+            RData::TXT(t) => Some(
+                t.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect(),
+            ),
+            RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_owned()),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// One unsigned query over UDP, waiting `timeout` for the reply with the same ID.
+pub fn udp_query(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<Message, String> {
+    let id: u16 = rand::random();
+    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+    let qname =
+        Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|e| e.to_string())?;
+    msg.add_query(Query::query(qname, rtype));
+    let wire = msg.to_vec().map_err(|e| e.to_string())?;
+    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    sock.connect(server).map_err(|e| e.to_string())?;
+    sock.send(&wire).map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 65535];
+    loop {
+        let n = sock.recv(&mut buf).map_err(|e| e.to_string())?;
+        let reply = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
+        if reply.metadata.id == id {
+            return Ok(reply);
         }
     }
 }

@@ -1,23 +1,23 @@
 //! A local emulator of Tencent Cloud DNSPod: API 3.0 (TC3-HMAC-SHA256, every signature
 //! verified) and the legacy token API (dnsapi.cn paths), over one in-memory account.
 //!
-//! A small hand-written HTTP/1.1 server (keep-alive, Content-Length bodies) on its own thread
-//! and tokio runtime, bound to 127.0.0.1:0, stopped on drop. It can shift its clock, inject
-//! faults (5xx, timeouts, rate limits, malformed bodies) and counts calls per action.
+//! It runs on the harness's one HTTP server (`emu_http`: 127.0.0.1:0, stopped on drop), can
+//! shift its clock, inject faults (5xx, timeouts, rate limits, malformed bodies) and counts
+//! calls per action.
 //! Behaviour follows `shared/providers/tencentcloud-dnspod.md` §2.4, §3, §4, §7, §8.
 
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+
+pub use super::emu_http::Target;
+use super::emu_http::{
+    civil_of, form_decode, hex, hex_sha256, hmac_sha256, EmuReply, EmuRequest, EmuServer, Outcome,
+};
 
 /// The default line name.
 pub const LINE: &str = "默认";
@@ -59,12 +59,24 @@ pub enum Fault {
     Status(u16),
     /// Never answer (the connection stays open).
     Timeout,
-    /// API 3.0 `RequestLimitExceeded`; legacy status `-2`.
+    /// API 3.0 `RequestLimitExceeded`; legacy status `-2` (HTTP 200, no `Retry-After`).
     RateLimit,
-    /// `200 OK` with a body that is not JSON.
+    /// HTTP 429 with `Retry-After: SECS` and the API's throttling body, as a gateway in front
+    /// of the API answers.
+    TooManyRequests(u64),
+    /// `200 OK` with an HTML page instead of JSON.
     Malformed,
+    /// `200 OK` with JSON cut short.
+    Truncated,
     /// `200 OK` with JSON of an unexpected shape.
     WrongShape,
+    /// The API's error envelope with this code (API 3.0 `Error.Code`; legacy `status.code`).
+    Code(String),
+}
+
+/// True for the actions that only read.
+pub fn is_read(action: &str) -> bool {
+    action.starts_with("Describe") || action.ends_with(".List")
 }
 
 /// Everything the emulator knows; lock it with [`DnspodEmu::state`].
@@ -80,8 +92,13 @@ pub struct State {
     pub domains: Vec<Domain>,
     /// Calls per action (API 3.0 `X-TC-Action`, legacy path), rejected ones included.
     pub calls: BTreeMap<String, u32>,
-    /// Faults to serve, in order; `Some(action)` only for that action.
-    pub faults: VecDeque<(Option<String>, Fault)>,
+    /// Faults to serve, in order, each to the first request it hits.
+    pub faults: VecDeque<(Target, Fault)>,
+    /// The action of every request that got a fault, in order.
+    pub faulted: Vec<String>,
+    /// Host parts (`sub_domain`) whose record writes are refused with the API's "invalid
+    /// sub-domain" error (API 3.0 `InvalidParameter.SubdomainInvalid`, legacy status `22`).
+    pub refused: Vec<String>,
     /// Largest page a list action returns, whatever `Limit` asks (0 = the documented 3000).
     pub page_cap: u64,
     next_id: u64,
@@ -190,10 +207,8 @@ impl State {
 
 /// A running emulator; stops on drop.
 pub struct DnspodEmu {
-    addr: SocketAddr,
+    server: EmuServer,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl DnspodEmu {
@@ -206,49 +221,19 @@ impl DnspodEmu {
             domains: Vec::new(),
             calls: BTreeMap::new(),
             faults: VecDeque::new(),
+            faulted: Vec::new(),
+            refused: Vec::new(),
             page_cap: 0,
             next_id: 1000,
         }));
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let addr = std_listener.local_addr().expect("local addr");
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).expect("listener");
-                let serve = async {
-                    loop {
-                        let Ok((sock, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let st = st.clone();
-                        tokio::spawn(async move {
-                            let _ = serve_conn(sock, st).await;
-                        });
-                    }
-                };
-                tokio::select! {
-                    _ = serve => {}
-                    _ = stop_rx => {}
-                }
-            });
-        });
-        DnspodEmu {
-            addr,
-            state,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
+        let server = EmuServer::start(Arc::new(move |req: &EmuRequest| handle(req, &st)));
+        DnspodEmu { server, state }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.endpoint()
     }
 
     /// Locks the state.
@@ -263,128 +248,18 @@ impl DnspodEmu {
 
     /// Queues a fault for the next call (of `action`, if given).
     pub fn inject(&self, action: Option<&str>, fault: Fault) {
-        self.state()
-            .faults
-            .push_back((action.map(str::to_owned), fault));
+        self.inject_on(Target::of(action), fault);
+    }
+
+    /// Queues a fault for the next call `target` hits.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.state().faults.push_back((target, fault));
     }
 }
 
-impl Drop for DnspodEmu {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+const RATE_MESSAGE: &str = "Your current request times equals to `21` in a second, which exceeds the frequency limit `20` for a second. Please reduce the frequency of calls.";
 
-// ---------------------------------------------------------------------------------------------
-// HTTP/1.1
-
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-struct Reply {
-    status: u16,
-    content_type: &'static str,
-    body: Vec<u8>,
-    date: SystemTime,
-}
-
-async fn serve_conn(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    loop {
-        let Some(req) = read_request(&mut sock, &mut buf).await? else {
-            return Ok(());
-        };
-        let (reply, fault) = handle(&req, &state);
-        if fault == Some(Fault::Timeout) {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            return Ok(());
-        }
-        let reason = match reply.status {
-            200 => "OK",
-            429 => "Too Many Requests",
-            500 => "Internal Server Error",
-            502 => "Bad Gateway",
-            503 => "Service Unavailable",
-            _ => "Status",
-        };
-        let head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nDate: {}\r\nConnection: keep-alive\r\n\r\n",
-            reply.status,
-            reply.content_type,
-            reply.body.len(),
-            httpdate::fmt_http_date(reply.date)
-        );
-        sock.write_all(head.as_bytes()).await?;
-        sock.write_all(&reply.body).await?;
-        sock.flush().await?;
-    }
-}
-
-async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<Request>> {
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let mut chunk = [0u8; 8192];
-        let n = sock.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let start = head_end + 4;
-    while buf.len() < start + len {
-        let mut chunk = [0u8; 8192];
-        let n = sock.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = buf[start..start + len].to_vec();
-    buf.drain(..start + len);
-    Ok(Some(Request {
-        method,
-        path,
-        headers,
-        body,
-    }))
-}
-
-fn handle(req: &Request, state: &Arc<Mutex<State>>) -> (Reply, Option<Fault>) {
+fn handle(req: &EmuRequest, state: &Arc<Mutex<State>>) -> Outcome {
     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
     let legacy = req.path != "/";
     let action = if legacy {
@@ -397,51 +272,60 @@ fn handle(req: &Request, state: &Arc<Mutex<State>>) -> (Reply, Option<Fault>) {
     let pos = st
         .faults
         .iter()
-        .position(|(a, _)| a.as_deref().is_none_or(|a| a == action));
+        .position(|(t, _)| t.hits(&action, is_read(&action)));
     let fault = pos.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
-    let json_reply = |v: Value| Reply {
-        status: 200,
-        content_type: "application/json",
-        body: serde_json::to_vec(&v).expect("json"),
-        date: now,
-    };
-    if let Some(f) = &fault {
-        let reply = match f {
-            Fault::Status(code) => Reply {
-                status: *code,
-                content_type: "text/html",
-                body: b"<html><body>upstream error</body></html>".to_vec(),
-                date: now,
-            },
-            Fault::Timeout => json_reply(json!({})),
-            Fault::RateLimit if legacy => json_reply(legacy_status("-2", "API usage is limited")),
-            Fault::RateLimit => json_reply(api_error(
-                "RequestLimitExceeded",
-                "Your current request times equals to `21` in a second, which exceeds the frequency limit `20` for a second. Please reduce the frequency of calls.",
-            )),
-            Fault::Malformed => Reply {
-                status: 200,
-                content_type: "application/json",
-                body: b"{\"Response\": {\"RecordList\": [tru".to_vec(),
-                date: now,
-            },
-            Fault::WrongShape => json_reply(json!({"Result": "ok"})),
-        };
-        return (reply, fault);
+    if fault.is_some() {
+        st.faulted.push(action.clone());
     }
-    let reply = if req.method != "POST" {
-        Reply {
-            status: 405,
-            content_type: "text/plain",
-            body: b"method not allowed".to_vec(),
-            date: now,
-        }
-    } else if legacy {
-        json_reply(legacy_handle(&mut st, &action, &req.body))
-    } else {
-        json_reply(api3_handle(&mut st, req, &action, now))
+    // Every reply carries the emulator's (possibly shifted) clock in `Date`.
+    let reply = |status: u16, content_type: &str, body: &[u8]| {
+        EmuReply::new(status, content_type, body).with_header("Date", &httpdate::fmt_http_date(now))
     };
-    (reply, None)
+    let json_reply = |v: Value| {
+        reply(
+            200,
+            "application/json",
+            &serde_json::to_vec(&v).expect("json"),
+        )
+    };
+    let limited = || {
+        if legacy {
+            legacy_status("-2", "API usage is limited")
+        } else {
+            api_error("RequestLimitExceeded", RATE_MESSAGE)
+        }
+    };
+    let r = match &fault {
+        Some(Fault::Timeout) => return Outcome::Hang,
+        Some(Fault::Status(code)) => reply(
+            *code,
+            "text/html",
+            b"<html><body>upstream error</body></html>",
+        ),
+        Some(Fault::RateLimit) => json_reply(limited()),
+        Some(Fault::TooManyRequests(secs)) => EmuReply {
+            status: 429,
+            ..json_reply(limited())
+        }
+        .with_header("Retry-After", &secs.to_string()),
+        Some(Fault::Malformed) => reply(
+            200,
+            "application/json",
+            b"<html><head><title>502 Bad Gateway</title></head></html>",
+        ),
+        Some(Fault::Truncated) => reply(
+            200,
+            "application/json",
+            b"{\"Response\": {\"RecordList\": [tru",
+        ),
+        Some(Fault::WrongShape) => json_reply(json!({"Result": "ok"})),
+        Some(Fault::Code(code)) if legacy => json_reply(legacy_status(code, "injected status")),
+        Some(Fault::Code(code)) => json_reply(api_error(code, "injected error")),
+        None if req.method != "POST" => reply(405, "text/plain", b"method not allowed"),
+        None if legacy => json_reply(legacy_handle(&mut st, &action, &req.body)),
+        None => json_reply(api3_handle(&mut st, req, &action, now)),
+    };
+    Outcome::Reply(r)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,7 +353,7 @@ fn request_id() -> String {
 }
 
 /// Verifies the TC3 signature of `req` (§2.4), independently of the crate's signer.
-fn verify_tc3(st: &State, req: &Request, now: SystemTime) -> Result<(), Value> {
+fn verify_tc3(st: &State, req: &EmuRequest, now: SystemTime) -> Result<(), Value> {
     let invalid = || {
         api_error(
             "AuthFailure.InvalidAuthorization",
@@ -542,54 +426,28 @@ fn verify_tc3(st: &State, req: &Request, now: SystemTime) -> Result<(), Value> {
     }
     let canonical = format!(
         "POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
-        hex::encode_sha256(&req.body)
+        hex_sha256(&req.body)
     );
     let to_sign = format!(
         "TC3-HMAC-SHA256\n{ts}\n{date}/{service}/tc3_request\n{}",
-        hex::encode_sha256(canonical.as_bytes())
+        hex_sha256(canonical.as_bytes())
     );
-    let k = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let k = hmac(&k, service.as_bytes());
-    let k = hmac(&k, b"tc3_request");
-    let want = hex::encode(&hmac(&k, to_sign.as_bytes()));
+    let k = hmac_sha256(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
+    let k = hmac_sha256(&k, service.as_bytes());
+    let k = hmac_sha256(&k, b"tc3_request");
+    let want = hex(&hmac_sha256(&k, to_sign.as_bytes()));
     if want != signature {
         return Err(failure());
     }
     Ok(())
 }
 
-mod hex {
-    use sha2::{Digest, Sha256};
-
-    pub fn encode(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
-
-    pub fn encode_sha256(b: &[u8]) -> String {
-        encode(&Sha256::digest(b))
-    }
-}
-
-fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
-    m.update(msg);
-    m.finalize().into_bytes().to_vec()
-}
-
 fn utc_date(ts: u64) -> String {
-    // Days → civil date (Howard Hinnant).
-    let z = ts / 86_400 + 719_468;
-    let (era, doe) = (z / 146_097, z % 146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
+    let (y, m, d, ..) = civil_of(ts as i64);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> Value {
+fn api3_handle(st: &mut State, req: &EmuRequest, action: &str, now: SystemTime) -> Value {
     if let Err(e) = verify_tc3(st, req, now) {
         return e;
     }
@@ -632,6 +490,23 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
             ok(
                 json!({"DomainCountInfo": {"DomainTotal": total, "AllTotal": total, "MineTotal": total},
                       "DomainList": list}),
+            )
+        }
+        // https://cloud.tencent.com/document/api/1427/56173 (NewFuture's `ddns` starts here).
+        "DescribeDomain" => {
+            let Some(domain) = s("Domain") else {
+                return missing("Domain");
+            };
+            let Some(d) = st.domains.iter().find(|d| d.name == domain) else {
+                return api_error(
+                    "InvalidParameterValue.DomainNotExists",
+                    "The domain does not exist.",
+                );
+            };
+            ok(
+                json!({"DomainInfo": {"DomainId": d.id, "Domain": d.name, "Punycode": d.name,
+                      "Status": "ENABLE", "DnsStatus": "", "Grade": "DP_FREE", "TTL": 600,
+                      "RecordCount": d.records.len()}}),
             )
         }
         "DescribeRecordList" => {
@@ -698,6 +573,9 @@ fn api3_handle(st: &mut State, req: &Request, action: &str, now: SystemTime) -> 
                 s("Value").unwrap_or_default(),
             );
             let sub = s("SubDomain").unwrap_or_else(|| "@".into());
+            if st.refused.contains(&sub) {
+                return api_error("InvalidParameter.SubdomainInvalid", "子域名不正确。");
+            }
             let ttl = n("TTL").unwrap_or(600);
             if !(1..=604_800).contains(&ttl) {
                 return api_error("InvalidParameter.TTLInvalid", "TTL is invalid.");
@@ -808,43 +686,8 @@ fn legacy_ok(mut v: Value) -> Value {
     v
 }
 
-/// Decodes `application/x-www-form-urlencoded`.
-pub fn form_decode(body: &[u8]) -> BTreeMap<String, String> {
-    fn dec(s: &str) -> String {
-        let b = s.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < b.len() => {
-                    let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
-                    match u8::from_str_radix(h, 16) {
-                        Ok(x) => {
-                            out.push(x);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                c => out.push(c),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (dec(k), dec(v))
-        })
-        .collect()
-}
-
 fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
-    let p = form_decode(body);
+    let p: BTreeMap<String, String> = form_decode(body).into_iter().collect();
     let token = p.get("login_token").cloned().unwrap_or_default();
     if !st.login_tokens.contains(&token) {
         return legacy_status("-1", "Login fail, please check login info");
@@ -920,6 +763,9 @@ fn legacy_handle(st: &mut State, action: &str, body: &[u8]) -> Value {
                 return legacy_status("-1", "missing a required parameter");
             };
             let sub = g("sub_domain").unwrap_or_else(|| "@".into());
+            if st.refused.contains(&sub) {
+                return legacy_status("22", "Subdomain invalid");
+            }
             let ttl = num("ttl", 600);
             if ttl < MIN_TTL {
                 return legacy_status("-1", "TTL below the plan minimum");

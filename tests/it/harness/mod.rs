@@ -1,11 +1,32 @@
 //! Test harness: real servers, namespaces and emulators, each cleaned up on Drop.
 #![allow(dead_code)]
 
+pub mod alidns_emu;
+pub mod azure_emu;
+pub mod baidu_emu;
+pub mod capture;
+pub mod cloudflare_emu;
+pub mod digitalocean_emu;
 pub mod dns;
+pub mod dnsfront;
 pub mod dnspod_emu;
+pub mod dnsproxy;
+pub mod dyndns2_server;
+pub mod emu_http;
+pub mod gandi_emu;
+pub mod gcloud_emu;
+pub mod godaddy_emu;
+pub mod hetzner_emu;
+pub mod httpfront;
+pub mod huawei_emu;
 pub mod lan;
 pub mod netns;
+pub mod pdns;
+pub mod route53_moto;
+pub mod sdk;
 pub mod servers;
+pub mod volc_emu;
+pub mod webhook_server;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
@@ -16,6 +37,16 @@ pub fn ddnsd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ddnsd"));
     c.env_remove("DDNSD_CONFIG").env("RUST_BACKTRACE", "0");
     c
+}
+
+/// Serialises the tests that need /etc/ddnsd/ddnsd.toml absent (the embedded default) with
+/// the one that installs it (the .deb test): hold the guard for the whole test.
+pub fn default_config_path() -> std::sync::MutexGuard<'static, ()> {
+    static DEFAULT_CONFIG_PATH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that panicked while holding it left nothing to repair: go on.
+    DEFAULT_CONFIG_PATH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs a command and returns (exit code, stdout, stderr).

@@ -1,5 +1,6 @@
-//! Small local servers for address sources: an HTTP echo service and a DNS "whoami"
-//! responder (UDP + TCP on one port), each serving on its own threads until the test ends.
+//! Small local servers for address sources: an HTTP echo service (on the harness's one HTTP
+//! server, stopped on drop) and a DNS "whoami" responder (UDP + TCP on one port, serving on
+//! its own threads until the test ends).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -9,6 +10,8 @@ use std::time::Duration;
 use hickory_proto::op::{Message, MessageType, OpCode};
 use hickory_proto::rr::rdata::{A, AAAA, TXT};
 use hickory_proto::rr::{RData, Record, RecordType};
+
+use super::emu_http::{EmuReply, EmuServer, Outcome};
 
 /// How an echo server answers every request.
 #[derive(Clone, Debug)]
@@ -21,43 +24,26 @@ pub enum Reply {
     Slow(Duration, &'static str),
 }
 
-/// Serves `reply` on `listener`; returns its address.
-pub fn echo(listener: TcpListener, reply: Reply) -> SocketAddr {
-    let addr = listener.local_addr().unwrap();
-    thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let reply = reply.clone();
-            thread::spawn(move || {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut chunk) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
+/// Serves `reply` on `listener` (bound by the caller, e.g. inside a namespace) until dropped.
+pub fn echo(listener: TcpListener, reply: Reply) -> EmuServer {
+    EmuServer::serve(listener, move |_| {
+        let reply = reply.clone();
+        async move {
+            let (status, body) = match reply {
+                Reply::Body(b) => (200, b),
+                Reply::Status(s, b) => (s, b),
+                Reply::Slow(d, b) => {
+                    tokio::time::sleep(d).await;
+                    (200, b)
                 }
-                let (status, body) = match reply {
-                    Reply::Body(b) => (200, b),
-                    Reply::Status(s, b) => (s, b),
-                    Reply::Slow(d, b) => {
-                        thread::sleep(d);
-                        (200, b)
-                    }
-                };
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
+            };
+            Outcome::Reply(EmuReply::new(status, "text/plain", body))
         }
-    });
-    addr
+    })
 }
 
-/// An echo server on a fresh port of `ip` (127.0.0.1 or ::1).
-pub fn echo_on(ip: &str, reply: Reply) -> SocketAddr {
+/// An echo server on a fresh port of `ip` (127.0.0.1 or ::1), until dropped.
+pub fn echo_on(ip: &str, reply: Reply) -> EmuServer {
     echo(TcpListener::bind((ip, 0)).unwrap(), reply)
 }
 
