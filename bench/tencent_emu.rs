@@ -13,7 +13,6 @@
 #![allow(clippy::print_stdout)]
 
 #[allow(
-    dead_code,
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,6 +20,16 @@
 )]
 #[path = "../tests/it/harness/dnspod_emu.rs"]
 mod dnspod_emu;
+
+// The HTTP server the emulators share (dnspod_emu reaches it as `super::emu_http`).
+#[allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout
+)]
+#[path = "../tests/it/harness/emu_http.rs"]
+mod emu_http;
 
 use std::io::{self, Write};
 

@@ -37,6 +37,9 @@ _ddnsd() {
             ddnsd,run)
                 cmd="ddnsd__subcmd__run"
                 ;;
+            ddnsd,status)
+                cmd="ddnsd__subcmd__status"
+                ;;
             ddnsd__subcmd__help,check)
                 cmd="ddnsd__subcmd__help__subcmd__check"
                 ;;
@@ -58,6 +61,9 @@ _ddnsd() {
             ddnsd__subcmd__help,run)
                 cmd="ddnsd__subcmd__help__subcmd__run"
                 ;;
+            ddnsd__subcmd__help,status)
+                cmd="ddnsd__subcmd__help__subcmd__status"
+                ;;
             *)
                 ;;
         esac
@@ -65,7 +71,7 @@ _ddnsd() {
 
     case "${cmd}" in
         ddnsd)
-            opts="-h -V --log-level --log-format --help --version run detect check init completions man help"
+            opts="-h -V --log-level --log-format --help --version run detect check status init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,7 +175,7 @@ _ddnsd() {
             return 0
             ;;
         ddnsd__subcmd__help)
-            opts="run detect check init completions man help"
+            opts="run detect check status init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +286,20 @@ _ddnsd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ddnsd__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ddnsd__subcmd__init)
             opts="-h -V --provider --log-level --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -307,7 +327,7 @@ _ddnsd() {
             return 0
             ;;
         ddnsd__subcmd__man)
-            opts="-h -V --log-level --log-format --help --version run detect check init completions man"
+            opts="-h -V --log-level --log-format --help --version run detect check status init completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +364,36 @@ _ddnsd() {
                     return 0
                     ;;
                 --pid-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "error warn info debug trace" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ddnsd__subcmd__status)
+            opts="-c -h -V --config --json --log-level --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

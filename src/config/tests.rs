@@ -234,6 +234,8 @@ fn every_kinds_init_block_uncommented_is_a_valid_provider() {
 
     // Any secret the block names by `X_env` (a TSIG key needs base64).
     let env = |_: &str| Some("c2VjcmV0LWtleS1mb3ItZGRuc2QtdGVzdHMtMzJieXRlcyE=".to_owned());
+    const GCLOUD_PEM: &str = include_str!("../../tests/fixtures/gcloud/test-key.pem");
+    let dir = tempfile::tempdir().unwrap();
     let init = default::init();
     for kind in KINDS {
         let heading = format!("# {} — {}\n", kind.name, kind.about);
@@ -255,6 +257,30 @@ fn every_kinds_init_block_uncommented_is_a_valid_provider() {
             .lines()
             .find_map(|l| l.strip_prefix("[providers.")?.strip_suffix(']'))
             .unwrap_or_else(|| panic!("{}: no [providers.NAME] line", kind.name));
+        // A secret the block reads from a file gets one at a path of the test's: the
+        // service-account key where the kind wants one, a token otherwise.
+        let mut block = block.clone();
+        for line in kind.example.lines() {
+            let Some((key, rest)) = line.split_once("_file = \"") else {
+                continue;
+            };
+            let Some((path, _)) = rest.split_once('"') else {
+                continue;
+            };
+            let file = dir.path().join(format!("{}-{}", kind.name, key.trim()));
+            let content = if kind.name == "gcloud" {
+                serde_json::json!({"type": "service_account", "project_id": "p",
+                    "private_key_id": "k", "private_key": GCLOUD_PEM,
+                    "client_email": "ddnsd@p.iam.gserviceaccount.com"})
+                .to_string()
+            } else {
+                "secret-token-for-ddnsd-tests".to_owned()
+            };
+            std::fs::write(&file, content).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            block = block.replace(path, file.to_str().unwrap());
+        }
         let text = format!(
             "{block}\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n\n\
              [[records]]\nname = \"host.example.test\"\nprovider = \"{table}\"\nsources = [\"s\"]\n"

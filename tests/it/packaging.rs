@@ -1,7 +1,8 @@
 //! Packages: the generated text kept under dist/ (man pages, shell completions, the .deb's
 //! conffile) equals what the binary generates and is accepted by what reads it (groff, bash,
 //! zsh, fish); the .deb built by cargo-deb from Cargo.toml's [package.metadata.deb] installs
-//! with dpkg, passes `ddnsd check`, and leaves nothing behind when purged.
+//! with dpkg (in a throw-away overlay of this machine: harness/overlay.rs), passes `ddnsd
+//! check`, and leaves nothing behind when purged.
 //!
 //! Refresh the dist/ copies after a CLI or `init` change:
 //! `DDNSD_BLESS=1 cargo test --test it -- packaging::dist_copies`.
@@ -10,10 +11,19 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{ddnsd, default_config_path, output};
+use crate::harness::overlay::Overlay;
+use crate::harness::{ddnsd, output};
 
 /// The commands with a page of their own (ddnsd-COMMAND(1)).
-const PAGES: &[&str] = &["run", "detect", "check", "init", "completions", "man"];
+const PAGES: &[&str] = &[
+    "run",
+    "detect",
+    "check",
+    "status",
+    "init",
+    "completions",
+    "man",
+];
 /// Completion scripts: (shell, file under dist/).
 const SHELLS: &[(&str, &str)] = &[
     ("bash", "dist/completions/ddnsd.bash"),
@@ -235,50 +245,21 @@ fn zsh_and_fish_accept_their_completions() {
     assert_eq!(words, ["run", "--dry-run"], "{out}");
 }
 
-/// The installed package, purged on drop (also when an assertion fails half-way). dpkg runs
-/// with --no-triggers (man-db's index rebuild costs seconds per dpkg call); the triggers
-/// deferred that way run once here, so the machine is left as it was found.
-struct Installed;
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        let _ = Command::new("dpkg")
-            .args(["--no-triggers", "--purge", "ddnsd"])
-            .output();
-        let _ = Command::new("dpkg")
-            .args(["--triggers-only", "--pending"])
-            .output();
-    }
+/// dpkg inside the overlay. Triggers are left pending: man-db's index rebuild costs seconds
+/// per call, and the overlay is thrown away with whatever it left.
+fn dpkg(ov: &Overlay, args: &[&str]) -> (i32, String, String) {
+    run(ov.command("dpkg").arg("--no-triggers").args(args))
 }
 
-fn dpkg(args: &[&str]) -> (i32, String, String) {
-    run(Command::new("dpkg").arg("--no-triggers").args(args))
-}
-
-fn dpkg_status() -> String {
-    let (_, out, _) =
-        run(Command::new("dpkg-query").args(["-W", "-f=${db:Status-Status}", "ddnsd"]));
+fn dpkg_status(ov: &Overlay) -> String {
+    let (_, out, _) = run(ov
+        .command("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", "ddnsd"]));
     out
 }
 
 #[test]
 fn deb_installs_checks_runs_and_purges() {
-    // The package puts a config at the default path: no embedded-default test meanwhile.
-    let _default_path = default_config_path();
-    // Refuse to touch a real installation: this test installs and purges its own build.
-    assert!(
-        matches!(
-            dpkg_status().as_str(),
-            "" | "not-installed" | "config-files"
-        ),
-        "a ddnsd package is installed on this machine (dpkg -s ddnsd); remove it first: \
-         dpkg --purge ddnsd"
-    );
-    assert!(
-        !Path::new("/etc/ddnsd").exists(),
-        "/etc/ddnsd exists on this machine; the .deb test would install its conffile there: \
-         move it away first"
-    );
     let (code, _, _) = run(Command::new("cargo").args(["deb", "--version"]));
     assert_eq!(
         code, 0,
@@ -313,10 +294,23 @@ fn deb_installs_checks_runs_and_purges() {
     assert!(out.contains("Package: ddnsd"), "{out}");
     assert!(out.contains("Depends: libc6"), "shlibdeps: {out}");
 
-    let _installed = Installed;
-    let (code, out, err) = dpkg(&["-i", deb.to_str().unwrap()]);
+    // Installed for real, but in a throw-away view of this machine: a ddnsd package or an
+    // /etc/ddnsd that is really here is neither in the way nor touched. In the view, a
+    // package already installed is purged first so that this is a first install.
+    let ov = Overlay::new();
+    if !matches!(dpkg_status(&ov).as_str(), "" | "not-installed") {
+        let (code, _, err) = dpkg(&ov, &["--purge", "ddnsd"]);
+        assert_eq!(
+            code, 0,
+            "purging the machine's own ddnsd in the overlay: {err}"
+        );
+    }
+    let (code, _, err) = run(ov.command("rm").args(["-rf", "/etc/ddnsd"]));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = dpkg(&ov, &["-i", deb.to_str().unwrap()]);
     assert_eq!(code, 0, "dpkg -i:\n{out}\n{err}");
-    let (_, files, _) = run(Command::new("dpkg").args(["-L", "ddnsd"]));
+    let (_, files, _) = run(ov.command("dpkg").args(["-L", "ddnsd"]));
     let files: Vec<&str> = files.lines().collect();
     for f in [
         "/usr/bin/ddnsd",
@@ -327,28 +321,30 @@ fn deb_installs_checks_runs_and_purges() {
         "/usr/lib/systemd/system/ddnsd-once.timer",
         "/usr/share/man/man1/ddnsd.1.gz",
         "/usr/share/man/man1/ddnsd-run.1.gz",
+        "/usr/share/man/man1/ddnsd-status.1.gz",
         "/usr/share/bash-completion/completions/ddnsd",
         "/usr/share/zsh/vendor-completions/_ddnsd",
         "/usr/share/fish/vendor_completions.d/ddnsd.fish",
     ] {
         assert!(files.contains(&f), "{f} not in the package: {files:?}");
-        assert!(Path::new(f).is_file(), "{f} not installed");
+        assert!(ov.path(f).is_file(), "{f} not installed");
     }
-    let (_, conffiles, _) =
-        run(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", "ddnsd"]));
+    let (_, conffiles, _) = run(ov
+        .command("dpkg-query")
+        .args(["-W", "-f=${Conffiles}", "ddnsd"]));
     assert!(conffiles.contains(CONFFILE), "conffiles: {conffiles:?}");
     assert_eq!(
-        std::fs::read_to_string(CONFFILE).unwrap(),
+        std::fs::read_to_string(ov.path(CONFFILE)).unwrap(),
         std::fs::read_to_string(repo("dist/debian/ddnsd.toml")).unwrap()
     );
     use std::os::unix::fs::PermissionsExt;
-    let credentials = std::fs::metadata("/etc/ddnsd/credentials").unwrap();
+    let credentials = std::fs::metadata(ov.path("/etc/ddnsd/credentials")).unwrap();
     assert!(credentials.is_dir());
     assert_eq!(credentials.permissions().mode() & 0o777, 0o700);
 
     // The installed binary on the shipped config, found at the default path (no -c, no env).
     let installed = || {
-        let mut c = Command::new("/usr/bin/ddnsd");
+        let mut c = ov.command("/usr/bin/ddnsd");
         c.env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("RUST_BACKTRACE", "0")
@@ -371,7 +367,8 @@ fn deb_installs_checks_runs_and_purges() {
             .any(|l| l == "lab.example.test AAAA 2001:db8::10  would create (dry run)"),
         "{out}"
     );
-    let (code, out, _) = run(Command::new("man")
+    let (code, out, _) = run(ov
+        .command("man")
         .args(["-w", "ddnsd-run"])
         .env("MANPATH", "/usr/share/man"));
     assert_eq!(
@@ -380,25 +377,25 @@ fn deb_installs_checks_runs_and_purges() {
     );
 
     // remove: everything but the conffile goes; purge: the conffile and /etc/ddnsd too.
-    let (code, _, err) = dpkg(&["-r", "ddnsd"]);
+    let (code, _, err) = dpkg(&ov, &["-r", "ddnsd"]);
     assert_eq!(code, 0, "dpkg -r: {err}");
-    assert!(!Path::new("/usr/bin/ddnsd").exists());
-    assert!(Path::new(CONFFILE).exists(), "dpkg -r keeps conffiles");
-    assert_eq!(dpkg_status(), "config-files");
-    let (code, _, err) = dpkg(&["--purge", "ddnsd"]);
+    assert!(!ov.path("/usr/bin/ddnsd").exists());
+    assert!(ov.path(CONFFILE).exists(), "dpkg -r keeps conffiles");
+    assert_eq!(dpkg_status(&ov), "config-files");
+    let (code, _, err) = dpkg(&ov, &["--purge", "ddnsd"]);
     assert_eq!(code, 0, "dpkg --purge: {err}");
     let left: Vec<&&str> = files
         .iter()
-        .filter(|f| Path::new(f).exists() && !Path::new(f).is_dir())
+        .filter(|f| ov.path(f).exists() && !ov.path(f).is_dir())
         .collect();
     assert!(left.is_empty(), "left after purge: {left:?}");
     assert!(
-        !Path::new("/etc/ddnsd").exists(),
+        !ov.path("/etc/ddnsd").exists(),
         "/etc/ddnsd left after purge"
     );
     assert!(
-        matches!(dpkg_status().as_str(), "" | "not-installed"),
+        matches!(dpkg_status(&ov).as_str(), "" | "not-installed"),
         "{}",
-        dpkg_status()
+        dpkg_status(&ov)
     );
 }

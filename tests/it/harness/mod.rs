@@ -21,6 +21,7 @@ pub mod httpfront;
 pub mod huawei_emu;
 pub mod lan;
 pub mod netns;
+pub mod overlay;
 pub mod pdns;
 pub mod route53_moto;
 pub mod sdk;
@@ -37,16 +38,6 @@ pub fn ddnsd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ddnsd"));
     c.env_remove("DDNSD_CONFIG").env("RUST_BACKTRACE", "0");
     c
-}
-
-/// Serialises the tests that need /etc/ddnsd/ddnsd.toml absent (the embedded default) with
-/// the one that installs it (the .deb test): hold the guard for the whole test.
-pub fn default_config_path() -> std::sync::MutexGuard<'static, ()> {
-    static DEFAULT_CONFIG_PATH: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    // A test that panicked while holding it left nothing to repair: go on.
-    DEFAULT_CONFIG_PATH
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs a command and returns (exit code, stdout, stderr).
