@@ -701,6 +701,7 @@ fn record_families(rec: &RecordSpec, sources: &BTreeMap<String, Arc<dyn Source>>
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv6Addr;
     use std::sync::Mutex;
 
     use futures::future::BoxFuture;
@@ -1316,6 +1317,82 @@ mod tests {
         })
         .into_iter()
         .collect()
+    }
+
+    /// A `neighbors`-like source: keeps what it is handed and adds one sighting per detection.
+    struct Remembering {
+        seen: Mutex<crate::record::NeighborHistory>,
+        sighting: (Ipv6Addr, u64),
+    }
+    impl Source for Remembering {
+        fn name(&self) -> &str {
+            "v6"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv6]
+        }
+        fn load_history(&self, history: &crate::record::NeighborHistory) {
+            *self.seen.lock().unwrap() = history.clone();
+        }
+        fn history(&self) -> Option<crate::record::NeighborHistory> {
+            Some(self.seen.lock().unwrap().clone())
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            let (addr, at) = self.sighting;
+            self.seen.lock().unwrap().saw(MAC, addr, at);
+            Box::pin(async move {
+                Ok(Detection {
+                    source: "v6".into(),
+                    candidates: scripted(Some(&addr.to_string()), None),
+                })
+            })
+        }
+    }
+
+    const MAC: &str = "52:54:00:00:00:02";
+
+    /// See: issue 12 (history in the state file). What a source saw of the neighbour table is
+    /// saved after the pass and handed to the next process's source before it detects, so a
+    /// restart does not forget which address came first; a dry run saves nothing.
+    #[tokio::test]
+    async fn neighbour_history_survives_a_restart() {
+        let stable: Ipv6Addr = "2001:db8::5".parse().unwrap();
+        let temporary: Ipv6Addr = "2001:db8::7".parse().unwrap();
+        let mut w = World::new(&[]);
+        w.records[0].sources = vec!["v6".into()];
+        let restart = |w: &mut World, sighting| {
+            let src = Arc::new(Remembering {
+                seen: Mutex::default(),
+                sighting,
+            });
+            w.sources.clear();
+            w.sources.insert("v6".into(), src.clone());
+            src
+        };
+        restart(&mut w, (stable, 1_000));
+        w.pass(false, false).await;
+        let saved = w.store.load().unwrap().neighbors;
+        assert_eq!(saved.first_seen(MAC, &stable), Some(1_000));
+
+        // A dry run reads the history but writes none of what it saw.
+        let src = restart(&mut w, (temporary, 2_000));
+        w.pass(true, false).await;
+        assert_eq!(
+            src.seen.lock().unwrap().first_seen(MAC, &stable),
+            Some(1_000)
+        );
+        assert_eq!(w.store.load().unwrap().neighbors, saved);
+
+        // A new process: the source starts from the saved history, and both sightings are kept.
+        let src = restart(&mut w, (temporary, 2_000));
+        w.pass(false, false).await;
+        assert_eq!(
+            src.seen.lock().unwrap().first_seen(MAC, &stable),
+            Some(1_000)
+        );
+        let saved = w.store.load().unwrap().neighbors;
+        assert_eq!(saved.first_seen(MAC, &stable), Some(1_000));
+        assert_eq!(saved.first_seen(MAC, &temporary), Some(2_000));
     }
 
     /// See: issue 12 (on_gone). Kept by default; with on_gone = "delete" the record waits out
