@@ -287,7 +287,9 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
             if addrs.is_empty() {
                 match (rec.on_gone, remembered.filter(|e| !e.addrs.is_empty())) {
                     (OnGone::Delete { grace }, Some(mut e)) => {
-                        let since = *e.gone_since.get_or_insert(now_secs);
+                        // Rounded up, so the record is never withdrawn before `grace` is over
+                        // (`now_secs` is rounded down).
+                        let since = *e.gone_since.get_or_insert(secs_up(now));
                         if !pass.dry_run && state.get(&key) != Some(&e) {
                             state.set(&key, e.clone());
                             dirty = true;
@@ -697,6 +699,13 @@ fn record_families(rec: &RecordSpec, sources: &BTreeMap<String, Arc<dyn Source>>
     });
     fams.dedup();
     fams
+}
+
+/// Unix seconds of `t`, rounded up.
+fn secs_up(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -1461,6 +1470,16 @@ mod tests {
         let r = w.pass(false, false).await;
         assert!(statuses(&r)[0].contains("record left as it is"));
         assert!(w.calls().is_empty());
+    }
+
+    /// See: issue 12 (on_gone). The grace's start is rounded up, so a record is never
+    /// withdrawn before its grace is over.
+    #[test]
+    fn grace_starts_at_the_next_whole_second() {
+        let at = |ms: u64| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        for (ms, want) in [(0, 0), (1, 1), (999, 1), (1_000, 1), (1_001, 2)] {
+            assert_eq!(secs_up(at(ms)), want, "{ms} ms");
+        }
     }
 
     /// See: issue 12 (ttl = "auto"). The TTL follows the remaining preferred lifetime in

@@ -1,5 +1,6 @@
 //! Publishing the devices behind a router (issue 12), end to end in namespaces: a bridge with
-//! three hosts (EUI-64 with preferred temporary addresses, stable privacy with temporary
+//! four hosts (EUI-64 with preferred temporary addresses, stable privacy with a random secret
+//! (addr_gen_mode 3) and with a configured one (addr_gen_mode 2), both with temporary
 //! addresses, and a static one named through a DHCP lease), radvd advertising the prefix, and
 //! ddnsd in the router namespace publishing to a real BIND over RFC 2136.
 
@@ -22,7 +23,12 @@ impl Drop for Running {
     }
 }
 
-const KINDS: [HostKind; 3] = [HostKind::Eui64, HostKind::StablePrivacy, HostKind::Static];
+const KINDS: [HostKind; 4] = [
+    HostKind::Eui64,
+    HostKind::StablePrivacy,
+    HostKind::Static,
+    HostKind::StableSecret,
+];
 const P1: &str = "2001:db8:1:";
 const P2: &str = "2001:db8:2:";
 
@@ -59,6 +65,12 @@ hostname = "printer"
 leases = "{leases}"
 leases_format = "dnsmasq"
 
+[sources.h4]
+kind = "neighbors"
+interface = "br-lan"
+from = "lan6"
+mac = "{mac4}"
+
 [providers.home]
 kind = "rfc2136"
 server = "{server}"
@@ -83,24 +95,31 @@ name = "h3.example.test"
 provider = "home"
 sources = ["h3"]
 ttl = 60
+
+[[records]]
+name = "h4.example.test"
+provider = "home"
+sources = ["h4"]
+ttl = 60
 "#,
             state = dir.join("state.json").display(),
             server = bind.addr(),
             mac1 = LanLab::mac_of(1),
             mac2 = LanLab::mac_of(2),
+            mac4 = LanLab::mac_of(4),
         ),
     )
 }
 
-/// What BIND serves for h1..h3, checking on every look that no temporary address of any host
+/// What BIND serves for h1..h4, checking on every look that no temporary address of any host
 /// is served.
 fn served(lab: &LanLab, bind: &DnsServer) -> Vec<Vec<IpAddr>> {
-    let temporaries: Vec<IpAddr> = (1..=3)
+    let temporaries: Vec<IpAddr> = (1..=KINDS.len())
         .flat_map(|n| lab.global(n, "2001:db8:"))
         .filter(|(_, temp)| *temp)
         .map(|(a, _)| a.parse().unwrap())
         .collect();
-    let got: Vec<Vec<IpAddr>> = (1..=3)
+    let got: Vec<Vec<IpAddr>> = (1..=KINDS.len())
         .map(|n| bind.addresses(&format!("h{n}.example.test"), RecordType::AAAA))
         .collect();
     for (n, addrs) in got.iter().enumerate() {
@@ -116,7 +135,7 @@ fn served(lab: &LanLab, bind: &DnsServer) -> Vec<Vec<IpAddr>> {
     got
 }
 
-fn wait_served(lab: &LanLab, bind: &DnsServer, want: &[String; 3], limit: Duration) -> Duration {
+fn wait_served(lab: &LanLab, bind: &DnsServer, want: &[String; 4], limit: Duration) -> Duration {
     let want: Vec<Vec<IpAddr>> = want.iter().map(|a| vec![a.parse().unwrap()]).collect();
     let start = Instant::now();
     loop {
@@ -185,10 +204,15 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
             stable(&lab, 1, P1),
             stable(&lab, 2, P1),
             "2001:db8:1::53".to_owned(),
+            stable(&lab, 4, P1),
         ];
         assert!(want[0].ends_with(":5054:ff:fe00:1"), "{}", want[0]);
+        // Stable privacy took effect on h2 and h4 (no EUI-64 interface ID there).
+        for n in [1, 3] {
+            assert!(!want[n].contains("ff:fe"), "h{}: {}", n + 1, want[n]);
+        }
         let took = wait_served(&lab, &bind, &want, Duration::from_secs(15));
-        eprintln!("start-up: all three served after {} ms", took.as_millis());
+        eprintln!("start-up: all four served after {} ms", took.as_millis());
 
         // Host 2 talks from its temporary address: the router learns it, and it stays
         // unpublished (seen after the stable one).
@@ -218,10 +242,11 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
             stable(&lab, 1, P2),
             stable(&lab, 2, P2),
             "2001:db8:2::53".to_owned(),
+            stable(&lab, 4, P2),
         ];
         wait_served(&lab, &bind, &want, Duration::from_secs(15));
         eprintln!(
-            "renumbering → all three names serve the new prefix: {} ms",
+            "renumbering → all four names serve the new prefix: {} ms",
             t0.elapsed().as_millis()
         );
         // Host 1 talks from its new temporary address: never published either (its EUI-64
@@ -242,7 +267,7 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
     });
     let log = std::fs::read_to_string(&log_path).unwrap();
 
-    // One pass moved all three records.
+    // One pass moved all four records.
     let passes: Vec<String> = log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -252,10 +277,10 @@ fn lan_hosts_follow_a_renumbering_in_one_pass() {
     assert!(
         passes
             .iter()
-            .filter(|m| m.starts_with("pass finished: 3 changed"))
+            .filter(|m| m.starts_with("pass finished: 4 changed"))
             .count()
             >= 2,
-        "start-up and renumbering should each move all three records in one pass: {passes:#?}"
+        "start-up and renumbering should each move all four records in one pass: {passes:#?}"
     );
 
     // `detect` explains each verdict: the EUI-64 choice, the temporary-looking address.
@@ -387,7 +412,6 @@ grace = "2s"
         )
         .unwrap();
         let t1 = Instant::now();
-        // (The grace is counted in whole seconds from the first pass without an address.)
         std::thread::sleep(Duration::from_millis(800));
         assert_eq!(
             bind.addresses("nas.example.test", RecordType::AAAA),
@@ -398,6 +422,9 @@ grace = "2s"
             assert!(t1.elapsed() < Duration::from_secs(10), "never withdrawn");
             std::thread::sleep(Duration::from_millis(20));
         }
-        eprintln!("lease gone → withdrawn after {} ms (grace 2 s)", t1.elapsed().as_millis());
+        let took = t1.elapsed();
+        eprintln!("lease gone → withdrawn after {} ms (grace 2 s)", took.as_millis());
+        // The grace starts with the first pass without an address, after t1: never earlier.
+        assert!(took >= Duration::from_secs(2), "withdrawn after {took:?}, before its grace");
     });
 }

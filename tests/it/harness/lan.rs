@@ -30,6 +30,9 @@ pub enum HostKind {
     /// Stable privacy with a random secret (addr_gen_mode 3), temporary addresses generated
     /// but not preferred (use_tempaddr 1).
     StablePrivacy,
+    /// Stable privacy with a configured secret (`stable_secret`, addr_gen_mode 2: what
+    /// NetworkManager and systemd-networkd set up), temporary addresses not preferred.
+    StableSecret,
     /// No SLAAC (accept_ra 0): the test gives it a fixed address.
     Static,
 }
@@ -59,6 +62,14 @@ impl LanLab {
                 }
                 HostKind::StablePrivacy => {
                     host.sysctl("net.ipv6.conf.eth0.addr_gen_mode=3");
+                    host.sysctl("net.ipv6.conf.eth0.use_tempaddr=1");
+                }
+                HostKind::StableSecret => {
+                    // The secret is written in address notation; each host gets its own.
+                    host.sysctl(&format!(
+                        "net.ipv6.conf.eth0.stable_secret=2001:db8:5ec:{n:x}::5ec"
+                    ));
+                    host.sysctl("net.ipv6.conf.eth0.addr_gen_mode=2");
                     host.sysctl("net.ipv6.conf.eth0.use_tempaddr=1");
                 }
                 HostKind::Static => host.sysctl("net.ipv6.conf.eth0.accept_ra=0"),
