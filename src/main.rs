@@ -263,6 +263,10 @@ async fn detect_all(cfg: &Config) -> Vec<Result<addr::Detection, SourceFailure>>
         None => Default::default(),
     };
     let published = reconcile::published_by_source(&cfg.records, &state);
+    // Neighbour sightings: `detect` shows the choice `run` would make (issue 12).
+    for s in sources.values() {
+        s.load_history(&state.neighbors);
+    }
     addr::detect_many(&sources, &sources.keys().cloned().collect(), &published).await
 }
 

@@ -47,11 +47,31 @@ pub fn plan(desired: &RrSet, provider: &str, remembered: Option<Remembered<'_>>)
     }
 }
 
+/// The steps an automatic TTL takes (seconds): as the lifetime counts down the TTL drops a
+/// step at a time, so a shrinking lifetime costs a few writes, not one per pass.
+pub const AUTO_TTL_STEPS: [u32; 11] =
+    [30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400];
+
+/// `ttl = "auto"` (issue 12): the cap, or the largest step not above the remaining preferred
+/// lifetime if that is shorter (the smallest step when even that is too long: the address is
+/// about to be replaced). The provider's minimum applies on top (`Provider::effective_ttl`).
+pub fn auto_ttl(cap: Ttl, remaining: Option<u32>) -> Ttl {
+    let Some(r) = remaining else { return cap };
+    let step = AUTO_TTL_STEPS
+        .iter()
+        .rev()
+        .find(|s| **s <= r)
+        .copied()
+        .unwrap_or(AUTO_TTL_STEPS[0]);
+    Ttl(cap.0.min(step))
+}
+
 /// Decides what to do for `desired`, given the live RRset a read found (`live_ttl` is `None`
 /// when the name has no record of this type): the live set is the truth, whatever the state
 /// file remembers.
 pub fn against_live(desired: &RrSet, live_addrs: &AddrSet, live_ttl: Option<Ttl>) -> Action {
-    if live_addrs == &desired.addrs && live_ttl == Some(desired.ttl) {
+    // A withdrawal (empty set) is done when nothing is live, whatever the TTL.
+    if live_addrs == &desired.addrs && (live_ttl == Some(desired.ttl) || live_addrs.is_empty()) {
         Action::Unchanged
     } else if live_addrs.is_empty() {
         Action::Create
@@ -134,6 +154,29 @@ mod tests {
                 plan(&desired, "p", remembered.clone()),
                 want,
                 "{remembered:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn auto_ttl_table() {
+        let cases = [
+            (300, None, 300),
+            (300, Some(86_400), 300),
+            (300, Some(301), 300),
+            (300, Some(299), 120),
+            (300, Some(119), 60),
+            (300, Some(59), 30),
+            (300, Some(1), 30),
+            (3600, Some(5000), 3600),
+            (3600, Some(3599), 1800),
+            (20, Some(5000), 20),
+        ];
+        for (cap, remaining, want) in cases {
+            assert_eq!(
+                auto_ttl(Ttl(cap), remaining),
+                Ttl(want),
+                "{cap} {remaining:?}"
             );
         }
     }

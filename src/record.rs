@@ -1,11 +1,13 @@
-//! Shared value types: [`Fqdn`], [`RecordType`], [`Family`], [`Ttl`], [`AddrSet`], [`RrSet`].
+//! Shared value types: [`Fqdn`], [`RecordType`], [`Family`], [`Ttl`], [`AddrSet`], [`RrSet`],
+//! and the neighbour sightings the state file keeps ([`NeighborHistory`]).
 //!
 //! Pure. Depends on nothing else in the crate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -349,8 +351,171 @@ pub struct RecordSpec {
     pub provider: String,
     /// The sources' names; IPv6 sources feed AAAA, IPv4 sources feed A.
     pub sources: Vec<String>,
-    /// The TTL to publish.
+    /// The TTL to publish (with `ttl_auto`, the most it may be).
     pub ttl: Ttl,
+    /// `ttl = "auto"`: the TTL is capped at the published addresses' remaining preferred
+    /// lifetime (issue 12).
+    pub ttl_auto: bool,
+    /// What happens when the sources find no address for the host.
+    pub on_gone: OnGone,
+}
+
+/// What a record does when its sources work but find no address (issue 12).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnGone {
+    /// Leave the record as it is (the default: ddnsd never blanks a record on its own).
+    #[default]
+    Keep,
+    /// Withdraw the record once the host has had no address for `grace`.
+    Delete {
+        /// How long the host may be without an address first.
+        grace: Duration,
+    },
+}
+
+/// Neighbour sightings kept between runs (issue 12): per MAC (`aa:bb:cc:dd:ee:ff`), the IPv6
+/// addresses seen, with when each was first and last seen (Unix milliseconds: a host's
+/// addresses often show up within the same second). A `neighbors` source chooses the
+/// address seen first among those still in use, so this must survive a restart. Bounded:
+/// [`NeighborHistory::MAX_HOSTS`] hosts, [`NeighborHistory::MAX_PER_HOST`] addresses each,
+/// nothing older than [`NeighborHistory::RETENTION`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeighborHistory {
+    /// The section's own format version (a newer one is dropped, not misread).
+    #[serde(default)]
+    pub version: u32,
+    /// Sightings per MAC.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, Vec<Sighting>>,
+}
+
+/// One address of one host, as seen in the neighbour table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sighting {
+    /// The address.
+    pub addr: Ipv6Addr,
+    /// When it was first seen (Unix milliseconds).
+    pub first_seen_ms: u64,
+    /// When it was last seen, to [`NeighborHistory::RESOLUTION`] (Unix milliseconds).
+    pub last_seen_ms: u64,
+}
+
+impl NeighborHistory {
+    /// The format version this ddnsd writes.
+    pub const VERSION: u32 = 1;
+    /// At most this many hosts are remembered (the least recently seen go first).
+    pub const MAX_HOSTS: usize = 1024;
+    /// At most this many addresses per host (the least recently seen go first).
+    pub const MAX_PER_HOST: usize = 16;
+    /// Sightings not repeated for this long are forgotten (milliseconds: 30 days).
+    pub const RETENTION: u64 = 30 * 86_400_000;
+    /// `last_seen_ms` moves only in steps of this many milliseconds (an hour), so a steady
+    /// LAN does not rewrite the state file on every pass.
+    pub const RESOLUTION: u64 = 3_600_000;
+
+    /// True when nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// When `addr` of `mac` was first seen (Unix milliseconds), if ever.
+    pub fn first_seen(&self, mac: &str, addr: &Ipv6Addr) -> Option<u64> {
+        self.hosts
+            .get(mac)?
+            .iter()
+            .find(|s| &s.addr == addr)
+            .map(|s| s.first_seen_ms)
+    }
+
+    /// The sightings of one host.
+    pub fn of(&self, mac: &str) -> &[Sighting] {
+        self.hosts.get(mac).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Records that `addr` of `mac` is seen at `now` (Unix milliseconds); true if anything
+    /// changed.
+    pub fn saw(&mut self, mac: &str, addr: Ipv6Addr, now: u64) -> bool {
+        let list = self.hosts.entry(mac.to_owned()).or_default();
+        match list.iter_mut().find(|s| s.addr == addr) {
+            Some(s) if now >= s.last_seen_ms + Self::RESOLUTION => {
+                s.last_seen_ms = now;
+                true
+            }
+            Some(_) => false,
+            None => {
+                list.push(Sighting {
+                    addr,
+                    first_seen_ms: now,
+                    last_seen_ms: now,
+                });
+                self.bound(now);
+                true
+            }
+        }
+    }
+
+    /// Takes in `other` (earliest first sight, latest last sight win); true if anything
+    /// changed.
+    pub fn merge(&mut self, other: &NeighborHistory) -> bool {
+        let before = self.clone();
+        for (mac, list) in &other.hosts {
+            let mine = self.hosts.entry(mac.clone()).or_default();
+            for s in list {
+                match mine.iter_mut().find(|m| m.addr == s.addr) {
+                    Some(m) => {
+                        m.first_seen_ms = m.first_seen_ms.min(s.first_seen_ms);
+                        m.last_seen_ms = m.last_seen_ms.max(s.last_seen_ms);
+                    }
+                    None => mine.push(s.clone()),
+                }
+            }
+        }
+        let now = self
+            .hosts
+            .values()
+            .flatten()
+            .map(|s| s.last_seen_ms)
+            .max()
+            .unwrap_or(0);
+        self.bound(now);
+        *self != before
+    }
+
+    /// Applies the bounds: retention, then the per-host and host caps.
+    pub fn bound(&mut self, now: u64) {
+        self.version = Self::VERSION;
+        for list in self.hosts.values_mut() {
+            list.retain(|s| s.last_seen_ms + Self::RETENTION > now);
+            list.sort_by(|a, b| {
+                b.last_seen_ms
+                    .cmp(&a.last_seen_ms)
+                    .then(a.addr.cmp(&b.addr))
+            });
+            list.truncate(Self::MAX_PER_HOST);
+            list.sort_by(|a, b| {
+                a.first_seen_ms
+                    .cmp(&b.first_seen_ms)
+                    .then(a.addr.cmp(&b.addr))
+            });
+        }
+        self.hosts.retain(|_, l| !l.is_empty());
+        if self.hosts.len() > Self::MAX_HOSTS {
+            let mut by_age: Vec<(u64, String)> = self
+                .hosts
+                .iter()
+                .map(|(m, l)| {
+                    (
+                        l.iter().map(|s| s.last_seen_ms).max().unwrap_or(0),
+                        m.clone(),
+                    )
+                })
+                .collect();
+            by_age.sort();
+            for (_, mac) in by_age.iter().take(self.hosts.len() - Self::MAX_HOSTS) {
+                self.hosts.remove(mac);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -389,6 +554,47 @@ mod tests {
         assert_eq!(other.relative_to(&zone), None);
         let anc: Vec<String> = sub.ancestors().map(|f| f.to_string()).collect();
         assert_eq!(anc, ["b.example.test", "example.test", "test"]);
+    }
+
+    #[test]
+    fn neighbor_history_is_bounded_and_merges() {
+        let mut h = NeighborHistory::default();
+        let a: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let b: Ipv6Addr = "2001:db8::2".parse().unwrap();
+        assert!(h.saw("m", a, 1000));
+        assert!(
+            !h.saw("m", a, 1000 + NeighborHistory::RESOLUTION - 1),
+            "within resolution"
+        );
+        assert!(h.saw("m", a, 1000 + NeighborHistory::RESOLUTION));
+        assert!(h.saw("m", b, 5000));
+        assert_eq!(h.first_seen("m", &a), Some(1000));
+        // Merging an older sighting keeps the earliest first sight.
+        let mut old = NeighborHistory::default();
+        old.saw("m", b, 10);
+        assert!(h.merge(&old));
+        assert_eq!(h.first_seen("m", &b), Some(10));
+        assert!(!h.merge(&old), "idempotent");
+        // Per-host cap: the least recently seen go.
+        for i in 0..40u64 {
+            h.saw(
+                "n",
+                format!("2001:db8:1::{i:x}").parse().unwrap(),
+                100_000 + i,
+            );
+        }
+        assert_eq!(h.of("n").len(), NeighborHistory::MAX_PER_HOST);
+        assert!(h.of("n").iter().all(|s| s.first_seen_ms >= 100_000 + 24));
+        // Retention: a host not seen for 30 days is forgotten.
+        h.bound(2 * NeighborHistory::RESOLUTION + NeighborHistory::RETENTION);
+        assert!(h.of("m").is_empty());
+        // Host cap.
+        let mut many = NeighborHistory::default();
+        for i in 0..(NeighborHistory::MAX_HOSTS as u64 + 10) {
+            many.saw(&format!("{i}"), a, 1_000_000 + i);
+        }
+        assert_eq!(many.hosts.len(), NeighborHistory::MAX_HOSTS);
+        assert!(many.of("0").is_empty() && !many.of("1033").is_empty());
     }
 
     #[test]

@@ -90,6 +90,16 @@ pub fn status(s: &Status) -> String {
             "skipped: no usable address from {}; record left as it is (see `ddnsd detect`)",
             sources.join(", ")
         ),
+        Status::Gone {
+            sources,
+            withdraw_at,
+        } => format!(
+            "skipped: no usable address from {}; withdrawn at {} unless one returns (on_gone = \"delete\")",
+            sources.join(", "),
+            clock_time(*withdraw_at)
+        ),
+        Status::Withdrawn { was } => format!("withdrawn (was {was})"),
+        Status::WouldWithdraw { was } => format!("would withdraw (was {was}) (dry run)"),
     }
 }
 
@@ -285,6 +295,8 @@ pub enum Note<'a> {
     EventsLost(&'a str),
     /// No netlink subscription is possible.
     WatchUnavailable,
+    /// Lease files cannot be watched.
+    FileWatchUnavailable,
 }
 
 /// The log line of a daemon event.
@@ -305,6 +317,7 @@ pub fn note(n: &Note<'_>) -> String {
             "netlink events were lost: {why}; subscribing again and re-reading every source"
         ),
         Note::WatchUnavailable => "cannot subscribe to netlink address events; interface sources are re-read every interval instead".to_owned(),
+        Note::FileWatchUnavailable => "cannot watch lease files for changes; sources reading them are re-read every interval instead".to_owned(),
     }
 }
 
@@ -316,13 +329,15 @@ pub fn summary(report: &RunReport) -> String {
             Status::Created
             | Status::Updated { .. }
             | Status::WouldCreate
-            | Status::WouldUpdate { .. } => changed += 1,
+            | Status::WouldUpdate { .. }
+            | Status::Withdrawn { .. }
+            | Status::WouldWithdraw { .. } => changed += 1,
             Status::Unchanged => unchanged += 1,
             Status::Failed(_)
             | Status::Paused { .. }
             | Status::Held { .. }
             | Status::SourceFailed { .. } => failed += 1,
-            Status::NoAddress { .. } => skipped += 1,
+            Status::NoAddress { .. } | Status::Gone { .. } => skipped += 1,
         }
     }
     format!("{changed} changed, {unchanged} unchanged, {failed} failed, {skipped} without address")
@@ -453,12 +468,14 @@ mod tests {
                     origin: "eth0".into(),
                     verdict: Verdict::Selected,
                     detail: None,
+                    lifetime: None,
                 },
                 Candidate {
                     addr: "fd00::2".parse().unwrap(),
                     origin: "eth0".into(),
                     verdict: Verdict::Skipped(SkipReason::Ula),
                     detail: None,
+                    lifetime: None,
                 },
             ],
         };

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{Capped, MAX_STATE};
 use crate::provider::ProviderHints;
-use crate::record::{AddrSet, RecordKey, Ttl};
+use crate::record::{AddrSet, NeighborHistory, RecordKey, Ttl};
 
 /// The current state file format version.
 pub const STATE_VERSION: u32 = 1;
@@ -23,6 +23,10 @@ pub struct State {
     pub version: u32,
     /// One entry per published (name, type), keyed `name/TYPE`.
     pub records: BTreeMap<String, Entry>,
+    /// What `neighbors` sources have seen (issue 12); a section with its own version, so a
+    /// newer one is dropped rather than misread while the records stay.
+    #[serde(default, skip_serializing_if = "NeighborHistory::is_empty")]
+    pub neighbors: NeighborHistory,
 }
 
 /// What was published for one (name, type).
@@ -46,6 +50,10 @@ pub struct Entry {
     /// reads the live record before deciding anything.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unconfirmed: bool,
+    /// Since when the sources have found no address for this record (Unix seconds), while
+    /// `on_gone = "delete"` waits out its grace period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_since: Option<u64>,
 }
 
 fn is_empty_hints(h: &ProviderHints) -> bool {
@@ -68,6 +76,11 @@ impl State {
         self.records.insert(State::key(k), e);
     }
 
+    /// Forgets the entry of (name, type) (a withdrawn record).
+    pub fn remove(&mut self, k: &RecordKey) {
+        self.records.remove(&State::key(k));
+    }
+
     /// Parses a state file's contents. A file written by a newer ddnsd is refused rather than
     /// misread (and later overwritten without the fields this version does not know).
     pub fn from_json(text: &str) -> Result<State, ParseError> {
@@ -82,6 +95,11 @@ impl State {
         }
         let mut s: State = serde_json::from_str(text).map_err(ParseError::Json)?;
         s.version = STATE_VERSION;
+        // A newer section is dropped, not misread; an empty one reads as none (it is not
+        // written), so what parses survives a save and a load unchanged.
+        if s.neighbors.version > NeighborHistory::VERSION || s.neighbors.is_empty() {
+            s.neighbors = NeighborHistory::default();
+        }
         Ok(s)
     }
 
@@ -374,7 +392,13 @@ mod tests {
                 published_at: 1_700_000_000,
                 verified_at: None,
                 unconfirmed: false,
+                gone_since: None,
             },
+        );
+        s.neighbors.saw(
+            "06:cd:ba:11:05:35",
+            "2001:db8::4cd:baff:fe11:535".parse().unwrap(),
+            1_700_000_000,
         );
         s
     }
@@ -414,6 +438,27 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(store.load().unwrap(), State::default());
+    }
+
+    /// See: issue 12. A neighbour history section from a newer ddnsd is dropped; the
+    /// records stay; a file without the section reads as an empty history.
+    #[test]
+    fn neighbor_history_section_is_versioned() {
+        let text = sample().to_json();
+        assert!(text.contains("\"neighbors\""), "{text}");
+        let mut want = sample();
+        want.version = STATE_VERSION;
+        assert_eq!(State::from_json(&text).unwrap(), want);
+        let newer = text.replace(
+            "\"version\": 1,\n    \"hosts\"",
+            "\"version\": 9,\n    \"hosts\"",
+        );
+        assert_ne!(newer, text);
+        let s = State::from_json(&newer).unwrap();
+        assert!(s.neighbors.is_empty());
+        assert_eq!(s.records, sample().records);
+        let old = "{\"version\": 1, \"records\": {}}";
+        assert!(State::from_json(old).unwrap().neighbors.is_empty());
     }
 
     /// See: issue 8 (fault matrix). A save killed between writing its temp file and renaming
@@ -551,6 +596,7 @@ mod tests {
                 published_at: 1,
                 verified_at: Some(2),
                 unconfirmed: true,
+                gone_since: Some(3),
             },
         );
         s.to_json()

@@ -187,6 +187,7 @@ impl CommandSource {
                     Verdict::Skipped(SkipReason::WrongFamily)
                 },
                 detail: None,
+                lifetime: None,
             })
             .collect();
         Ok(Detection {

@@ -307,6 +307,7 @@ impl DnsSource {
                     Verdict::Skipped(SkipReason::WrongFamily)
                 },
                 detail: None,
+                lifetime: None,
             })
             .collect();
         Ok(Detection {

@@ -59,6 +59,7 @@ impl StaticSource {
                     origin: "static".to_owned(),
                     verdict,
                     detail: None,
+                    lifetime: None,
                 })
                 .collect(),
         }

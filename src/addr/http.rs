@@ -211,6 +211,7 @@ impl HttpSource {
                         origin: url.clone(),
                         verdict: judge_address(&addr, &self.settings.policy),
                         detail,
+                        lifetime: None,
                     });
                     return Ok(self.detection(candidates));
                 }
@@ -290,6 +291,7 @@ impl HttpSource {
                 origin: url.clone(),
                 verdict,
                 detail: Some(detail),
+                lifetime: None,
             });
         }
         Ok(self.detection(candidates))
@@ -333,6 +335,7 @@ fn wrong_family(addr: IpAddr, url: &str) -> Candidate {
         origin: url.to_owned(),
         verdict: Verdict::Skipped(SkipReason::WrongFamily),
         detail: None,
+        lifetime: None,
     }
 }
 

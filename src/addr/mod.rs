@@ -3,12 +3,17 @@
 
 pub mod command;
 pub mod dns;
+pub mod filewatch;
 pub mod fixed;
 pub mod http;
 pub mod ifa;
+pub mod leases;
+pub mod neigh;
+pub mod neighbors;
 pub mod netlink;
 pub mod policy;
 pub mod prefix;
+pub mod probe;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +40,10 @@ pub struct Candidate {
     /// Facts behind the verdict as a short text (kernel flags, lifetimes), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Remaining preferred lifetime in seconds, when the source knows it (`None`: forever or
+    /// unknown). `ttl = "auto"` caps a record's TTL with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<u32>,
 }
 
 /// What one source found.
@@ -66,6 +75,23 @@ pub trait Source: Send + Sync {
     /// The interfaces whose address changes should trigger a new detection (`Some(vec![])` for
     /// all interfaces), or `None` if the kernel cannot announce changes for this source.
     fn watched_interfaces(&self) -> Option<Vec<String>> {
+        None
+    }
+    /// The interfaces whose neighbour table changes should trigger a new detection
+    /// (`neighbors` sources).
+    fn watched_neighbors(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The files whose changes should trigger a new detection (lease files).
+    fn watched_files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+    /// Takes in what earlier runs remembered of the neighbour table (before a detection).
+    fn load_history(&self, history: &crate::record::NeighborHistory) {
+        let _ = history;
+    }
+    /// What this source learnt of the neighbour table, to be remembered (after a detection).
+    fn history(&self) -> Option<crate::record::NeighborHistory> {
         None
     }
     /// Finds the candidate addresses and judges them.
@@ -211,6 +237,14 @@ pub enum SourceError {
         /// What went wrong.
         failure: command::CommandFailure,
     },
+    /// The lease file could not be read.
+    #[error("could not read lease file {path}: {reason}")]
+    LeaseFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// The source this one derives from failed (or could not be built).
     #[error("the source it takes its prefix from ({from}) failed")]
     InputFailed {
@@ -241,6 +275,9 @@ impl SourceError {
             ),
             SourceError::Command { .. } => Some(
                 "run the command by hand as the user ddnsd runs as; it must exit 0 and print one address per line",
+            ),
+            SourceError::LeaseFile { .. } => Some(
+                "check `file` and `format`: OpenWrt's odhcpd writes /tmp/hosts/odhcpd (or the file named by its `leasefile` option), dnsmasq its dhcp-leasefile (often /var/lib/misc/dnsmasq.leases)",
             ),
             SourceError::InputFailed { .. } => Some("fix the source named in `from` (its own error is shown above)"),
         }
@@ -277,6 +314,10 @@ pub enum SourceSettings {
     Command(command::CommandSettings),
     /// `kind = "prefix"`.
     Prefix(prefix::PrefixSettings),
+    /// `kind = "leases"`.
+    Leases(leases::LeasesSettings),
+    /// `kind = "neighbors"`.
+    Neighbors(neighbors::NeighborsSettings),
 }
 
 impl SourceSettings {
@@ -289,6 +330,8 @@ impl SourceSettings {
             SourceSettings::Dns(_) => "dns",
             SourceSettings::Command(_) => "command",
             SourceSettings::Prefix(_) => "prefix",
+            SourceSettings::Leases(_) => "leases",
+            SourceSettings::Neighbors(_) => "neighbors",
         }
     }
 
@@ -300,14 +343,22 @@ impl SourceSettings {
             SourceSettings::Http(s) => vec![s.family],
             SourceSettings::Dns(s) => vec![s.family],
             SourceSettings::Command(s) => vec![s.family],
-            SourceSettings::Prefix(_) => vec![Family::Ipv6],
+            SourceSettings::Prefix(_) | SourceSettings::Neighbors(_) => vec![Family::Ipv6],
+            SourceSettings::Leases(s) => vec![s.family],
         }
     }
 }
 
-/// Builds every source, each `prefix` source after (and holding) the source it derives from.
+/// Builds every source, each `prefix` and `neighbors` source after (and holding) the source
+/// it derives from; the `neighbors` sources of one interface share one [`neighbors::Lan`].
 pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String, Arc<dyn Source>> {
     let mut built: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+    let mut lans: BTreeMap<String, Arc<neighbors::Lan>> = BTreeMap::new();
+    let mut lan = |i: &str| {
+        lans.entry(i.to_owned())
+            .or_insert_with(|| Arc::new(neighbors::Lan::new(i.to_owned())))
+            .clone()
+    };
     loop {
         let mut progress = false;
         for (name, s) in settings {
@@ -335,6 +386,24 @@ pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String
                     None if settings.contains_key(&p.from) => continue,
                     None => Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
                 },
+                SourceSettings::Leases(s) => {
+                    Arc::new(leases::LeasesSource::new(name.clone(), s.clone()))
+                }
+                SourceSettings::Neighbors(n) => match built.get(&n.from) {
+                    Some(from) => Arc::new(neighbors::NeighborsSource::new(
+                        name.clone(),
+                        n.clone(),
+                        Some(from.clone()),
+                        lan(&n.interface),
+                    )),
+                    None if settings.contains_key(&n.from) => continue,
+                    None => Arc::new(neighbors::NeighborsSource::new(
+                        name.clone(),
+                        n.clone(),
+                        None,
+                        lan(&n.interface),
+                    )),
+                },
             };
             built.insert(name.clone(), src);
             progress = true;
@@ -343,13 +412,27 @@ pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String
             break;
         }
     }
-    // A cycle (rejected by config) leaves prefix sources unbuilt: they fail at detect time.
+    // A cycle (rejected by config) leaves derived sources unbuilt: they fail at detect time.
     for (name, s) in settings {
-        if let (false, SourceSettings::Prefix(p)) = (built.contains_key(name), s) {
-            built.insert(
-                name.clone(),
-                Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
-            );
+        match (built.contains_key(name), s) {
+            (false, SourceSettings::Prefix(p)) => {
+                built.insert(
+                    name.clone(),
+                    Arc::new(prefix::PrefixSource::new(name.clone(), p.clone(), None)),
+                );
+            }
+            (false, SourceSettings::Neighbors(n)) => {
+                built.insert(
+                    name.clone(),
+                    Arc::new(neighbors::NeighborsSource::new(
+                        name.clone(),
+                        n.clone(),
+                        None,
+                        lan(&n.interface),
+                    )),
+                );
+            }
+            _ => {}
         }
     }
     built

@@ -71,6 +71,7 @@ pub fn judge(source: &str, addrs: &[KernelAddr], policy: &PolicyOptions) -> Dete
                 origin: k.ifname.clone(),
                 verdict,
                 detail: Some(describe_kernel(k)),
+                lifetime: k.preferred_lft,
             })
             .collect(),
     }

@@ -132,6 +132,15 @@ pub enum SkipReason {
     WrongFamily,
     /// Other echo services agreed on another address (`consensus`).
     Outvoted,
+    /// The DHCP lease is over.
+    LeaseExpired,
+    /// Another address of the same host is its stable one (EUI-64, or seen earlier): this one
+    /// looks temporary (issue 12).
+    TemporaryLooking,
+    /// The neighbour entry failed or is incomplete: the host does not answer for it.
+    Unreachable,
+    /// Not inside the current prefix of the `from` source.
+    OutsidePrefix,
 }
 
 impl SkipReason {
@@ -153,6 +162,10 @@ impl SkipReason {
             SkipReason::NotBest => "not-best",
             SkipReason::WrongFamily => "wrong-family",
             SkipReason::Outvoted => "outvoted",
+            SkipReason::LeaseExpired => "lease-expired",
+            SkipReason::TemporaryLooking => "temporary-looking",
+            SkipReason::Unreachable => "unreachable",
+            SkipReason::OutsidePrefix => "outside-prefix",
         }
     }
 }
@@ -175,6 +188,10 @@ impl fmt::Display for SkipReason {
             SkipReason::NotBest => "another address of this source was preferred (select = \"all\" publishes every one)",
             SkipReason::WrongFamily => "other address family than the source's",
             SkipReason::Outvoted => "outvoted: enough other services agreed on another address",
+            SkipReason::LeaseExpired => "the lease is over",
+            SkipReason::TemporaryLooking => "temporary-looking: another address of this host is its stable one (select = \"all\" publishes every one)",
+            SkipReason::Unreachable => "the neighbour entry failed or is incomplete (the host does not answer for it)",
+            SkipReason::OutsidePrefix => "outside the current prefix of the `from` source",
         })
     }
 }
@@ -655,6 +672,7 @@ mod tests {
             origin: "eth0".into(),
             verdict: v,
             detail: None,
+            lifetime: None,
         };
         let published: crate::record::AddrSet =
             ["2001:db8::9".parse().unwrap()].into_iter().collect();

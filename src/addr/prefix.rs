@@ -214,6 +214,7 @@ impl PrefixSource {
                     origin: format!("composed from {p}/{}", s.prefix_length),
                     verdict: judge_address(&addr, &s.policy),
                     detail: None,
+                    lifetime: None,
                 }
             })
             .collect();
@@ -393,12 +394,14 @@ mod tests {
                     origin: "eth0".into(),
                     verdict: Verdict::Selected,
                     detail: None,
+                    lifetime: None,
                 },
                 Candidate {
                     addr: "2001:db8:9::10".parse().unwrap(),
                     origin: "eth0".into(),
                     verdict: Verdict::Skipped(SkipReason::Deprecated),
                     detail: None,
+                    lifetime: None,
                 },
             ],
         };

@@ -1,6 +1,7 @@
-//! Netlink multicast subscription → a stream of address and link change events, de-duplicated
-//! by (address, flags) because every router advertisement re-announces SLAAC addresses with
-//! fresh lifetimes only, ending with [`Lost`] when the kernel dropped events (issue 8): the
+//! Netlink multicast subscription → a stream of address, link and neighbour change events,
+//! de-duplicated by (address, flags) because every router advertisement re-announces SLAAC
+//! addresses with fresh lifetimes only (neighbours: by whether the entry counts and its MAC,
+//! because entries cycle REACHABLE → STALE → DELAY → PROBE all the time), ending with [`Lost`] when the kernel dropped events (issue 8): the
 //! caller subscribes again and re-reads everything. No debounce and no timers: the daemon
 //! owns those.
 
@@ -14,12 +15,14 @@ use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::neighbour::NeighbourMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::sys::AsyncSocket;
 use rtnetlink::MulticastGroup;
 use tokio::task::JoinHandle;
 
 use super::ifa::{self, IfaFacts};
+use super::neigh;
 
 /// One change the kernel announced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,15 +45,27 @@ pub enum WatchEvent {
         /// True when administratively up and running.
         up: bool,
     },
+    /// A global IPv6 neighbour entry appeared, started or stopped counting, changed its MAC,
+    /// or went away (issue 12).
+    Neighbor {
+        /// The interface's name, when known.
+        interface: Option<String>,
+        /// The neighbour's address.
+        addr: std::net::Ipv6Addr,
+        /// True when its state counts (REACHABLE, STALE, DELAY, PROBE, PERMANENT).
+        counted: bool,
+        /// True for RTM_DELNEIGH.
+        removed: bool,
+    },
 }
 
 impl WatchEvent {
     /// The interface the event is about, when known.
     pub fn interface(&self) -> Option<&str> {
         match self {
-            WatchEvent::Address { interface, .. } | WatchEvent::Link { interface, .. } => {
-                interface.as_deref()
-            }
+            WatchEvent::Address { interface, .. }
+            | WatchEvent::Link { interface, .. }
+            | WatchEvent::Neighbor { interface, .. } => interface.as_deref(),
         }
     }
 }
@@ -99,7 +114,8 @@ pub const RECEIVE_BUFFER: usize = 1 << 20;
 // SO_RCVBUF takes a C int.
 const _: () = assert!(RECEIVE_BUFFER <= libc::c_int::MAX as usize);
 
-/// A live subscription to RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_IFADDR and RTNLGRP_LINK.
+/// A live subscription to RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_IFADDR, RTNLGRP_LINK and
+/// RTNLGRP_NEIGH.
 ///
 /// [`Subscription::next`] returns [`Lost`] when the kernel dropped events or the socket
 /// closed: the caller must subscribe again and re-read everything.
@@ -122,6 +138,7 @@ impl Subscription {
             MulticastGroup::Ipv6Ifaddr,
             MulticastGroup::Ipv4Ifaddr,
             MulticastGroup::Link,
+            MulticastGroup::Neigh,
         ])?;
         let socket = conn.socket_mut().socket_mut();
         // The constant fits a C int (asserted at compile time above).
@@ -229,6 +246,8 @@ impl Tracker {
             RouteNetlinkMessage::DelAddress(m) => self.address(&m, true),
             RouteNetlinkMessage::NewLink(m) => self.link(&m, false),
             RouteNetlinkMessage::DelLink(m) => self.link(&m, true),
+            RouteNetlinkMessage::NewNeighbour(m) => self.neighbor(&m, false),
+            RouteNetlinkMessage::DelNeighbour(m) => self.neighbor(&m, true),
             _ => None,
         }
     }
@@ -237,7 +256,32 @@ impl Tracker {
     /// never holds more than it was told.
     #[cfg(test)]
     pub(crate) fn remembered(&self) -> usize {
-        self.names.len() + self.dedup.addrs.len() + self.dedup.links.len()
+        self.names.len()
+            + self.dedup.addrs.len()
+            + self.dedup.links.len()
+            + self.dedup.neighbors.len()
+    }
+
+    fn neighbor(&mut self, m: &NeighbourMessage, removed: bool) -> Option<WatchEvent> {
+        let f = neigh::facts(m)?;
+        // Link-local and multicast entries are never published: their churn wakes nothing.
+        let seg0 = f.addr.segments()[0];
+        if seg0 & 0xffc0 == 0xfe80 || f.addr.is_multicast() {
+            return None;
+        }
+        let counted = !removed && f.counted();
+        if !self
+            .dedup
+            .neighbor(f.ifindex, f.addr, counted, f.mac, removed)
+        {
+            return None;
+        }
+        Some(WatchEvent::Neighbor {
+            interface: self.names.get(&f.ifindex).cloned(),
+            addr: f.addr,
+            counted,
+            removed,
+        })
     }
 
     fn address(&mut self, m: &AddressMessage, removed: bool) -> Option<WatchEvent> {
@@ -277,6 +321,14 @@ impl Tracker {
 pub struct Dedup {
     addrs: HashMap<(u32, IpAddr), u32>,
     links: HashMap<u32, bool>,
+    neighbors: HashMap<(u32, std::net::Ipv6Addr), NeighborSeen>,
+}
+
+/// What the dedup remembers of a neighbour entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NeighborSeen {
+    counted: bool,
+    mac: Option<[u8; 6]>,
 }
 
 impl Dedup {
@@ -293,6 +345,35 @@ impl Dedup {
     /// True if the link's up/down state changed (or is first seen).
     pub fn link(&mut self, index: u32, up: bool) -> bool {
         self.links.insert(index, up) != Some(up)
+    }
+
+    /// True if this neighbour event is news: a new entry, one that started or stopped
+    /// counting or changed its MAC, or a removal of a counted one. A MAC-less update (an
+    /// entry going FAILED reports none) keeps the MAC known before.
+    pub fn neighbor(
+        &mut self,
+        index: u32,
+        addr: std::net::Ipv6Addr,
+        counted: bool,
+        mac: Option<[u8; 6]>,
+        removed: bool,
+    ) -> bool {
+        if removed {
+            return self
+                .neighbors
+                .remove(&(index, addr))
+                .is_some_and(|was| was.counted);
+        }
+        let prev = self.neighbors.get(&(index, addr)).copied();
+        let now = NeighborSeen {
+            counted,
+            mac: mac.or(prev.and_then(|p| p.mac)),
+        };
+        self.neighbors.insert((index, addr), now);
+        match prev {
+            None => counted,
+            Some(p) => p != now,
+        }
     }
 }
 
@@ -458,6 +539,36 @@ mod tests {
         for (lost, text) in cases {
             assert_eq!(lost.to_string(), text);
         }
+    }
+
+    /// See: issue 12. Entries cycling through the counted states wake nothing; appearing,
+    /// failing, changing MAC and going away do.
+    #[test]
+    fn neighbours_report_counting_changes_only() {
+        let mut d = Dedup::default();
+        let a: std::net::Ipv6Addr = "2001:db8::7".parse().unwrap();
+        let m1 = Some([2, 0, 0, 0, 0, 1]);
+        let m2 = Some([2, 0, 0, 0, 0, 2]);
+        assert!(
+            !d.neighbor(3, a, false, None, false),
+            "incomplete: not yet news"
+        );
+        assert!(d.neighbor(3, a, true, m1, false), "reachable");
+        assert!(
+            !d.neighbor(3, a, true, m1, false),
+            "stale/delay/probe: same"
+        );
+        assert!(d.neighbor(3, a, false, None, false), "failed");
+        assert!(d.neighbor(3, a, true, m1, false), "back");
+        assert!(
+            d.neighbor(3, a, true, m2, false),
+            "another host took the address"
+        );
+        assert!(d.neighbor(3, a, true, m2, true), "deleted while counted");
+        assert!(
+            !d.neighbor(3, a, false, None, true),
+            "deleting an unknown entry"
+        );
     }
 
     #[test]

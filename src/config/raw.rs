@@ -279,6 +279,58 @@ pub struct RawPrefixSource {
     pub allow_ula: Option<bool>,
 }
 
+/// `[sources.NAME]` with `kind = "leases"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeasesSource {
+    /// Always "leases".
+    pub kind: Text,
+    /// The lease file.
+    pub file: Text,
+    /// "odhcpd" (default) or "dnsmasq".
+    pub format: Option<Text>,
+    /// The host by hostname.
+    pub hostname: Option<Text>,
+    /// The host by DHCPv6 DUID (or DHCPv4 client id).
+    pub duid: Option<Text>,
+    /// The host by MAC.
+    pub mac: Option<Text>,
+    /// "ipv6" (default) or "ipv4".
+    pub family: Option<Text>,
+    /// Publish ULA addresses.
+    pub allow_ula: Option<bool>,
+    /// Publish RFC 1918 / CGNAT addresses.
+    pub allow_private: Option<bool>,
+}
+
+/// `[sources.NAME]` with `kind = "neighbors"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNeighborsSource {
+    /// Always "neighbors".
+    pub kind: Text,
+    /// The LAN interface.
+    pub interface: Text,
+    /// The source giving the current prefix(es).
+    pub from: Text,
+    /// Prefix length, default 64.
+    pub prefix_length: Option<Spanned<i64>>,
+    /// The host by MAC.
+    pub mac: Option<Text>,
+    /// The host by hostname (through `leases`).
+    pub hostname: Option<Text>,
+    /// The lease file mapping hostnames to MACs.
+    pub leases: Option<Text>,
+    /// "odhcpd" (default) or "dnsmasq".
+    pub leases_format: Option<Text>,
+    /// "best" (default) or "all".
+    pub select: Option<Text>,
+    /// Publish ULA addresses.
+    pub allow_ula: Option<bool>,
+    /// Probe the LAN when the prefix changes (default true).
+    pub probe: Option<bool>,
+}
+
 /// One `[[records]]` entry.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,8 +341,22 @@ pub struct RawRecord {
     pub provider: Text,
     /// Source names.
     pub sources: Spanned<Vec<Text>>,
-    /// TTL in seconds.
-    pub ttl: Option<Spanned<i64>>,
+    /// TTL in seconds, or "auto" (capped at the addresses' remaining preferred lifetime).
+    pub ttl: Option<Spanned<RawTtl>>,
+    /// "keep" (default) or "delete": what happens when the host has no address.
+    pub on_gone: Option<Text>,
+    /// With on_gone = "delete": how long the host may be without an address first.
+    pub grace: Option<Text>,
+}
+
+/// A record's `ttl`: seconds or a word.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTtl {
+    /// `ttl = 300`.
+    Seconds(i64),
+    /// `ttl = "auto"`.
+    Word(String),
 }
 
 #[cfg(test)]

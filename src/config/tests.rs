@@ -126,7 +126,7 @@ fn diagnostics_table() {
         // wrong type names the key, and the rest of the record is still checked
         (
             "[[records]]\nname = \"h\"\nprovider = \"p\"\nsources = []\nttl = \"300\"\n",
-            "t.toml:2:8: record name: \"h\" is not fully qualified (it needs at least one dot, e.g. \"host.example.com\")\nt.toml:3:12: record names provider \"p\", which is not defined\n  hint: add a [providers.p] table\nt.toml:4:11: `sources` is empty\n  hint: name at least one [sources.NAME]\nt.toml:5:7: ttl: invalid type: string \"300\", expected i64 in [[records]] #1",
+            "t.toml:2:8: record name: \"h\" is not fully qualified (it needs at least one dot, e.g. \"host.example.com\")\nt.toml:3:12: record names provider \"p\", which is not defined\n  hint: add a [providers.p] table\nt.toml:4:11: `sources` is empty\n  hint: name at least one [sources.NAME]\nt.toml:5:7: ttl \"300\" is not a number of seconds\n  hint: use seconds (e.g. 300) or \"auto\" (at most 300, capped at the address's remaining preferred lifetime)",
         ),
         // See: issue 8 (bounded input). Durations have a ceiling `check` reports, so nothing
         // overflows or aborts at run time.
@@ -532,5 +532,75 @@ fn source_kinds_diagnostics() {
     ];
     for (text, want) in cases {
         assert_eq!(problems(text), *want, "config:\n{text}");
+    }
+}
+
+const LAN_BASE: &str = "[sources.lan6]\nkind = \"interface\"\ninterface = \"br-lan\"\n[providers.p]\nkind = \"dry-run\"\n";
+
+/// See: issue 12. The LAN kinds and the record keys build; every mistake is placed.
+#[test]
+fn lan_sources_and_record_lifetimes() {
+    let good = format!(
+        "{LAN_BASE}[sources.nas]\nkind = \"neighbors\"\ninterface = \"br-lan\"\nfrom = \"lan6\"\nmac = \"52:54:00:12:34:56\"\n\
+         [sources.tv]\nkind = \"neighbors\"\ninterface = \"br-lan\"\nfrom = \"lan6\"\nhostname = \"tv\"\nleases = \"/tmp/hosts/odhcpd\"\nselect = \"all\"\nprobe = false\n\
+         [sources.pc]\nkind = \"leases\"\nfile = \"/var/lib/misc/dnsmasq.leases\"\nformat = \"dnsmasq\"\nduid = \"00:03:00:01:52:54:00:12:34:56\"\n\
+         [[records]]\nname = \"nas.example.test\"\nprovider = \"p\"\nsources = [\"nas\"]\nttl = \"auto\"\non_gone = \"delete\"\ngrace = \"2h\"\n\
+         [[records]]\nname = \"tv.example.test\"\nprovider = \"p\"\nsources = [\"tv\", \"pc\"]\n"
+    );
+    let c = from_text(&good, Path::new("t.toml"), &env).unwrap();
+    assert!(c.records[0].ttl_auto);
+    assert_eq!(c.records[0].ttl.0, 300);
+    assert_eq!(
+        c.records[0].on_gone,
+        crate::record::OnGone::Delete {
+            grace: std::time::Duration::from_secs(7200)
+        }
+    );
+    assert_eq!(c.records[1].on_gone, crate::record::OnGone::Keep);
+    assert!(!c.records[1].ttl_auto);
+    let crate::addr::SourceSettings::Neighbors(tv) = &c.sources["tv"] else {
+        panic!("{:?}", c.sources["tv"]);
+    };
+    assert_eq!(tv.select, crate::addr::policy::Select::All);
+    assert!(!tv.probe);
+    let crate::addr::SourceSettings::Leases(pc) = &c.sources["pc"] else {
+        panic!("{:?}", c.sources["pc"]);
+    };
+    assert_eq!(
+        pc.host,
+        crate::addr::leases::HostKey::Duid("00030001525400123456".into())
+    );
+    let cases: &[(&str, &str)] = &[
+        (
+            "[sources.n]\nkind = \"neighbors\"\ninterface = \"br-lan\"\nfrom = \"lan6\"\n",
+            "t.toml:6:1: [sources.n] needs `mac` or `hostname` (which host)\n  hint: e.g. mac = \"aa:bb:cc:dd:ee:ff\"",
+        ),
+        (
+            "[sources.n]\nkind = \"neighbors\"\ninterface = \"br-lan\"\nfrom = \"lan6\"\nhostname = \"tv\"\n",
+            "t.toml:10:12: `hostname` in [sources.n] needs `leases`, the lease file naming the host\n  hint: e.g. leases = \"/tmp/hosts/odhcpd\" (OpenWrt) or \"/var/lib/misc/dnsmasq.leases\" with leases_format = \"dnsmasq\"",
+        ),
+        (
+            "[sources.n]\nkind = \"neighbors\"\ninterface = \"br-lan\"\nfrom = \"wan\"\nmac = \"52:54:00:12:34\"\n",
+            "t.toml:9:8: [sources.n] takes its prefix from source \"wan\", which is not defined\n  hint: defined sources: lan6\nt.toml:10:7: mac \"52:54:00:12:34\" is not a MAC address\n  hint: write six hex bytes, e.g. \"aa:bb:cc:dd:ee:ff\"",
+        ),
+        (
+            "[sources.l]\nkind = \"leases\"\nfile = \"/tmp/x\"\nformat = \"isc\"\nhostname = \"a\"\nmac = \"52:54:00:12:34:56\"\n",
+            "t.toml:6:1: give one of `hostname`, `duid` or `mac` in [sources.l]\n  hint: each leases source publishes one host\nt.toml:9:10: unknown lease file format \"isc\"\n  hint: use \"odhcpd\" (OpenWrt) or \"dnsmasq\"",
+        ),
+        (
+            "[[records]]\nname = \"a.example.test\"\nprovider = \"p\"\nsources = [\"lan6\"]\non_gone = \"drop\"\ngrace = \"1h\"\n",
+            "t.toml:10:11: unknown on_gone \"drop\"\n  hint: use \"keep\" (the default: the record stays) or \"delete\" (withdrawn after grace)",
+        ),
+        (
+            "[[records]]\nname = \"a.example.test\"\nprovider = \"p\"\nsources = [\"lan6\"]\ngrace = \"1h\"\n",
+            "t.toml:10:9: `grace` is only used with on_gone = \"delete\"\n  hint: add on_gone = \"delete\" to withdraw the record after grace, or remove grace",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(
+            problems(&format!("{LAN_BASE}{text}")),
+            *want,
+            "config:\n{text}"
+        );
     }
 }

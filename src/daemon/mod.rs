@@ -1,5 +1,6 @@
 //! The daemon: the only owner of time and signals. An event loop whose triggers are start-up,
-//! netlink address/link changes (debounced), the `interval` timer for sources that cannot push,
+//! netlink address/link/neighbour changes and lease file changes (debounced), the time an
+//! address's lifetime or a record's grace ends, the `interval` timer for sources that cannot push,
 //! the `verify_interval` timer, SIGHUP (reload) and SIGUSR1 (pass now). Calls reconcile for
 //! each pass, keeps per-provider backoff, and tells systemd how it is doing.
 //!
@@ -15,6 +16,7 @@ pub mod systemd;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::io;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,6 +103,8 @@ pub struct Daemon {
 pub enum Trigger {
     /// The kernel announced a change.
     Netlink(WatchEvent),
+    /// Watched files (lease files) changed.
+    Files(BTreeSet<PathBuf>),
     /// The event subscription was (re)established after events may have been lost: re-read
     /// everything.
     Resync,
@@ -134,6 +138,9 @@ enum Cause {
     Signal,
     Reload,
     Resync,
+    Neighbor,
+    File,
+    Lifetime,
 }
 
 impl Cause {
@@ -147,6 +154,9 @@ impl Cause {
             Cause::Signal => "SIGUSR1",
             Cause::Reload => "reload",
             Cause::Resync => "resync",
+            Cause::Neighbor => "neighbour change",
+            Cause::File => "lease file change",
+            Cause::Lifetime => "lifetime or grace over",
         }
     }
 }
@@ -166,7 +176,8 @@ struct Pending {
     /// The current burst began after a quiet period: act after [`settle`], not `debounce`.
     leading: bool,
     immediate: bool,
-    /// The first address event waiting for this pass (publish latency, issue 11).
+    /// The first address event waiting for this pass (publish latency, issue 11), neighbour
+    /// and lease file events included.
     event_at: Option<Instant>,
 }
 
@@ -197,7 +208,9 @@ impl Pending {
         if sources.is_empty() && !full {
             return;
         }
-        if cause == Cause::Event {
+        // A host's address showing up in the neighbour table or a lease file is an address
+        // event too (issue 12): its publish latency starts there.
+        if matches!(cause, Cause::Event | Cause::Neighbor | Cause::File) {
             self.event_at.get_or_insert(at);
         }
         self.full |= full;
@@ -259,6 +272,15 @@ pub async fn run(
     let mut last_event: Option<Instant> = None;
     let mut triggers_open = true;
     let mut push_works = true;
+    // When an address's lifetime or a record's grace ends (issue 12).
+    let mut wake: Option<Instant> = None;
+    // Lease files are watched from a thread of their own (issue 12); a reload that names other
+    // files starts a new watch (the old thread ends at its next event, its channel gone).
+    let mut files = watched_files(&d.setup.sources);
+    let (mut file_tx, mut file_rx) = mpsc::channel::<Trigger>(64);
+    if !files.is_empty() {
+        file_task(files.clone(), file_tx.clone());
+    }
 
     loop {
         let due = pending.due;
@@ -275,13 +297,24 @@ pub async fn run(
                 match t {
                     None => triggers_open = false,
                     Some(Trigger::Netlink(ev)) => {
-                        let sources = watching(&d.setup.sources, ev.interface());
+                        let sources = watching(&d.setup.sources, &ev);
                         tracing::debug!(event = ?ev, sources = ?sources, "address change");
+                        let cause = match ev {
+                            WatchEvent::Neighbor { .. } => Cause::Neighbor,
+                            _ => Cause::Event,
+                        };
                         // Quiet = no address event within the last debounce period (a stray
                         // event right after a pass must not slow down the next real change).
                         let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
                         last_event = Some(now);
-                        pending.debounced(now, d.setup.timing.debounce, Cause::Event, false, sources, idle);
+                        pending.debounced(now, d.setup.timing.debounce, cause, false, sources, idle);
+                    }
+                    Some(Trigger::Files(changed)) => {
+                        let sources = reading(&d.setup.sources, &changed);
+                        tracing::debug!(files = ?changed, sources = ?sources, "file change");
+                        let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
+                        last_event = Some(now);
+                        pending.debounced(now, d.setup.timing.debounce, Cause::File, false, sources, idle);
                     }
                     Some(Trigger::Resync) => {
                         push_works = true;
@@ -295,6 +328,14 @@ pub async fn run(
                             Ok(setup) => {
                                 d.setup = setup;
                                 holds.reset();
+                                let now_files = watched_files(&d.setup.sources);
+                                if now_files != files {
+                                    files = now_files;
+                                    (file_tx, file_rx) = mpsc::channel(64);
+                                    if !files.is_empty() {
+                                        file_task(files.clone(), file_tx.clone());
+                                    }
+                                }
                                 next_interval = now + spread(d.setup.timing.interval, d.jitter.as_mut());
                                 next_verify = now + spread(d.setup.timing.verify_interval, d.jitter.as_mut());
                                 stats.reloads += 1;
@@ -320,10 +361,26 @@ pub async fn run(
                     last_full_pass = d.clock.now();
                 }
                 stats.passes += 1;
-                let finished = pass(&mut d, req, &mut holds, shutdown.as_mut()).await;
+                let (finished, wake_at) = pass(&mut d, req, &mut holds, shutdown.as_mut()).await;
                 if !finished {
                     break;
                 }
+                if let Some(at) = wake_at {
+                    let at = Instant::now() + at.duration_since(d.clock.now()).unwrap_or_default();
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                }
+            }
+            Some(Trigger::Files(changed)) = file_rx.recv() => {
+                let now = Instant::now();
+                let sources = reading(&d.setup.sources, &changed);
+                tracing::debug!(files = ?changed, sources = ?sources, "file change");
+                let idle = last_event.is_none_or(|t| now.duration_since(t) >= d.setup.timing.debounce);
+                last_event = Some(now);
+                pending.debounced(now, d.setup.timing.debounce, Cause::File, false, sources, idle);
+            }
+            () = sleep_until_some(wake), if wake.is_some() => {
+                wake = None;
+                pending.now(Instant::now(), Cause::Lifetime, true, false);
             }
             () = sleep_until(next_interval) => {
                 let now = Instant::now();
@@ -445,14 +502,46 @@ async fn watch_task(first: io::Result<Subscription>, tx: mpsc::Sender<Trigger>) 
     }
 }
 
-/// Runs one pass; false if shutdown arrived meanwhile (the pass then got its grace period).
+/// Forwards changes of the watched files (lease files) from a thread of its own (the reads
+/// block). Without inotify the sources that read them are re-read on the interval timer like
+/// any source that cannot push.
+fn file_task(files: BTreeSet<PathBuf>, tx: mpsc::Sender<Trigger>) {
+    let mut w = match crate::addr::filewatch::FileWatch::open(&files) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "{}", report::note(&Note::FileWatchUnavailable));
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("ddnsd-files".to_owned())
+        .spawn(move || loop {
+            match w.wait() {
+                Ok(changed) => {
+                    if tx.blocking_send(Trigger::Files(changed)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "{}", report::note(&Note::FileWatchUnavailable));
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "{}", report::note(&Note::FileWatchUnavailable));
+    }
+}
+
+/// Runs one pass; false if shutdown arrived meanwhile (the pass then got its grace period),
+/// and when the pass asks to run again (a lifetime or grace ends).
 /// The systemd watchdog is fed while the pass runs, however long its providers take.
 async fn pass(
     d: &mut Daemon,
     req: Request,
     holds: &mut Holds,
     shutdown: Pin<&mut impl Future<Output = ()>>,
-) -> bool {
+) -> (bool, Option<std::time::SystemTime>) {
     let started = Instant::now();
     let p = Pass {
         sources: &d.setup.sources,
@@ -498,7 +587,7 @@ async fn pass(
     };
     drop(work);
     let Some(report) = report else {
-        return false;
+        return (false, None);
     };
     (d.on_report)(&report);
     d.observer.pass_finished(&observe::PassEnd {
@@ -523,20 +612,43 @@ async fn pass(
     if finished {
         systemd::ready(&format!("last pass ({causes}): {summary}"));
     }
-    finished
+    (finished, report.wake_at)
 }
 
-/// The sources that watch `interface` (every watching source when the name is unknown).
-fn watching(
+/// Every file the sources watch.
+fn watched_files(sources: &BTreeMap<String, Arc<dyn Source>>) -> BTreeSet<PathBuf> {
+    sources.values().flat_map(|s| s.watched_files()).collect()
+}
+
+/// The sources that read one of `changed`.
+fn reading(
     sources: &BTreeMap<String, Arc<dyn Source>>,
-    interface: Option<&str>,
+    changed: &BTreeSet<PathBuf>,
 ) -> BTreeSet<String> {
     sources
         .iter()
-        .filter(|(_, s)| match (s.watched_interfaces(), interface) {
-            (None, _) => false,
-            (Some(list), Some(i)) => list.is_empty() || list.iter().any(|w| w == i),
-            (Some(_), None) => true,
+        .filter(|(_, s)| s.watched_files().iter().any(|f| changed.contains(f)))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// The sources an event wakes: address and link events those that watch the interface,
+/// neighbour events those that watch its neighbour table (every watching source when the
+/// name is unknown).
+fn watching(sources: &BTreeMap<String, Arc<dyn Source>>, ev: &WatchEvent) -> BTreeSet<String> {
+    let interface = ev.interface();
+    sources
+        .iter()
+        .filter(|(_, s)| match ev {
+            WatchEvent::Neighbor { .. } => {
+                let list = s.watched_neighbors();
+                !list.is_empty() && interface.is_none_or(|i| list.iter().any(|w| w == i))
+            }
+            _ => match (s.watched_interfaces(), interface) {
+                (None, _) => false,
+                (Some(list), Some(i)) => list.is_empty() || list.iter().any(|w| w == i),
+                (Some(_), None) => true,
+            },
         })
         .map(|(n, _)| n.clone())
         .collect()

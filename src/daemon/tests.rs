@@ -42,6 +42,7 @@ impl Source for FakeSource {
                     origin: "fake".into(),
                     verdict: Verdict::Selected,
                     detail: None,
+                    lifetime: None,
                 }],
             })
         })
@@ -146,6 +147,8 @@ impl World {
                     provider: "p".into(),
                     sources: vec![(*s).into()],
                     ttl: Ttl(60),
+                    ttl_auto: false,
+                    on_gone: Default::default(),
                 })
                 .collect(),
             store: Box::new(MemoryStore::default()),
@@ -492,6 +495,67 @@ async fn a_lone_change_after_a_quiet_period_is_acted_on_after_the_settle_time() 
     assert_eq!(stats.passes, 2);
 }
 
+/// A source that only says what it watches.
+struct Watches {
+    interfaces: Option<Vec<String>>,
+    neighbors: Vec<String>,
+}
+
+impl Source for Watches {
+    fn name(&self) -> &str {
+        "w"
+    }
+    fn families(&self) -> Vec<Family> {
+        vec![Family::Ipv6]
+    }
+    fn watched_interfaces(&self) -> Option<Vec<String>> {
+        self.interfaces.clone()
+    }
+    fn watched_neighbors(&self) -> Vec<String> {
+        self.neighbors.clone()
+    }
+    fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+        Box::pin(async { Err(SourceError::NoSuchInterface("x".into())) })
+    }
+}
+
+/// See: issue 12. Neighbour events wake only the sources watching that interface's
+/// neighbour table; address events keep waking the interface watchers.
+#[test]
+fn neighbour_events_wake_neighbour_sources_only() {
+    let mut sources: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+    let w = |i: Option<&[&str]>, n: &[&str]| -> Arc<dyn Source> {
+        Arc::new(Watches {
+            interfaces: i.map(|l| l.iter().map(|s| (*s).to_owned()).collect()),
+            neighbors: n.iter().map(|s| (*s).to_owned()).collect(),
+        })
+    };
+    sources.insert("lan6".into(), w(Some(&["br-lan"]), &[]));
+    sources.insert("nas".into(), w(Some(&["br-lan"]), &["br-lan"]));
+    sources.insert("guest".into(), w(Some(&["br-guest"]), &["br-guest"]));
+    sources.insert("web".into(), w(None, &[]));
+    let neigh = |i: Option<&str>| WatchEvent::Neighbor {
+        interface: i.map(str::to_owned),
+        addr: "2001:db8::7".parse().unwrap(),
+        counted: true,
+        removed: false,
+    };
+    let names = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>();
+    assert_eq!(names(watching(&sources, &neigh(Some("br-lan")))), ["nas"]);
+    assert_eq!(
+        names(watching(&sources, &neigh(None))),
+        ["guest", "nas"],
+        "unknown interface: every neighbour watcher"
+    );
+    let addr = WatchEvent::Address {
+        interface: Some("br-lan".into()),
+        addr: "2001:db8::1".parse().unwrap(),
+        flags: 0,
+        removed: false,
+    };
+    assert_eq!(names(watching(&sources, &addr)), ["lan6", "nas"]);
+}
+
 /// Records what the observer is told.
 struct Seen(Arc<Mutex<Vec<String>>>);
 
@@ -541,4 +605,25 @@ async fn the_observer_hears_each_pass_with_the_first_event_of_its_burst() {
             "end address change records=1 event=70 ms",
         ]
     );
+}
+
+/// See: issues 11 and 12. A host's address appearing in the neighbour table or a lease file
+/// starts the publish latency like an address event; a timer does not; the first event of
+/// the burst is the one kept.
+#[test]
+fn neighbour_and_lease_events_start_the_publish_latency() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let one = |s: &str| BTreeSet::from([s.to_owned()]);
+    let debounce = Duration::from_millis(500);
+    for cause in [Cause::Event, Cause::Neighbor, Cause::File] {
+        let mut p = Pending::default();
+        p.debounced(ms(10), debounce, cause, false, one("nas"), true);
+        p.debounced(ms(30), debounce, Cause::Event, false, one("nas"), false);
+        assert_eq!(p.take().event_at, Some(ms(10)), "{cause:?}");
+    }
+    let mut p = Pending::default();
+    p.debounced(ms(10), debounce, Cause::Interval, false, one("web"), true);
+    p.now(ms(20), Cause::Lifetime, true, false);
+    assert_eq!(p.take().event_at, None);
 }

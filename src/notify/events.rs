@@ -38,7 +38,8 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// The notices of one pass that ended at `at`: `Changed` for every record written,
+    /// The notices of one pass that ended at `at`: `Changed` for every record written (a
+    /// withdrawal by `on_gone = "delete"` too),
     /// `Failed` for a record that was not failing before, `Recovered` for one that was and is
     /// current now. A dry run changes nothing, so it gives no `Changed`; a record without a
     /// usable address is neither failing nor current, so it changes nothing here.
@@ -64,7 +65,10 @@ impl Tracker {
             }
             let current = matches!(
                 r.status,
-                Status::Created | Status::Updated { .. } | Status::Unchanged
+                Status::Created
+                    | Status::Updated { .. }
+                    | Status::Unchanged
+                    | Status::Withdrawn { .. }
             );
             if current {
                 if let Some(since) = self.failing.remove(&r.key) {
@@ -73,7 +77,7 @@ impl Tracker {
             }
             match &r.status {
                 Status::Created => out.push(notice(Event::Changed, None, None)),
-                Status::Updated { was } => {
+                Status::Updated { was } | Status::Withdrawn { was } => {
                     out.push(notice(Event::Changed, Some(was.clone()), None))
                 }
                 _ => {}
@@ -157,6 +161,26 @@ mod tests {
             (failed(), vec!["failed"]),
             (Status::Unchanged, vec!["recovered"]),
             (Status::WouldCreate, vec![]),
+            (
+                Status::Gone {
+                    sources: vec!["s".into()],
+                    withdraw_at: t(99),
+                },
+                vec![],
+            ),
+            (
+                Status::WouldWithdraw {
+                    was: ["2001:db8::1".parse().unwrap()].into_iter().collect(),
+                },
+                vec![],
+            ),
+            (failed(), vec!["failed"]),
+            (
+                Status::Withdrawn {
+                    was: ["2001:db8::1".parse().unwrap()].into_iter().collect(),
+                },
+                vec!["recovered", "changed"],
+            ),
         ];
         for (i, (status, want)) in seq.into_iter().enumerate() {
             let got: Vec<&str> = tr

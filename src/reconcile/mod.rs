@@ -18,9 +18,9 @@ use futures::StreamExt;
 use crate::addr::{Detection, Source, SourceFailure};
 use crate::backoff::Jitter;
 use crate::clock::Clock;
-use crate::plan::{against_live, plan, Action, Remembered};
+use crate::plan::{against_live, auto_ttl, plan, Action, Remembered};
 use crate::provider::{Provider, ProviderError, ProviderHints, Scope, Write};
-use crate::record::{AddrSet, Family, RecordKey, RecordSpec, RrSet};
+use crate::record::{AddrSet, Family, OnGone, RecordKey, RecordSpec, RrSet};
 use crate::state::{Entry, State, StateError, StateStore};
 pub use holds::{Holds, Pause, Until};
 
@@ -56,6 +56,9 @@ pub struct RunReport {
     pub records: Vec<RecordOutcome>,
     /// A state file problem (reading or writing), if any.
     pub state_error: Option<StateError>,
+    /// When a pass should run again without any event: a published address's lifetime (or
+    /// an automatic TTL's step) or a record's grace ends (issue 12).
+    pub wake_at: Option<std::time::SystemTime>,
 }
 
 impl RunReport {
@@ -123,6 +126,23 @@ pub enum Status {
     NoAddress {
         /// The sources that were asked.
         sources: Vec<String>,
+    },
+    /// No address, and `on_gone = "delete"`: left as it is until `withdraw_at`.
+    Gone {
+        /// The sources that were asked.
+        sources: Vec<String>,
+        /// When the record is withdrawn unless an address returns.
+        withdraw_at: std::time::SystemTime,
+    },
+    /// Withdrawn (`on_gone = "delete"` after its grace).
+    Withdrawn {
+        /// What was published before.
+        was: AddrSet,
+    },
+    /// Dry run: would be withdrawn.
+    WouldWithdraw {
+        /// What was published before.
+        was: AddrSet,
     },
 }
 
@@ -211,7 +231,19 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
         .flat_map(|r| r.sources.iter().cloned())
         .collect();
     let published = published_by_source(records.iter().copied(), &state);
+    // What neighbors sources saw before (issue 12): in, before they detect; out, after.
+    for s in pass.sources.values() {
+        s.load_history(&state.neighbors);
+    }
     report.detections = crate::addr::detect_many(pass.sources, &wanted, &published).await;
+    let mut dirty = false;
+    if !pass.dry_run && state_usable {
+        for s in pass.sources.values() {
+            if let Some(h) = s.history() {
+                dirty |= state.neighbors.merge(&h);
+            }
+        }
+    }
     let found: BTreeMap<&str, &Detection> = report
         .detections
         .iter()
@@ -220,6 +252,8 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
         .collect();
 
     let now = pass.clock.now();
+    let now_secs = pass.clock.unix_secs();
+    let mut wake: Option<u64> = None;
     let mut work: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     for rec in records {
         for family in record_families(rec, pass.sources) {
@@ -243,9 +277,61 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                 outcome(addrs, Status::SourceFailed { sources: failed });
                 continue;
             }
+            // See: issue 12. Opt-in (`on_gone = "delete"`): a host without an address for
+            // `grace` has its record withdrawn (an empty set); by default it is kept.
+            let mut withdraw: Option<AddrSet> = None;
+            let remembered = state
+                .get(&key)
+                .filter(|e| state_usable && e.provider == rec.provider)
+                .cloned();
             if addrs.is_empty() {
-                outcome(addrs, Status::NoAddress { sources: feeding });
-                continue;
+                match (rec.on_gone, remembered.filter(|e| !e.addrs.is_empty())) {
+                    (OnGone::Delete { grace }, Some(mut e)) => {
+                        // Rounded up, so the record is never withdrawn before `grace` is over
+                        // (`now_secs` is rounded down).
+                        let since = *e.gone_since.get_or_insert(secs_up(now));
+                        if !pass.dry_run && state.get(&key) != Some(&e) {
+                            state.set(&key, e.clone());
+                            dirty = true;
+                        }
+                        let due = since.saturating_add(grace.as_secs());
+                        if now_secs < due {
+                            wake = Some(wake.map_or(due, |w| w.min(due)));
+                            let withdraw_at =
+                                std::time::UNIX_EPOCH + std::time::Duration::from_secs(due);
+                            outcome(
+                                addrs,
+                                Status::Gone {
+                                    sources: feeding,
+                                    withdraw_at,
+                                },
+                            );
+                            continue;
+                        }
+                        withdraw = Some(e.addrs);
+                    }
+                    _ => {
+                        outcome(addrs, Status::NoAddress { sources: feeding });
+                        continue;
+                    }
+                }
+            } else if let Some(mut e) = remembered.filter(|e| e.gone_since.is_some()) {
+                if !pass.dry_run {
+                    e.gone_since = None;
+                    state.set(&key, e);
+                    dirty = true;
+                }
+            }
+            let lifetime = selected_lifetime(rec, family, &found);
+            if let Some(l) = lifetime {
+                // Run again when the address's preferred lifetime ends, and (ttl = "auto")
+                // when it drops below the TTL now published.
+                let mut at = now_secs + u64::from(l);
+                if rec.ttl_auto {
+                    let t = auto_ttl(rec.ttl, Some(l)).0;
+                    at = at.min(now_secs + u64::from(l.saturating_sub(t)) + 1);
+                }
+                wake = Some(wake.map_or(at, |w| w.min(at)));
             }
             let Some(provider) = pass.providers.get(&rec.provider) else {
                 // Config building guarantees every record names a provider that exists.
@@ -254,7 +340,11 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
             let desired = RrSet {
                 name: rec.name.clone(),
                 rtype: key.rtype,
-                ttl: provider.effective_ttl(rec.ttl),
+                ttl: provider.effective_ttl(if rec.ttl_auto {
+                    auto_ttl(rec.ttl, lifetime)
+                } else {
+                    rec.ttl
+                }),
                 addrs,
             };
             if let Some(p) = holds.provider_pause(&rec.provider, now) {
@@ -277,7 +367,10 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                 addrs: &e.addrs,
                 ttl: e.ttl,
             });
-            let action = plan(&desired, &rec.provider, remembered);
+            let action = match &withdraw {
+                Some(was) => Action::Update { was: was.clone() },
+                None => plan(&desired, &rec.provider, remembered),
+            };
             tracing::debug!(record = %key, provider = %rec.provider, addrs = %desired.addrs, ?action, "planned");
             let hints = entry
                 .as_ref()
@@ -315,12 +408,26 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
         .await;
 
     let stamp = pass.clock.unix_secs();
-    let mut dirty = false;
     for (provider, items, done) in results {
         let mut pause: Option<Pause> = None;
         let mut answered = false;
         for (item, done) in items.into_iter().zip(done) {
+            let withdrawal = item.desired.addrs.is_empty();
+            let was = match &item.action {
+                Action::Update { was } => was.clone(),
+                _ => AddrSet::new(),
+            };
             let status = match done {
+                Done::Written { .. } | Done::Confirmed { .. } if withdrawal => {
+                    answered = true;
+                    holds.record_ok(&item.key);
+                    if !pass.dry_run && state_usable {
+                        state.remove(&item.key);
+                        dirty = true;
+                    }
+                    Status::Withdrawn { was }
+                }
+                Done::Would(_) if withdrawal => Status::WouldWithdraw { was },
                 Done::Unchanged => {
                     answered = true;
                     holds.record_ok(&item.key);
@@ -338,6 +445,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                             published_at: stamp,
                             verified_at: None,
                             unconfirmed: false,
+                            gone_since: None,
                         });
                         e.provider = provider.clone();
                         e.addrs = item.desired.addrs.clone();
@@ -363,6 +471,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                             published_at: stamp,
                             verified_at: None,
                             unconfirmed: false,
+                            gone_since: None,
                         },
                     );
                     dirty = true;
@@ -394,6 +503,7 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
                             published_at: 0,
                             verified_at: None,
                             unconfirmed: true,
+                            gone_since: None,
                         });
                         entry.unconfirmed = true;
                         state.set(&item.key, entry);
@@ -421,7 +531,24 @@ pub async fn run_pass(pass: &Pass<'_>, holds: &mut Holds, jitter: &mut dyn Jitte
             report.state_error = Some(e);
         }
     }
+    report.wake_at = wake.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
     report
+}
+
+/// The shortest remaining preferred lifetime among the addresses the record's sources of
+/// `family` selected (`None`: all forever or unknown).
+fn selected_lifetime(
+    rec: &RecordSpec,
+    family: Family,
+    found: &BTreeMap<&str, &Detection>,
+) -> Option<u32> {
+    rec.sources
+        .iter()
+        .filter_map(|s| found.get(s.as_str()))
+        .flat_map(|d| d.candidates.iter())
+        .filter(|c| c.verdict == crate::addr::Verdict::Selected && Family::of(&c.addr) == family)
+        .filter_map(|c| c.lifetime)
+        .min()
 }
 
 /// Reads (where asked) and writes one provider's items; one [`Done`] per item, in order.
@@ -574,8 +701,16 @@ fn record_families(rec: &RecordSpec, sources: &BTreeMap<String, Arc<dyn Source>>
     fams
 }
 
+/// Unix seconds of `t`, rounded up.
+fn secs_up(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv6Addr;
     use std::sync::Mutex;
 
     use futures::future::BoxFuture;
@@ -696,6 +831,8 @@ mod tests {
                     provider: "p".into(),
                     sources: vec!["v6".into(), "broken".into()],
                     ttl: Ttl(300),
+                    ttl_auto: false,
+                    on_gone: Default::default(),
                 }],
                 store: MemoryStore::default(),
                 clock: FakeClock::at_unix(1_700_000_000),
@@ -825,6 +962,7 @@ mod tests {
                         origin: "eth0".into(),
                         verdict: crate::addr::Verdict::Skipped(crate::addr::SkipReason::Ula),
                         detail: None,
+                        lifetime: None,
                     }],
                 })
             })
@@ -894,6 +1032,7 @@ mod tests {
                 published_at: 1,
                 verified_at: None,
                 unconfirmed: false,
+                gone_since: None,
             },
         );
         w.store.save(&state).unwrap();
@@ -937,6 +1076,7 @@ mod tests {
                         origin: "eth0".into(),
                         verdict: crate::addr::Verdict::Selected,
                         detail: None,
+                        lifetime: None,
                     }],
                 })
             })
@@ -969,6 +1109,8 @@ mod tests {
                 provider: "p".into(),
                 sources: vec![(*host).into()],
                 ttl: Ttl(300),
+                ttl_auto: false,
+                on_gone: Default::default(),
             });
         }
         let r = w.pass(false, false).await;
@@ -1000,6 +1142,8 @@ mod tests {
                 provider: "p".into(),
                 sources: vec!["v6".into()],
                 ttl: Ttl(300),
+                ttl_auto: false,
+                on_gone: Default::default(),
             })
             .collect();
     }
@@ -1150,5 +1294,235 @@ mod tests {
             .records
             .values()
             .all(|e| !e.unconfirmed));
+    }
+
+    /// A source whose candidates the test sets: address, verdict, lifetime.
+    struct Scripted(Mutex<Vec<crate::addr::Candidate>>);
+    impl Source for Scripted {
+        fn name(&self) -> &str {
+            "v6"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv6]
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            let candidates = self.0.lock().unwrap().clone();
+            Box::pin(async move {
+                Ok(Detection {
+                    source: "v6".into(),
+                    candidates,
+                })
+            })
+        }
+    }
+
+    fn scripted(addr: Option<&str>, lifetime: Option<u32>) -> Vec<crate::addr::Candidate> {
+        addr.map(|a| crate::addr::Candidate {
+            addr: a.parse().unwrap(),
+            origin: "br-lan".into(),
+            verdict: crate::addr::Verdict::Selected,
+            detail: None,
+            lifetime,
+        })
+        .into_iter()
+        .collect()
+    }
+
+    /// A `neighbors`-like source: keeps what it is handed and adds one sighting per detection.
+    struct Remembering {
+        seen: Mutex<crate::record::NeighborHistory>,
+        sighting: (Ipv6Addr, u64),
+    }
+    impl Source for Remembering {
+        fn name(&self) -> &str {
+            "v6"
+        }
+        fn families(&self) -> Vec<Family> {
+            vec![Family::Ipv6]
+        }
+        fn load_history(&self, history: &crate::record::NeighborHistory) {
+            *self.seen.lock().unwrap() = history.clone();
+        }
+        fn history(&self) -> Option<crate::record::NeighborHistory> {
+            Some(self.seen.lock().unwrap().clone())
+        }
+        fn detect(&self) -> BoxFuture<'_, Result<Detection, SourceError>> {
+            let (addr, at) = self.sighting;
+            self.seen.lock().unwrap().saw(MAC, addr, at);
+            Box::pin(async move {
+                Ok(Detection {
+                    source: "v6".into(),
+                    candidates: scripted(Some(&addr.to_string()), None),
+                })
+            })
+        }
+    }
+
+    const MAC: &str = "52:54:00:00:00:02";
+
+    /// See: issue 12 (history in the state file). What a source saw of the neighbour table is
+    /// saved after the pass and handed to the next process's source before it detects, so a
+    /// restart does not forget which address came first; a dry run saves nothing.
+    #[tokio::test]
+    async fn neighbour_history_survives_a_restart() {
+        let stable: Ipv6Addr = "2001:db8::5".parse().unwrap();
+        let temporary: Ipv6Addr = "2001:db8::7".parse().unwrap();
+        let mut w = World::new(&[]);
+        w.records[0].sources = vec!["v6".into()];
+        let restart = |w: &mut World, sighting| {
+            let src = Arc::new(Remembering {
+                seen: Mutex::default(),
+                sighting,
+            });
+            w.sources.clear();
+            w.sources.insert("v6".into(), src.clone());
+            src
+        };
+        restart(&mut w, (stable, 1_000));
+        w.pass(false, false).await;
+        let saved = w.store.load().unwrap().neighbors;
+        assert_eq!(saved.first_seen(MAC, &stable), Some(1_000));
+
+        // A dry run reads the history but writes none of what it saw.
+        let src = restart(&mut w, (temporary, 2_000));
+        w.pass(true, false).await;
+        assert_eq!(
+            src.seen.lock().unwrap().first_seen(MAC, &stable),
+            Some(1_000)
+        );
+        assert_eq!(w.store.load().unwrap().neighbors, saved);
+
+        // A new process: the source starts from the saved history, and both sightings are kept.
+        let src = restart(&mut w, (temporary, 2_000));
+        w.pass(false, false).await;
+        assert_eq!(
+            src.seen.lock().unwrap().first_seen(MAC, &stable),
+            Some(1_000)
+        );
+        let saved = w.store.load().unwrap().neighbors;
+        assert_eq!(saved.first_seen(MAC, &stable), Some(1_000));
+        assert_eq!(saved.first_seen(MAC, &temporary), Some(2_000));
+    }
+
+    /// See: issue 12 (on_gone). Kept by default; with on_gone = "delete" the record waits out
+    /// its grace (saying until when), is withdrawn with one empty write, and a returning
+    /// address clears the countdown.
+    #[tokio::test]
+    async fn a_gone_host_is_withdrawn_only_when_asked_after_grace() {
+        let mut w = World::new(&[]);
+        let src = Arc::new(Scripted(Mutex::new(scripted(Some("2001:db8::7"), None))));
+        w.sources.clear();
+        w.sources.insert("v6".into(), src.clone());
+        w.records[0].sources = vec!["v6".into()];
+        w.pass(false, false).await;
+        assert_eq!(w.calls(), ["apply h.example.test AAAA 2001:db8::7"]);
+        *src.0.lock().unwrap() = Vec::new();
+        // Default: kept, no call, no wake-up.
+        let r = w.pass(false, false).await;
+        assert!(
+            statuses(&r)[0].contains("skipped: no usable address from v6; record left as it is")
+        );
+        assert!(w.calls().is_empty() && r.wake_at.is_none());
+        // on_gone = "delete", grace 10 min: counts down from the first pass without address.
+        w.records[0].on_gone = OnGone::Delete {
+            grace: std::time::Duration::from_secs(600),
+        };
+        let r = w.pass(false, false).await;
+        // 1_700_000_000 + 600 is 22:23:20 UTC.
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA skipped: no usable address from v6; withdrawn at 22:23:20 unless one returns (on_gone = \"delete\")"]
+        );
+        assert_eq!(
+            r.wake_at,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_600))
+        );
+        assert!(w.calls().is_empty());
+        // The address comes back within grace: the countdown is cleared, nothing written.
+        *src.0.lock().unwrap() = scripted(Some("2001:db8::7"), None);
+        let r = w.pass(false, false).await;
+        assert_eq!(statuses(&r), ["h.example.test AAAA unchanged"]);
+        assert!(w
+            .store
+            .load()
+            .unwrap()
+            .records
+            .values()
+            .all(|e| e.gone_since.is_none()));
+        // Gone again, and for longer than grace: withdrawn (a dry run only says so).
+        *src.0.lock().unwrap() = Vec::new();
+        w.pass(false, false).await;
+        w.clock.advance(std::time::Duration::from_secs(601));
+        let r = w.pass(true, false).await;
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA would withdraw (was 2001:db8::7) (dry run)"]
+        );
+        assert!(w.calls().is_empty());
+        let r = w.pass(false, false).await;
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA withdrawn (was 2001:db8::7)"]
+        );
+        assert_eq!(w.calls(), ["apply h.example.test AAAA -"]);
+        assert!(w.store.load().unwrap().records.is_empty());
+        // Nothing left to withdraw: back to the plain skip, no call.
+        let r = w.pass(false, false).await;
+        assert!(statuses(&r)[0].contains("record left as it is"));
+        assert!(w.calls().is_empty());
+    }
+
+    /// See: issue 12 (on_gone). The grace's start is rounded up, so a record is never
+    /// withdrawn before its grace is over.
+    #[test]
+    fn grace_starts_at_the_next_whole_second() {
+        let at = |ms: u64| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        for (ms, want) in [(0, 0), (1, 1), (999, 1), (1_000, 1), (1_001, 2)] {
+            assert_eq!(secs_up(at(ms)), want, "{ms} ms");
+        }
+    }
+
+    /// See: issue 12 (ttl = "auto"). The TTL follows the remaining preferred lifetime in
+    /// steps, within the provider's minimum, and the pass asks to run again when it must drop.
+    #[tokio::test]
+    async fn ttl_auto_follows_the_preferred_lifetime() {
+        let mut w = World::new(&[]);
+        let src = Arc::new(Scripted(Mutex::new(scripted(
+            Some("2001:db8::7"),
+            Some(3600),
+        ))));
+        w.sources.clear();
+        w.sources.insert("v6".into(), src.clone());
+        w.records[0].sources = vec!["v6".into()];
+        w.records[0].ttl_auto = true;
+        let r = w.pass(false, false).await;
+        let ttl = |w: &World| w.store.load().unwrap().records.values().next().unwrap().ttl;
+        assert_eq!(ttl(&w), Ttl(300));
+        // Runs again when 3600 - 300 s have passed (the lifetime drops below the TTL).
+        assert_eq!(
+            r.wake_at,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000 + 3301))
+        );
+        *src.0.lock().unwrap() = scripted(Some("2001:db8::7"), Some(200));
+        let r = w.pass(false, false).await;
+        assert_eq!(
+            statuses(&r),
+            ["h.example.test AAAA updated (was 2001:db8::7)"]
+        );
+        assert_eq!(ttl(&w), Ttl(120));
+        // Within the same step: unchanged, no call.
+        w.calls();
+        *src.0.lock().unwrap() = scripted(Some("2001:db8::7"), Some(150));
+        let r = w.pass(false, false).await;
+        assert_eq!(statuses(&r), ["h.example.test AAAA unchanged"]);
+        assert!(w.calls().is_empty());
+        // The provider's minimum wins.
+        w.provider = Arc::new(Recorder {
+            min_ttl: Some(600),
+            ..Recorder::default()
+        });
+        w.providers.insert("p".into(), w.provider.clone());
+        w.pass(false, false).await;
+        assert_eq!(ttl(&w), Ttl(600));
     }
 }

@@ -122,7 +122,7 @@ impl Observer for Publisher {
                         },
                     );
                 }
-                Status::Unchanged => {
+                Status::Unchanged | Status::Withdrawn { .. } => {
                     self.waiting.remove(&o.key);
                 }
                 s if s.is_failure() => {

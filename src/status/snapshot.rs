@@ -78,7 +78,8 @@ pub struct RecordView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResultView {
     /// A stable code: `created`, `updated`, `unchanged`, `would-create`, `would-update`,
-    /// `failed`, `paused`, `held`, `source-failed`, `no-address`.
+    /// `failed`, `paused`, `held`, `source-failed`, `no-address`, `gone` (no address; withdrawn
+    /// after its grace), `withdrawn`, `would-withdraw`.
     pub code: &'static str,
     /// False while the record is failing (not known to be current).
     pub ok: bool,
@@ -504,6 +505,9 @@ pub fn result(s: &Status) -> ResultView {
         Status::Held { .. } => "held",
         Status::SourceFailed { .. } => "source-failed",
         Status::NoAddress { .. } => "no-address",
+        Status::Gone { .. } => "gone",
+        Status::Withdrawn { .. } => "withdrawn",
+        Status::WouldWithdraw { .. } => "would-withdraw",
     };
     ResultView {
         code,
@@ -564,12 +568,16 @@ pub(crate) mod tests {
                 provider: "home".into(),
                 sources: vec!["wan6".into()],
                 ttl: Ttl(60),
+                ttl_auto: false,
+                on_gone: Default::default(),
             },
             RecordSpec {
                 name: "b.example.test".parse().unwrap(),
                 provider: "home".into(),
                 sources: vec!["wan6".into(), "wan4".into()],
                 ttl: Ttl(60),
+                ttl_auto: false,
+                on_gone: Default::default(),
             },
         ];
         let sources = BTreeMap::from([
@@ -590,6 +598,7 @@ pub(crate) mod tests {
                         origin: "vt0".into(),
                         verdict: Verdict::Selected,
                         detail: None,
+                        lifetime: None,
                     }],
                 }),
                 Err(SourceFailure {
@@ -629,6 +638,7 @@ pub(crate) mod tests {
                 },
             ],
             state_error: None,
+            wake_at: None,
         }
     }
 
@@ -646,6 +656,7 @@ pub(crate) mod tests {
                 published_at: 1_700_000_005,
                 verified_at: None,
                 unconfirmed: false,
+                gone_since: None,
             },
         );
         let pauses = BTreeMap::from([(
@@ -753,6 +764,8 @@ pub(crate) mod tests {
             provider: "home".into(),
             sources: vec!["wan6".into()],
             ttl: Ttl(60),
+            ttl_auto: false,
+            on_gone: Default::default(),
         }];
         let sources = BTreeMap::from([("wan6".to_owned(), vec![Family::Ipv6])]);
         s.reshape(&Layout::of(&records, ["home".to_owned()], &sources));

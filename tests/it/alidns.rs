@@ -835,39 +835,11 @@ fn marker_secret_child() {
 /// `alibabacloud-tea-openapi`, the signer), created and installed with pip when missing.
 /// Panics, so the test fails, when that is impossible.
 fn sdk_python() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/alidns-sdk-venv");
-    let python = dir.join("bin/python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args([
-                "-c",
-                "import alibabacloud_alidns20150109.client, alibabacloud_tea_openapi.utils",
-            ])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return python;
-    }
-    let st = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .expect("python3 must be installed to cross-check with the official sdk");
-    assert!(st.success(), "python3 -m venv {} failed", dir.display());
-    let st = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "alibabacloud-alidns20150109"])
-        .status()
-        .expect("run pip");
-    assert!(
-        st.success(),
-        "pip install alibabacloud-alidns20150109 failed"
-    );
-    assert!(
-        ready(&python),
-        "the sdk does not import after installing it"
-    );
-    python
+    crate::harness::sdk::python(
+        "alidns",
+        &["alibabacloud-alidns20150109"],
+        "alibabacloud_alidns20150109.client, alibabacloud_tea_openapi.utils",
+    )
 }
 
 /// Runs `tests/sdk/acs3_sign.py` over `cases`, one JSON reply per case.

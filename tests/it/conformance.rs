@@ -693,6 +693,8 @@ impl Bench<'_> {
                 provider: PROVIDER.to_owned(),
                 sources: vec![src],
                 ttl: Ttl(TTL),
+                ttl_auto: false,
+                on_gone: Default::default(),
             });
         }
         let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();

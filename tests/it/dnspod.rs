@@ -807,36 +807,11 @@ fn marker_secret_child() {
 /// A venv under `target/` with `tencentcloud-sdk-python-common`, created (and the package
 /// installed with pip) when missing. Panics, so the test fails, when that is impossible.
 fn sdk_python() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tencentcloud-sdk-venv");
-    let python = dir.join("bin/python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import tencentcloud.common.abstract_client"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return python;
-    }
-    let st = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .expect("python3 must be installed to cross-check with the official sdk");
-    assert!(st.success(), "python3 -m venv {} failed", dir.display());
-    let st = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "tencentcloud-sdk-python-common"])
-        .status()
-        .expect("run pip");
-    assert!(
-        st.success(),
-        "pip install tencentcloud-sdk-python-common failed"
-    );
-    assert!(
-        ready(&python),
-        "the sdk does not import after installing it"
-    );
-    python
+    crate::harness::sdk::python(
+        "tencentcloud",
+        &["tencentcloud-sdk-python-common"],
+        "tencentcloud.common.abstract_client",
+    )
 }
 
 #[test]

@@ -738,33 +738,11 @@ fn marker_secret_child() {
 /// A venv under `target/` with `huaweicloudsdkcore`, created and installed with pip when
 /// missing. Panics, so the test fails, when that is impossible.
 fn sdk_python() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/huawei-sdk-venv");
-    let python = dir.join("bin/python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import huaweicloudsdkcore.signer.signer"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return python;
-    }
-    let st = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .expect("python3 must be installed to cross-check with the official sdk");
-    assert!(st.success(), "python3 -m venv {} failed", dir.display());
-    let st = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "huaweicloudsdkcore"])
-        .status()
-        .expect("run pip");
-    assert!(st.success(), "pip install huaweicloudsdkcore failed");
-    assert!(
-        ready(&python),
-        "the sdk does not import after installing it"
-    );
-    python
+    crate::harness::sdk::python(
+        "huawei",
+        &["huaweicloudsdkcore"],
+        "huaweicloudsdkcore.signer.signer",
+    )
 }
 
 fn sdk_sign(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {

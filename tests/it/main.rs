@@ -29,6 +29,7 @@ mod harness;
 mod hetzner;
 mod huaweicloud;
 mod kubernetes;
+mod lan;
 mod namecheap;
 mod netlink;
 mod openwrt;

@@ -71,33 +71,12 @@ fn wait_status(
 /// A venv under target/ with the official Prometheus client (its text parser), created when
 /// missing. Panics, so the test fails, when that is impossible.
 fn prometheus_python() -> PathBuf {
-    let dir = manifest().join("target/prometheus-client-venv");
-    let python = dir.join("bin/python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import prometheus_client.parser"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return python;
-    }
-    let st = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .expect("python3 must be installed to parse the metrics");
-    assert!(st.success(), "python3 -m venv {} failed", dir.display());
-    let st = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "prometheus-client"])
-        .status()
-        .expect("run pip");
-    assert!(st.success(), "pip install prometheus-client failed");
-    assert!(
-        ready(&python),
-        "prometheus_client does not import after installing it"
-    );
-    python
+    crate::harness::sdk::venv(
+        "prometheus-client-venv",
+        &["prometheus-client"],
+        "prometheus_client.parser",
+    )
+    .join("bin/python")
 }
 
 /// The metric families of `text` as the official parser reads them.

@@ -14,7 +14,10 @@ use crate::config::diag::{suggest, Diag, Quote};
 use crate::config::secret::expand_vars;
 use crate::fields::Text;
 use crate::provider::ProviderSettings;
-use crate::record::{Family, Fqdn, RecordSpec, Ttl};
+use crate::record::{Family, Fqdn, OnGone, RecordSpec, Ttl};
+
+/// The default `grace` of `on_gone = "delete"`.
+pub const DEFAULT_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Builder<'_> {
     pub(super) fn records(
@@ -102,18 +105,49 @@ impl Builder<'_> {
                     }
                 }
             }
-            let ttl = match &r.ttl {
-                None => Some(Ttl::DEFAULT),
-                Some(t) => match u32::try_from(*t.get_ref()) {
-                    Ok(v) if v >= 1 => Some(Ttl(v)),
-                    _ => {
+            let (ttl, ttl_auto) = match &r.ttl {
+                None => (Some(Ttl::DEFAULT), false),
+                Some(t) => match t.get_ref() {
+                    raw::RawTtl::Seconds(s) => match u32::try_from(*s) {
+                        Ok(v) if (1..=i32::MAX as u32).contains(&v) => (Some(Ttl(v)), false),
+                        _ => {
+                            self.push(
+                                Diag::new(t.span(), format!("ttl {s} is out of range"))
+                                    .hint("use seconds, 1 to 2147483647 (e.g. 300), or \"auto\""),
+                            );
+                            (None, false)
+                        }
+                    },
+                    // The cap is the default TTL: short enough for a prefix change.
+                    raw::RawTtl::Word(w) if w == "auto" => (Some(Ttl::DEFAULT), true),
+                    raw::RawTtl::Word(w) => {
                         self.push(
-                            Diag::new(t.span(), format!("ttl {} is out of range", t.get_ref()))
-                                .hint("use seconds, 1 to 2147483647 (e.g. 300)"),
+                            Diag::new(t.span(), format!("ttl {w:?} is not a number of seconds"))
+                                .hint("use seconds (e.g. 300) or \"auto\" (at most 300, capped at the address's remaining preferred lifetime)"),
                         );
-                        None
+                        (None, false)
                     }
                 },
+            };
+            let grace = self.duration(&r.grace, DEFAULT_GRACE, super::MAX_PERIOD, "grace");
+            let on_gone = match r.on_gone.as_ref().map(|t| (t, t.get_ref().as_str())) {
+                None | Some((_, "keep")) => {
+                    if let (Some(g), None) = (&r.grace, &r.on_gone) {
+                        self.push(
+                            Diag::new(g.span(), "`grace` is only used with on_gone = \"delete\"")
+                                .hint("add on_gone = \"delete\" to withdraw the record after grace, or remove grace"),
+                        );
+                    }
+                    Some(OnGone::Keep)
+                }
+                Some((_, "delete")) => grace.map(|grace| OnGone::Delete { grace }),
+                Some((t, other)) => {
+                    self.push(
+                        Diag::new(t.span(), format!("unknown on_gone {other:?}"))
+                            .hint("use \"keep\" (the default: the record stays) or \"delete\" (withdrawn after grace)"),
+                    );
+                    None
+                }
             };
             if let Some(n) = &name {
                 for f in &families {
@@ -131,7 +165,7 @@ impl Builder<'_> {
                     }
                 }
             }
-            if let (Some(name), Some(ttl)) = (name, ttl) {
+            if let (Some(name), Some(ttl), Some(on_gone)) = (name, ttl, on_gone) {
                 out.push(RecordSpec {
                     name,
                     provider: provider.to_owned(),
@@ -142,6 +176,8 @@ impl Builder<'_> {
                         .map(|s| s.get_ref().clone())
                         .collect(),
                     ttl,
+                    ttl_auto,
+                    on_gone,
                 });
             }
         }

@@ -159,7 +159,9 @@ fn record_row(o: &mut String, r: &RecordView, now: SystemTime) {
     let (class, badge, status, hint) = match &r.result {
         None => ("other", "WAITING", "not checked yet".to_owned(), None),
         Some(x) if !x.ok => ("failing", "FAILING", x.text.clone(), x.hint.clone()),
-        Some(x) if x.code == "no-address" => ("other", "SKIPPED", x.text.clone(), None),
+        Some(x) if matches!(x.code, "no-address" | "gone") => {
+            ("other", "SKIPPED", x.text.clone(), None)
+        }
         Some(x) => ("ok", "OK", x.text.clone(), None),
     };
     let addrs = r

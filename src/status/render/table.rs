@@ -86,7 +86,7 @@ pub fn render(doc: &Value, now: SystemTime) -> Result<Table, String> {
                 failing = true;
                 "FAILING"
             }
-            (Some(true), Some("no-address")) => "skipped",
+            (Some(true), Some("no-address" | "gone")) => "skipped",
             (Some(true), _) => "ok",
         };
         let changed = r["last_change"].as_str().unwrap_or("-").to_owned();

@@ -22,6 +22,7 @@ pub mod godaddy_emu;
 pub mod hetzner_emu;
 pub mod httpfront;
 pub mod huawei_emu;
+pub mod lan;
 pub mod namecheap_emu;
 pub mod netns;
 pub mod overlay;

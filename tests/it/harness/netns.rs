@@ -16,6 +16,16 @@ pub struct Netns {
 impl Netns {
     /// Creates the namespace. Fails (never skips) when namespaces are not available.
     pub fn new() -> Netns {
+        let ns = Netns::bare();
+        ns.ip(&["link", "add", "vt0", "type", "veth", "peer", "name", "vt1"]);
+        ns.ip(&["link", "set", "vt0", "up"]);
+        ns.ip(&["link", "set", "vt1", "up"]);
+        ns
+    }
+
+    /// A namespace holding only `lo` (up). Fails (never skips) when namespaces are not
+    /// available.
+    pub fn bare() -> Netns {
         let name = format!(
             "ddnsd-t{}-{}",
             std::process::id(),
@@ -29,9 +39,6 @@ impl Netns {
         std::fs::create_dir_all(&etc).unwrap();
         std::fs::write(format!("{etc}/resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
         ns.ip(&["link", "set", "lo", "up"]);
-        ns.ip(&["link", "add", "vt0", "type", "veth", "peer", "name", "vt1"]);
-        ns.ip(&["link", "set", "vt0", "up"]);
-        ns.ip(&["link", "set", "vt1", "up"]);
         ns
     }
 

@@ -129,32 +129,11 @@ impl Drop for Route53Lab {
 /// A venv under `target/` with `moto[server]` and `boto3`, created (and the packages
 /// installed with pip) when missing. Panics, so the test fails, when that is impossible.
 pub fn moto_venv() -> PathBuf {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/moto-venv");
-    let python = dir.join("bin/python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import moto.server, boto3, flask"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return dir;
-    }
-    let st = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .expect("python3 must be installed to run moto_server");
-    assert!(st.success(), "python3 -m venv {} failed", dir.display());
-    let st = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "moto[server]", "boto3"])
-        .status()
-        .expect("run pip");
-    assert!(st.success(), "pip install moto[server] boto3 failed");
-    assert!(ready(&python), "moto does not import after installing it");
-    dir
+    super::sdk::venv(
+        "moto-venv",
+        &["moto[server]", "boto3"],
+        "moto.server, boto3, flask",
+    )
 }
 
 impl Route53Lab {

@@ -11,10 +11,20 @@ use std::sync::Mutex;
 /// Serialises venv creation between tests of one process.
 static LOCK: Mutex<()> = Mutex::new(());
 
-/// The venv's python with `packages` installed, once `import` works.
+/// The venv's python with `packages` installed, once `import` works
+/// (`target/NAME-sdk-venv`).
 pub fn python(name: &str, packages: &[&str], import: &str) -> PathBuf {
+    venv(&format!("{name}-sdk-venv"), packages, import).join("bin/python")
+}
+
+/// A venv `target/DIR` with `packages` installed, once `import` works; created (or, when a
+/// run that was cut short left it broken, created anew) with pip. Panics, so the test fails,
+/// when Python or the packages cannot be had.
+pub fn venv(dir: &str, packages: &[&str], import: &str) -> PathBuf {
     let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/{name}-sdk-venv"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(dir);
     let python = dir.join("bin/python");
     let ready = |p: &Path| {
         Command::new(p)
@@ -24,16 +34,18 @@ pub fn python(name: &str, packages: &[&str], import: &str) -> PathBuf {
             .is_ok_and(|s| s.success())
     };
     if ready(&python) {
-        return python;
+        return dir;
     }
+    // --clear: a venv whose creation was interrupted (a full disk, a killed run) has pip
+    // scripts pointing at an interpreter that is not there.
     let st = Command::new("python3")
-        .args(["-m", "venv"])
+        .args(["-m", "venv", "--clear"])
         .arg(&dir)
         .status()
-        .expect("python3 must be installed to cross-check with the official sdk");
+        .expect("python3 must be installed (scripts/test installs python3-venv)");
     assert!(st.success(), "python3 -m venv {} failed", dir.display());
-    let st = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet"])
+    let st = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet"])
         .args(packages)
         .status()
         .expect("run pip");
@@ -42,7 +54,7 @@ pub fn python(name: &str, packages: &[&str], import: &str) -> PathBuf {
         ready(&python),
         "{import} does not import after installing {packages:?}"
     );
-    python
+    dir
 }
 
 /// Runs `tests/sdk/SCRIPT` with `python`, one JSON case per line in, one JSON line per case
