@@ -112,6 +112,8 @@ async fn pass(
             provider: "nc".into(),
             sources: vec![src],
             ttl: Ttl(600),
+            ttl_auto: false,
+            on_gone: Default::default(),
         });
     }
     let mut providers: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
