@@ -471,7 +471,8 @@ fn element_text(dom: &str, id: &str) -> String {
 /// See: issue 11 ("done when"). Chromium loads the page of a daemon publishing to BIND in a
 /// namespace, before and after a renumbering; the DOM says what BIND serves. The latency
 /// histogram then holds one observation, within 50 ms of the latency measured here (from
-/// just before the renumbering to BIND answering with the new address).
+/// the renumbering to BIND answering with the new address; from just before and just after
+/// the `ip` command, the kernel's event lying in between).
 #[test]
 fn the_page_in_chromium_and_the_publish_latency_across_a_renumbering() {
     let ns = Netns::new();
@@ -535,12 +536,17 @@ ttl = 60
         assert!(!before.contains("<script"), "the page has a script");
 
         // Renumbering: the new address and the removal of the old one in one burst.
+        // The kernel's event comes somewhere between t0 and t1 (`ip` is a process of its
+        // own, slow to start on a loaded machine): ddnsd's figure must lie between the two
+        // latencies they give, give or take 50 ms.
         let t0 = Instant::now();
         ns.batch("address add 2001:db8:2::1/64 dev vt0 nodad\naddress del 2001:db8:1::1/64 dev vt0\n");
+        let t1 = Instant::now();
         let want = vec!["2001:db8:2::1".parse::<IpAddr>().unwrap()];
-        let measured = loop {
+        let (measured, at_least) = loop {
             if served() == want {
-                break t0.elapsed();
+                let now = Instant::now();
+                break (now - t0, now - t1);
             }
             assert!(t0.elapsed() < Duration::from_secs(10), "bind never served {want:?}: {:?}", served());
             std::thread::sleep(Duration::from_millis(2));
@@ -554,15 +560,16 @@ ttl = 60
         let count = sample(&families, "ddnsd_publish_latency_seconds_count", &[]).unwrap();
         let sum = sample(&families, "ddnsd_publish_latency_seconds_sum", &[]).unwrap();
         eprintln!(
-            "publish latency: measured by the test {:.1} ms, by ddnsd {:.1} ms (last_publish_seconds {})",
+            "publish latency: measured by the test {:.1} to {:.1} ms, by ddnsd {:.1} ms (last_publish_seconds {})",
+            at_least.as_secs_f64() * 1000.0,
             measured.as_secs_f64() * 1000.0,
             sum * 1000.0,
             doc["records"][0]["last_publish_seconds"]
         );
         assert_eq!(count, 1.0, "{text}");
         assert!(
-            (sum - measured.as_secs_f64()).abs() <= 0.050,
-            "ddnsd says {sum} s, the test measured {measured:?}"
+            sum >= at_least.as_secs_f64() - 0.050 && sum <= measured.as_secs_f64() + 0.050,
+            "ddnsd says {sum} s, the test measured {at_least:?} to {measured:?}"
         );
         assert_eq!(doc["records"][0]["last_publish_from"], "address-event");
 
