@@ -299,6 +299,36 @@ pub fn in_family(family: Family, v6: &'static str) -> &'static str {
     }
 }
 
+/// The mapping is fixed, leaves IPv6 as it is, and refuses to merge two addresses.
+#[test]
+fn in_family_maps_each_address_to_its_own_ipv4_documentation_address() {
+    for (v6, v4) in [
+        ("2001:db8:5::1", "198.51.100.81"),
+        ("2001:db8:5::beef", "198.51.100.95"),
+        ("2001:db8:5::dead", "198.51.100.93"),
+        ("2001:db8:a::1", "198.51.100.161"),
+        ("2001:db8:15::2", "203.0.113.82"),
+    ] {
+        assert_eq!(in_family(Family::Ipv4, v6), v4);
+        assert_eq!(in_family(Family::Ipv6, v6), v6);
+    }
+    // 1f::3 and 1f::13 differ only above the host's low nibble: both would be 203.0.113.243.
+    in_family(Family::Ipv4, "2001:db8:1f::3");
+    let clash = std::panic::catch_unwind(|| in_family(Family::Ipv6, "2001:db8:1f::13"));
+    assert!(clash.is_err(), "a clash is caught in either family");
+    for outside in [
+        "2001:db8:20::1",
+        "2001:db9:1::1",
+        "2001:db8:1:1::1",
+        "192.0.2.1",
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| in_family(Family::Ipv4, outside)).is_err(),
+            "{outside}"
+        );
+    }
+}
+
 /// Which credentials a provider gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Creds {
