@@ -8,6 +8,16 @@
 //! After EVERY scenario the foreign records (other names and types, seeded in every backend)
 //! must be exactly as seeded.
 //!
+//! Families: the scenarios are written with IPv6 documentation addresses and run in the family
+//! the provider publishes. A provider that publishes one family only (namecheap: IPv4, its
+//! `Configured::families`) is declared so on its `fixtures!` line (checked against
+//! `Configured::families`); every scenario then uses its record type and [`in_family`]'s
+//! fixed, collision-checked mapping of each address into 198.51.100.0/24 and 203.0.113.0/24.
+//! The `life` scenarios (create, update, unchanged, verify) publish both families when the
+//! provider publishes both, else its one (the other is printed as skipped there, and seeded at
+//! `life` as a foreign record instead); the other family next to every managed name is always
+//! seeded as foreign, so "another type at a managed name is never touched" holds either way.
+//!
 //! A fixture declares the scenarios that cannot apply to its API ([`Fixture::skips`], with the
 //! reason), and whether its API can read at all ([`Fixture::reads`]: write-only kinds such as
 //! dyndns2 and webhook get the write halves of the fault scenarios, and their verify must cost
@@ -22,7 +32,8 @@
 //!
 //! Adding a provider: write `conformance/KIND.rs` with a struct implementing [`Fixture`]
 //! (about 30–60 lines over its emulator) and a `pub fn start(seed: &Seed) -> impl Fixture`,
-//! then add one line to the `fixtures!` list below.
+//! then add one line to the `fixtures!` list below (`KIND => KIND::start [Ipv4]` when the
+//! provider publishes IPv4 only).
 
 mod alidns;
 mod azure;
@@ -49,7 +60,7 @@ mod webhook;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -62,16 +73,19 @@ use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope};
 use ddnsd::reconcile::{run_pass, Holds, Pass, RunReport, Status};
-use ddnsd::record::{Fqdn, RecordKey, RecordSpec, RecordType, RrSet, Ttl};
+use ddnsd::record::{Family, Fqdn, RecordKey, RecordSpec, RecordType, RrSet, Ttl};
 use ddnsd::state::{MemoryStore, StateStore};
 
 // ---------------------------------------------------------------------------------------------
 // The registry of fixtures: one line per provider backend.
 
-/// Declares the fixtures: `name => module::start`. Each becomes the ignored test
-/// `conformance::each::name`, run by [`battery`] in a child process.
+/// Declares the fixtures: `name => module::start`, or `name => module::start [Ipv4]` for a
+/// provider that publishes fewer families than both (the list is its `Configured::families`,
+/// which the battery checks; it is declared here because the seed depends on it and is made
+/// before the fixture starts). Each becomes the ignored test `conformance::each::name`, run by
+/// [`battery`] in a child process.
 macro_rules! fixtures {
-    ($($name:ident => $module:ident :: $start:ident),* $(,)?) => {
+    ($($name:ident => $module:ident :: $start:ident $([$($family:ident),+])?),* $(,)?) => {
         /// Every fixture's test name, in the order the battery runs them.
         pub const FIXTURES: &[&str] = &[$(stringify!($name)),*];
 
@@ -81,7 +95,9 @@ macro_rules! fixtures {
                 #[test]
                 #[ignore = "run by conformance::battery in a child process with trace capture"]
                 fn $name() {
-                    super::run_fixture(|seed| Box::new(super::$module::$start(seed)));
+                    // Empty: both families.
+                    let families: &[super::Family] = &[$($(super::Family::$family),+)?];
+                    super::run_fixture(families, |seed| Box::new(super::$module::$start(seed)));
                 }
             )*
         }
@@ -111,7 +127,7 @@ fixtures! {
     hetzner => hetzner::start,
     digitalocean => digitalocean::start,
     duckdns => duckdns::start,
-    namecheap => namecheap::start,
+    namecheap => namecheap::start [Ipv4],
     desec => desec::start,
     porkbun => porkbun::start,
     dynv6 => dynv6::start,
@@ -167,9 +183,12 @@ pub struct Seed {
     pub refused: &'static str,
 }
 
-/// The battery's seed: foreign records at other names and at the managed names with other
-/// types, and the stale RRset the `stale-values` scenario starts from.
-pub fn seed() -> Seed {
+/// The battery's seed for a provider publishing `families` (IPv6 first; the first is the
+/// family of the single-family scenarios, see [`run`]): foreign records at other names, the
+/// other family and TXT at every managed name (whatever a scenario does not publish there),
+/// and the stale RRset the `stale-values` scenario starts from.
+pub fn seed(families: &[Family]) -> Seed {
+    let primary = families[0];
     let f = |name, rtype, values| SeedRecord {
         name,
         rtype,
@@ -184,28 +203,129 @@ pub fn seed() -> Seed {
         f("life", "TXT", &["foreign-life"]),
         SeedRecord {
             name: "stale",
-            rtype: "AAAA",
-            values: &["2001:db8:5::1", "2001:db8:5::beef", "2001:db8:5::dead"],
+            rtype: primary.record_type().as_str(),
+            values: stale_seed(primary),
             foreign: false,
         },
     ];
-    // Same name, other type, next to every AAAA-only managed name.
-    for (name, a) in [
-        ("stale", &["192.0.2.205"][..]),
-        ("pair", &["192.0.2.206"]),
-        ("auth", &["192.0.2.209"]),
-        ("srv", &["192.0.2.210"]),
-        ("slow", &["192.0.2.211"]),
-        ("rate", &["192.0.2.212"]),
-        ("accepted", &["192.0.2.215"]),
+    // Every family a scenario does not publish at a managed name is foreign there: the other
+    // family next to each single-family name, and next to `life` when the provider publishes
+    // one family only.
+    for (name, a, aaaa) in [
+        ("life", &["192.0.2.201"][..], &["2001:db8:ffff::201"][..]),
+        ("stale", &["192.0.2.205"], &["2001:db8:ffff::205"]),
+        ("pair", &["192.0.2.206"], &["2001:db8:ffff::206"]),
+        ("auth", &["192.0.2.209"], &["2001:db8:ffff::209"]),
+        ("srv", &["192.0.2.210"], &["2001:db8:ffff::210"]),
+        ("slow", &["192.0.2.211"], &["2001:db8:ffff::211"]),
+        ("rate", &["192.0.2.212"], &["2001:db8:ffff::212"]),
+        ("accepted", &["192.0.2.215"], &["2001:db8:ffff::215"]),
     ] {
-        records.push(f(name, "A", a));
-        records.push(f(name, "TXT", &["foreign-same-name"]));
+        let published: &[Family] = if name == "life" { families } else { &[primary] };
+        for (family, values) in [(Family::Ipv4, a), (Family::Ipv6, aaaa)] {
+            if !published.contains(&family) {
+                records.push(f(name, family.record_type().as_str(), values));
+            }
+        }
+        if name != "life" {
+            records.push(f(name, "TXT", &["foreign-same-name"]));
+        }
     }
     Seed {
         zone: ZONE,
         records,
         refused: REFUSED,
+    }
+}
+
+/// The stale RRset's values, as the battery writes them for IPv6.
+const STALE: &[&str] = &["2001:db8:5::1", "2001:db8:5::beef", "2001:db8:5::dead"];
+
+/// The stale RRset seeded for `family` ([`STALE`] through [`in_family`]).
+fn stale_seed(family: Family) -> &'static [&'static str] {
+    static V4: OnceLock<Vec<&'static str>> = OnceLock::new();
+    match family {
+        Family::Ipv6 => STALE,
+        Family::Ipv4 => {
+            V4.get_or_init(|| STALE.iter().map(|v| in_family(Family::Ipv4, v)).collect())
+        }
+    }
+}
+
+/// One of the battery's IPv6 documentation addresses, `2001:db8:S::H` (S < 0x20), in
+/// `family`: itself for IPv6; for IPv4 the address `(S % 16) * 16 + H % 16` of 198.51.100.0/24
+/// (S < 0x10) or 203.0.113.0/24 (192.0.2.0/24 holds the seeded and `life` A values). A fixed
+/// rule, so a failure names the same address every run. Distinct addresses must stay
+/// distinct: every call checks the mapping against the earlier ones, in either family (a
+/// clash panics naming both, for every provider).
+pub fn in_family(family: Family, v6: &'static str) -> &'static str {
+    static MAPPED: OnceLock<Mutex<BTreeMap<Ipv6Addr, &'static str>>> = OnceLock::new();
+    let a: Ipv6Addr = v6
+        .parse()
+        .unwrap_or_else(|_| panic!("battery address {v6:?} is not IPv6"));
+    let [p, d, s, 0, 0, 0, 0, h] = a.segments() else {
+        panic!("battery address {v6} is not of the form 2001:db8:S::H");
+    };
+    assert!(
+        (p, d) == (0x2001, 0xdb8) && s < 0x20,
+        "battery address {v6} is outside 2001:db8:0-1f::/48"
+    );
+    let mut mapped = MAPPED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let v4 = match mapped.get(&a) {
+        Some(v4) => *v4,
+        None => {
+            let net: [u8; 3] = if s < 0x10 {
+                [198, 51, 100]
+            } else {
+                [203, 0, 113]
+            };
+            let host = u8::try_from((s % 16) * 16 + h % 16).unwrap();
+            let v4 = Ipv4Addr::new(net[0], net[1], net[2], host).to_string();
+            if let Some((other, _)) = mapped.iter().find(|(_, m)| **m == v4) {
+                panic!("battery addresses {other} and {a} both map to {v4}: pick another");
+            }
+            // Once per distinct address: a handful per process.
+            let v4: &'static str = Box::leak(v4.into_boxed_str());
+            mapped.insert(a, v4);
+            v4
+        }
+    };
+    match family {
+        Family::Ipv6 => v6,
+        Family::Ipv4 => v4,
+    }
+}
+
+/// The mapping is fixed, leaves IPv6 as it is, and refuses to merge two addresses.
+#[test]
+fn in_family_maps_each_address_to_its_own_ipv4_documentation_address() {
+    for (v6, v4) in [
+        ("2001:db8:5::1", "198.51.100.81"),
+        ("2001:db8:5::beef", "198.51.100.95"),
+        ("2001:db8:5::dead", "198.51.100.93"),
+        ("2001:db8:a::1", "198.51.100.161"),
+        ("2001:db8:15::2", "203.0.113.82"),
+    ] {
+        assert_eq!(in_family(Family::Ipv4, v6), v4);
+        assert_eq!(in_family(Family::Ipv6, v6), v6);
+    }
+    // 1f::3 and 1f::13 differ only above the host's low nibble: both would be 203.0.113.243.
+    in_family(Family::Ipv4, "2001:db8:1f::3");
+    let clash = std::panic::catch_unwind(|| in_family(Family::Ipv6, "2001:db8:1f::13"));
+    assert!(clash.is_err(), "a clash is caught in either family");
+    for outside in [
+        "2001:db8:20::1",
+        "2001:db9:1::1",
+        "2001:db8:1:1::1",
+        "192.0.2.1",
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| in_family(Family::Ipv4, outside)).is_err(),
+            "{outside}"
+        );
     }
 }
 
@@ -600,15 +720,21 @@ impl std::io::Write for TraceWriter {
     }
 }
 
-/// Starts one fixture and runs the battery over it (one ignored test per fixture).
-fn run_fixture(start: fn(&Seed) -> Box<dyn Fixture>) {
+/// Starts one fixture, whose provider publishes `families` (empty: both), and runs the
+/// battery over it (one ignored test per fixture).
+fn run_fixture(families: &[Family], start: fn(&Seed) -> Box<dyn Fixture>) {
     let trace = trace_file();
-    let fixture = start(&seed());
+    // IPv6 first: it is the family of the single-family scenarios whenever it is published.
+    let families: Vec<Family> = [Family::Ipv6, Family::Ipv4]
+        .into_iter()
+        .filter(|f| families.is_empty() || families.contains(f))
+        .collect();
+    let fixture = start(&seed(&families));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let line = rt.block_on(run(fixture.as_ref(), trace));
+    let line = rt.block_on(run(fixture.as_ref(), &families, trace));
     println!("{line}");
 }
 
@@ -649,12 +775,35 @@ struct Bench<'a> {
     totals: Tally,
     /// How each retrying scenario ended up retrying (printed).
     notes: Vec<String>,
+    /// The families the provider publishes, IPv6 first: `life` gets each of them; every other
+    /// scenario publishes the first alone.
+    families: Vec<Family>,
 }
 
 /// One record of a pass: relative name and the addresses its source yields.
 struct Rec<'a>(&'a str, &'a [&'a str]);
 
 impl Bench<'_> {
+    /// The family of the single-family scenarios.
+    fn family(&self) -> Family {
+        self.families[0]
+    }
+
+    /// Its record type.
+    fn rtype(&self) -> RecordType {
+        self.family().record_type()
+    }
+
+    /// Its record type as [`Fixture::live`] takes it.
+    fn rt(&self) -> &'static str {
+        self.rtype().as_str()
+    }
+
+    /// A scenario's IPv6 documentation address in [`Bench::family`] (see [`in_family`]).
+    fn addr(&self, v6: &'static str) -> &'static str {
+        in_family(self.family(), v6)
+    }
+
     fn fqdn(&self, rel: &str) -> Fqdn {
         if rel == "@" {
             Fqdn::parse_relaxed(ZONE).unwrap()
@@ -760,11 +909,20 @@ fn norm(v: &str) -> String {
         .unwrap_or_else(|_| v.to_owned())
 }
 
-/// Runs every scenario over `fx`; returns the summary line.
-async fn run(fx: &dyn Fixture, trace: &Path) -> String {
+/// Runs every scenario over `fx`, whose provider publishes `families` (IPv6 first); returns
+/// the summary line.
+async fn run(fx: &dyn Fixture, families: &[Family], trace: &Path) -> String {
     let label = fx.label();
+    let mut publishes = fx.settings(Creds::Good).families().to_vec();
+    publishes.sort();
+    let mut declared = families.to_vec();
+    declared.sort();
+    assert_eq!(
+        declared, publishes,
+        "{label}: the fixtures! line declares {declared:?}, the provider's Configured::families is {publishes:?}"
+    );
     let skips: BTreeMap<Scenario, &str> = fx.skips().into_iter().collect();
-    let seed = seed();
+    let seed = seed(families);
     let mut foreign: Vec<(String, String, Vec<String>)> = seed
         .records
         .iter()
@@ -786,15 +944,41 @@ async fn run(fx: &dyn Fixture, trace: &Path) -> String {
         foreign,
         totals: Tally::default(),
         notes: Vec::new(),
+        families: families.to_vec(),
     };
     // The seed is in place before anything runs.
     b.check_foreign(Scenario::Create);
     b.expect_live(
         Scenario::StaleValues,
         "stale",
-        "AAAA",
-        &["2001:db8:5::1", "2001:db8:5::beef", "2001:db8:5::dead"],
+        b.rt(),
+        stale_seed(b.family()),
     );
+    // A one-family provider cannot be given the other family at `life`: those scenarios
+    // publish its family alone, and the other one is seeded there as foreign instead.
+    let both = [
+        Scenario::Create,
+        Scenario::Update,
+        Scenario::Unchanged,
+        Scenario::Verify,
+    ];
+    let halved: Vec<String> = both
+        .iter()
+        .filter(|s| !skips.contains_key(s))
+        .map(ToString::to_string)
+        .collect();
+    if let ([only], false) = (families, halved.is_empty()) {
+        let other = match only {
+            Family::Ipv4 => Family::Ipv6,
+            Family::Ipv6 => Family::Ipv4,
+        };
+        println!(
+            "conformance {label}: skipped {} in {}: the provider publishes {only} only (Configured::families); a foreign {} record sits at life instead",
+            other.record_type().as_str(),
+            halved.join(", "),
+            other.record_type().as_str(),
+        );
+    }
 
     let life = MemoryStore::default();
     let mut ran = 0;
@@ -883,52 +1067,77 @@ const LIFE_V4: &str = "192.0.2.1";
 const LIFE_V6_NEW: &str = "2001:db8:1::2";
 const LIFE_V4_NEW: &str = "192.0.2.2";
 
+/// `life`'s address in `family`, before (`new` false) or after the update.
+fn life(family: Family, new: bool) -> &'static str {
+    match (family, new) {
+        (Family::Ipv6, false) => LIFE_V6,
+        (Family::Ipv6, true) => LIFE_V6_NEW,
+        (Family::Ipv4, false) => LIFE_V4,
+        (Family::Ipv4, true) => LIFE_V4_NEW,
+    }
+}
+
+/// `life`'s addresses in every family the provider publishes.
+fn life_addrs(b: &Bench<'_>, new: bool) -> Vec<&'static str> {
+    b.families.iter().map(|f| life(*f, new)).collect()
+}
+
 async fn create(b: &Bench<'_>, store: &MemoryStore) {
     let s = Scenario::Create;
     let r = b
         .pass(
             store,
-            &[Rec("life", &[LIFE_V6, LIFE_V4])],
+            &[Rec("life", &life_addrs(b, false))],
             Creds::Good,
             false,
         )
         .await;
-    assert_status(b, s, &r, "life", RecordType::Aaaa, "created");
-    assert_status(b, s, &r, "life", RecordType::A, "created");
-    b.expect_live(s, "life", "AAAA", &[LIFE_V6]);
-    b.expect_live(s, "life", "A", &[LIFE_V4]);
+    for f in &b.families {
+        assert_status(b, s, &r, "life", f.record_type(), "created");
+    }
+    for f in &b.families {
+        b.expect_live(s, "life", f.record_type().as_str(), &[life(*f, false)]);
+    }
     let t = b.fx.tally();
     // One write per RRset at most (an API that batches may send both in one).
     assert!(
-        (1..=2).contains(&t.writes()),
+        (1..=b.families.len() as u32).contains(&t.writes()),
         "{} {s}: at most one write per RRset: {t}",
         b.label
     );
     assert_eq!(t.deletes, 0, "{} {s}: {t}", b.label);
     if b.fx.has_ids() {
-        assert_eq!(b.ids("life", "AAAA").len(), 1, "{} {s}", b.label);
+        assert_eq!(b.ids("life", b.rt()).len(), 1, "{} {s}", b.label);
     }
 }
 
 async fn update(b: &Bench<'_>, store: &MemoryStore) {
     let s = Scenario::Update;
-    let before = (b.ids("life", "AAAA"), b.ids("life", "A"));
+    let ids = || -> Vec<Vec<String>> {
+        b.families
+            .iter()
+            .map(|f| b.ids("life", f.record_type().as_str()))
+            .collect()
+    };
+    let before = ids();
     b.fx.reset();
     let r = b
         .pass(
             store,
-            &[Rec("life", &[LIFE_V6_NEW, LIFE_V4_NEW])],
+            &[Rec("life", &life_addrs(b, true))],
             Creds::Good,
             false,
         )
         .await;
-    assert_status(b, s, &r, "life", RecordType::Aaaa, "updated");
-    assert_status(b, s, &r, "life", RecordType::A, "updated");
-    b.expect_live(s, "life", "AAAA", &[LIFE_V6_NEW]);
-    b.expect_live(s, "life", "A", &[LIFE_V4_NEW]);
+    for f in &b.families {
+        assert_status(b, s, &r, "life", f.record_type(), "updated");
+    }
+    for f in &b.families {
+        b.expect_live(s, "life", f.record_type().as_str(), &[life(*f, true)]);
+    }
     let t = b.fx.tally();
     assert!(
-        (1..=2).contains(&t.writes()),
+        (1..=b.families.len() as u32).contains(&t.writes()),
         "{} {s}: at most one write per RRset: {t}",
         b.label
     );
@@ -939,12 +1148,7 @@ async fn update(b: &Bench<'_>, store: &MemoryStore) {
         b.label
     );
     if b.fx.has_ids() {
-        assert_eq!(
-            (b.ids("life", "AAAA"), b.ids("life", "A")),
-            before,
-            "{} {s}: record ids reused",
-            b.label
-        );
+        assert_eq!(ids(), before, "{} {s}: record ids reused", b.label);
     }
 }
 
@@ -953,13 +1157,14 @@ async fn unchanged(b: &Bench<'_>, store: &MemoryStore) {
     let r = b
         .pass(
             store,
-            &[Rec("life", &[LIFE_V6_NEW, LIFE_V4_NEW])],
+            &[Rec("life", &life_addrs(b, true))],
             Creds::Good,
             false,
         )
         .await;
-    assert_status(b, s, &r, "life", RecordType::Aaaa, "unchanged");
-    assert_status(b, s, &r, "life", RecordType::A, "unchanged");
+    for f in &b.families {
+        assert_status(b, s, &r, "life", f.record_type(), "unchanged");
+    }
     let t = b.fx.tally();
     assert_eq!(
         t.total(),
@@ -974,13 +1179,14 @@ async fn verify(b: &Bench<'_>, store: &MemoryStore) {
     let r = b
         .pass(
             store,
-            &[Rec("life", &[LIFE_V6_NEW, LIFE_V4_NEW])],
+            &[Rec("life", &life_addrs(b, true))],
             Creds::Good,
             true,
         )
         .await;
-    assert_status(b, s, &r, "life", RecordType::Aaaa, "unchanged");
-    assert_status(b, s, &r, "life", RecordType::A, "unchanged");
+    for f in &b.families {
+        assert_status(b, s, &r, "life", f.record_type(), "unchanged");
+    }
     let t = b.fx.tally();
     assert_eq!(t.writes(), 0, "{} {s}: {t}", b.label);
     if b.fx.reads() {
@@ -998,10 +1204,10 @@ async fn verify(b: &Bench<'_>, store: &MemoryStore) {
         );
     }
     let state = store.load().unwrap();
-    for rtype in [RecordType::Aaaa, RecordType::A] {
+    for f in &b.families {
         let key = RecordKey {
             name: b.fqdn("life"),
-            rtype,
+            rtype: f.record_type(),
         };
         // Only what was read can be called verified: a write-only kind is never stamped.
         assert_eq!(
@@ -1015,8 +1221,8 @@ async fn verify(b: &Bench<'_>, store: &MemoryStore) {
 
 async fn stale_values(b: &Bench<'_>) {
     let s = Scenario::StaleValues;
-    let kept = "2001:db8:5::1";
-    let id_before = b.fx.has_ids().then(|| b.ids("stale", "AAAA"));
+    let kept = b.addr(STALE[0]);
+    let id_before = b.fx.has_ids().then(|| b.ids("stale", b.rt()));
     b.fx.reset();
     let r = b
         .pass(
@@ -1026,8 +1232,8 @@ async fn stale_values(b: &Bench<'_>) {
             false,
         )
         .await;
-    assert_status(b, s, &r, "stale", RecordType::Aaaa, "created");
-    b.expect_live(s, "stale", "AAAA", &[kept]);
+    assert_status(b, s, &r, "stale", b.rtype(), "created");
+    b.expect_live(s, "stale", b.rt(), &[kept]);
     let t = b.fx.tally();
     assert_eq!(
         t.creates, 0,
@@ -1035,7 +1241,7 @@ async fn stale_values(b: &Bench<'_>) {
         b.label
     );
     if let Some(before) = id_before {
-        let after = b.ids("stale", "AAAA");
+        let after = b.ids("stale", b.rt());
         assert_eq!(after.len(), 1, "{} {s}", b.label);
         assert!(
             before.contains(&after[0]),
@@ -1056,23 +1262,24 @@ async fn two_values(b: &Bench<'_>, up: bool) {
     };
     let store = MemoryStore::default();
     // Start from one value (up) or two (down), written by ddnsd itself.
-    let start: &[&str] = if up { &[PAIR_1] } else { &[PAIR_1, PAIR_2] };
-    let end: &[&str] = if up { &[PAIR_1, PAIR_2] } else { &[PAIR_2] };
+    let (one, two) = (b.addr(PAIR_1), b.addr(PAIR_2));
+    let start: &[&str] = if up { &[one] } else { &[one, two] };
+    let end: &[&str] = if up { &[one, two] } else { &[two] };
     let name = if up { "pair" } else { "pair2" };
     let r = b
         .pass(&store, &[Rec(name, start)], Creds::Good, false)
         .await;
-    assert_status(b, s, &r, name, RecordType::Aaaa, "created");
-    b.expect_live(s, name, "AAAA", start);
-    let kept_id = b.fx.has_ids().then(|| b.ids(name, "AAAA"));
+    assert_status(b, s, &r, name, b.rtype(), "created");
+    b.expect_live(s, name, b.rt(), start);
+    let kept_id = b.fx.has_ids().then(|| b.ids(name, b.rt()));
     b.fx.reset();
     let r = b.pass(&store, &[Rec(name, end)], Creds::Good, false).await;
-    assert_status(b, s, &r, name, RecordType::Aaaa, "updated");
-    b.expect_live(s, name, "AAAA", end);
+    assert_status(b, s, &r, name, b.rtype(), "updated");
+    b.expect_live(s, name, b.rt(), end);
     let t = b.fx.tally();
     assert!(t.writes() >= 1, "{} {s}: {t}", b.label);
     if let Some(before) = kept_id {
-        let after = b.ids(name, "AAAA");
+        let after = b.ids(name, b.rt());
         if up {
             assert_eq!(t.deletes, 0, "{} {s}: {t}", b.label);
             assert!(
@@ -1093,7 +1300,7 @@ async fn two_values(b: &Bench<'_>, up: bool) {
 
 async fn apex(b: &Bench<'_>) {
     let s = Scenario::Apex;
-    let v = "2001:db8:a::1";
+    let v = b.addr("2001:db8:a::1");
     let r = b
         .pass(
             &MemoryStore::default(),
@@ -1102,8 +1309,8 @@ async fn apex(b: &Bench<'_>) {
             false,
         )
         .await;
-    assert_status(b, s, &r, "@", RecordType::Aaaa, "created");
-    b.expect_live(s, "@", "AAAA", &[v]);
+    assert_status(b, s, &r, "@", b.rtype(), "created");
+    b.expect_live(s, "@", b.rt(), &[v]);
 }
 
 async fn auth(b: &mut Bench<'_>) {
@@ -1111,12 +1318,12 @@ async fn auth(b: &mut Bench<'_>) {
     let r = b
         .pass(
             &MemoryStore::default(),
-            &[Rec("auth", &["2001:db8:9::1"])],
+            &[Rec("auth", &[b.addr("2001:db8:9::1")])],
             Creds::Bad,
             false,
         )
         .await;
-    let Status::Failed(e) = status(b, &r, "auth", RecordType::Aaaa) else {
+    let Status::Failed(e) = status(b, &r, "auth", b.rtype()) else {
         panic!("{} {s}: not failed: {:?}", b.label, r.records);
     };
     let t = b.fx.tally();
@@ -1154,7 +1361,7 @@ async fn auth(b: &mut Bench<'_>) {
             b.label
         );
     }
-    b.expect_live(s, "auth", "AAAA", &[]);
+    b.expect_live(s, "auth", b.rt(), &[]);
 }
 
 /// Publishes `name` after a fault on the first write; returns how it was retried.
@@ -1163,7 +1370,7 @@ async fn publish_through(b: &Bench<'_>, s: Scenario, name: &str, value: &str) ->
     let r = b
         .pass(&store, &[Rec(name, &[value])], Creds::Good, false)
         .await;
-    let how = match status(b, &r, name, RecordType::Aaaa) {
+    let how = match status(b, &r, name, b.rtype()) {
         Status::Created => {
             let t = b.fx.tally();
             // Bounded: a slow server may see a third send before its first answer arrives.
@@ -1190,7 +1397,7 @@ async fn publish_through(b: &Bench<'_>, s: Scenario, name: &str, value: &str) ->
             let r = b
                 .pass(&store, &[Rec(name, &[value])], Creds::Good, false)
                 .await;
-            match status(b, &r, name, RecordType::Aaaa) {
+            match status(b, &r, name, b.rtype()) {
                 Status::Created => "next-pass",
                 // The unconfirmed write had happened: the next pass read the live record
                 // (issue 8 item 7) and found it current.
@@ -1200,14 +1407,14 @@ async fn publish_through(b: &Bench<'_>, s: Scenario, name: &str, value: &str) ->
         }
         other => panic!("{} {s}: {other:?}", b.label),
     };
-    b.expect_live(s, name, "AAAA", &[value]);
+    b.expect_live(s, name, b.rt(), &[value]);
     how
 }
 
 async fn server_error(b: &mut Bench<'_>) {
     let s = Scenario::ServerError;
     b.fx.inject(Fault::ServerError, Op::Write, 1);
-    let how = publish_through(b, s, "srv", "2001:db8:10::1").await;
+    let how = publish_through(b, s, "srv", b.addr("2001:db8:10::1")).await;
     b.notes.push(format!("server-error retried {how}"));
     if !b.fx.reads() {
         return;
@@ -1218,7 +1425,7 @@ async fn server_error(b: &mut Bench<'_>) {
     let p = b.provider(Creds::Good);
     let key = RecordKey {
         name: b.fqdn("srv"),
-        rtype: RecordType::Aaaa,
+        rtype: b.rtype(),
     };
     let e = p
         .read_rrset(&key, &Default::default())
@@ -1242,7 +1449,7 @@ async fn timeout(b: &mut Bench<'_>) {
     let s = Scenario::Timeout;
     let key = RecordKey {
         name: b.fqdn("life"),
-        rtype: RecordType::Aaaa,
+        rtype: b.rtype(),
     };
     if b.fx.reads() {
         // One lost reply to a read: retried within the call.
@@ -1269,7 +1476,7 @@ async fn timeout(b: &mut Bench<'_>) {
     // A lost reply to a write: retried, or honestly unconfirmed and repaired next pass.
     b.fx.reset();
     b.fx.inject(Fault::Timeout, Op::Write, 1);
-    let how = publish_through(b, s, "slow", "2001:db8:11::1").await;
+    let how = publish_through(b, s, "slow", b.addr("2001:db8:11::1")).await;
     b.notes.push(format!("lost write reply {how}"));
     if !b.fx.reads() {
         return;
@@ -1308,14 +1515,14 @@ async fn rate_limit(b: &Bench<'_>) {
     let r = b
         .pass(
             &MemoryStore::default(),
-            &[Rec("rate", &["2001:db8:12::1"])],
+            &[Rec("rate", &[b.addr("2001:db8:12::1")])],
             Creds::Good,
             false,
         )
         .await;
     let elapsed = started.elapsed();
-    assert_status(b, s, &r, "rate", RecordType::Aaaa, "created");
-    b.expect_live(s, "rate", "AAAA", &["2001:db8:12::1"]);
+    assert_status(b, s, &r, "rate", b.rtype(), "created");
+    b.expect_live(s, "rate", b.rt(), &[b.addr("2001:db8:12::1")]);
     let t = b.fx.tally();
     assert_eq!(t.writes(), 2, "{} {s}: retried once: {t}", b.label);
     assert!(
@@ -1333,16 +1540,16 @@ async fn malformed(b: &mut Bench<'_>, fault: Fault) {
     };
     let key = RecordKey {
         name: b.fqdn("life"),
-        rtype: RecordType::Aaaa,
+        rtype: b.rtype(),
     };
     if !b.fx.reads() {
         // A write-only kind: the bad reply answers a write, and is not trusted either.
         b.fx.inject(fault, Op::Write, 1);
         let desired = RrSet {
             name: key.name.clone(),
-            rtype: RecordType::Aaaa,
+            rtype: b.rtype(),
             ttl: Ttl(TTL),
-            addrs: [LIFE_V6_NEW.parse::<IpAddr>().unwrap()]
+            addrs: [life(b.family(), true).parse::<IpAddr>().unwrap()]
                 .into_iter()
                 .collect(),
         };
@@ -1401,7 +1608,7 @@ async fn malformed(b: &mut Bench<'_>, fault: Fault) {
                 "{} {s}: a bad reply was trusted: {t}",
                 b.label
             );
-            let want: ddnsd::record::AddrSet = [LIFE_V6_NEW.parse::<IpAddr>().unwrap()]
+            let want: ddnsd::record::AddrSet = [life(b.family(), true).parse::<IpAddr>().unwrap()]
                 .into_iter()
                 .collect();
             assert_eq!(live.addrs, want, "{} {s}", b.label);
@@ -1417,14 +1624,14 @@ async fn refused_record(b: &mut Bench<'_>) {
             &MemoryStore::default(),
             // The refused record first: a provider that stopped after it would skip the other.
             &[
-                Rec(REFUSED, &["2001:db8:15::1"]),
-                Rec("accepted", &["2001:db8:15::2"]),
+                Rec(REFUSED, &[b.addr("2001:db8:15::1")]),
+                Rec("accepted", &[b.addr("2001:db8:15::2")]),
             ],
             Creds::Good,
             false,
         )
         .await;
-    let Status::Failed(e) = status(b, &r, REFUSED, RecordType::Aaaa) else {
+    let Status::Failed(e) = status(b, &r, REFUSED, b.rtype()) else {
         panic!(
             "{} {s}: the refused record did not fail: {:?}",
             b.label, r.records
@@ -1436,9 +1643,9 @@ async fn refused_record(b: &mut Bench<'_>) {
     assert_eq!(e.scope(), Scope::Record, "{} {s}: {e:?}", b.label);
     b.notes
         .push(format!("refused record {}", kind_name(&e.kind)));
-    assert_status(b, s, &r, "accepted", RecordType::Aaaa, "created");
-    b.expect_live(s, "accepted", "AAAA", &["2001:db8:15::2"]);
-    b.expect_live(s, REFUSED, "AAAA", &[]);
+    assert_status(b, s, &r, "accepted", b.rtype(), "created");
+    b.expect_live(s, "accepted", b.rt(), &[b.addr("2001:db8:15::2")]);
+    b.expect_live(s, REFUSED, b.rt(), &[]);
 }
 
 /// A kind's name for the summary line.

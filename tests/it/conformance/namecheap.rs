@@ -1,12 +1,18 @@
 //! Fixture for `namecheap` over the Namecheap dynamic-DNS emulator (`harness/namecheap_emu.rs`).
 //!
-//! Namecheap's dynamic DNS sets A records only (`Configured::families` is IPv4, and `ddnsd
-//! check` refuses an IPv6 source for it), while every scenario of the battery publishes AAAA
-//! records: none of them can apply, and each is skipped with that reason. The same scenarios
-//! over A records — create, update, unchanged, verify without a call, credentials, server
-//! error, lost reply, rate limit, malformed and truncated answers, a refused host next to a
-//! published one, foreign records untouched, no secret in any output — run against this
-//! emulator in `tests/it/namecheap.rs`.
+//! Namecheap's dynamic DNS sets A records only (`Configured::families` is IPv4, declared on its
+//! `fixtures!` line), so the battery runs its scenarios with A records and IPv4 documentation
+//! addresses, and seeds the AAAA records next to the managed names as foreign. Every written
+//! name is an "A + Dynamic DNS" host of the domain, except the refused one (no such record:
+//! `A record not Found`, rejected for that name alone).
+//!
+//! Write-only ([`Fixture::reads`] is false): there is no read call; every request sets the one
+//! address of one host. No record ids. The emulator keeps the seeded AAAA, TXT and NS records
+//! the update cannot reach, so the foreign-record checks read them from the backend.
+//!
+//! Skipped: two values either way (the update takes one `ip`; the provider refuses more before
+//! sending anything). `tests/it/namecheap.rs` keeps what the battery does not check: the query
+//! sent, exact error texts and hints, `check` refusing an IPv6 source, `run --once`.
 
 use std::sync::Arc;
 
@@ -14,7 +20,7 @@ use ddnsd::provider::namecheap::NamecheapSettings;
 use ddnsd::provider::Configured;
 use ddnsd::secret::Secret;
 
-use super::{Creds, Fault, Fixture, Op, Scenario, Seed, Tally, MARKER, SCENARIOS};
+use super::{Creds, Fault, Fixture, Op, Scenario, Seed, Tally, MARKER};
 use crate::harness::namecheap_emu::{self, NamecheapEmu};
 
 /// The emulator seeded with the battery's records.
@@ -65,16 +71,8 @@ impl Fixture for Namecheap {
     }
 
     fn skips(&self) -> Vec<(Scenario, &'static str)> {
-        SCENARIOS
-            .iter()
-            .filter(|s| **s != Scenario::Secrets)
-            .map(|s| {
-                (
-                    *s,
-                    "its records are AAAA and Namecheap's dynamic DNS sets A only (the A-record scenarios run in tests/it/namecheap.rs)",
-                )
-            })
-            .collect()
+        let one = "Namecheap's dynamic DNS sets one address per host (one ip per update)";
+        vec![(Scenario::TwoValuesUp, one), (Scenario::TwoValuesDown, one)]
     }
 
     fn reads(&self) -> bool {
@@ -117,6 +115,7 @@ impl Fixture for Namecheap {
     }
 
     fn inject(&self, fault: Fault, op: Op, times: u32) {
+        // The update URL is the only request: a fault on reads never fires.
         if op == Op::Read {
             return;
         }
