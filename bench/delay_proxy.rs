@@ -135,7 +135,12 @@ async fn serve_udp(front: UdpSocket, upstream: SocketAddr, one_way: Duration, co
     }
 }
 
-async fn udp_replies(up: Arc<UdpSocket>, front: Arc<UdpSocket>, client: SocketAddr, one_way: Duration) {
+async fn udp_replies(
+    up: Arc<UdpSocket>,
+    front: Arc<UdpSocket>,
+    client: SocketAddr,
+    one_way: Duration,
+) {
     let mut buf = vec![0u8; 65535];
     while let Ok(n) = up.recv(&mut buf).await {
         let due = Instant::now() + one_way;
@@ -148,7 +153,12 @@ async fn udp_replies(up: Arc<UdpSocket>, front: Arc<UdpSocket>, client: SocketAd
     }
 }
 
-async fn serve_tcp(listener: TcpListener, upstream: SocketAddr, rtt: Duration, counts: Arc<Counts>) {
+async fn serve_tcp(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    rtt: Duration,
+    counts: Arc<Counts>,
+) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
             continue;
