@@ -15,6 +15,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 TARGETS=${*:-x86_64-unknown-linux-musl x86_64-unknown-linux-gnu}
+# Built with symbols (and stripped copies measured), so `cargo bloat` below reuses the build.
+export CARGO_PROFILE_RELEASE_STRIP=false
 OUT=target/size
 mkdir -p "$OUT"
 LIMIT=$((3 * 1024 * 1024))
@@ -48,16 +50,15 @@ for t in $TARGETS; do
     # shellcheck disable=SC2086
     cargo build -q --release --locked --bin ddnsd --target "$t" $flags
     cp "target/$t/release/ddnsd" "$OUT/ddnsd-$t-$set"
-    # The release profile strips already (strip = true); strip again in case it was overridden.
-    strip "$OUT/ddnsd-$t-$set" 2>/dev/null || true
+    # What the release profile's `strip = true` gives.
+    strip "$OUT/ddnsd-$t-$set"
   done
   for set in default minimal; do report "$OUT/ddnsd-$t-$set" "$t $set"; done
 done
 
 if cargo bloat --version >/dev/null 2>&1 && usable x86_64-unknown-linux-musl >/dev/null; then
   echo "largest crates, default features, x86_64-unknown-linux-musl (cargo bloat, .text only):"
-  # cargo bloat needs symbols: build with the release profile but without strip.
-  CARGO_PROFILE_RELEASE_STRIP=false cargo bloat -q --release --locked --bin ddnsd \
+  cargo bloat -q --release --locked --bin ddnsd \
     --target x86_64-unknown-linux-musl --crates -n 15 2>/dev/null | sed 's/^/  /'
 else
   echo "(cargo bloat not installed: cargo install cargo-bloat for the per-crate breakdown)"
