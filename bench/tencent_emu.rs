@@ -13,7 +13,6 @@
 #![allow(clippy::print_stdout)]
 
 #[allow(
-    dead_code,
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,7 +23,6 @@ mod dnspod_emu;
 
 // The HTTP plumbing the emulators share (dnspod_emu.rs uses it as `super::emu_http`).
 #[allow(
-    dead_code,
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
