@@ -12,12 +12,29 @@ NS=ddnsd-bench-$$
 DIR=$(mktemp -d)
 BENCH_PIDS=""
 
+# Runs as the EXIT trap, under the scripts' `set -e`: no step may stop it (a process that has
+# already exited makes `kill` fail), or the servers and the namespace would be left behind.
 bench_cleanup() {
-  for p in $BENCH_PIDS; do kill "$p" 2>/dev/null; done
+  set +e
+  for p in $BENCH_PIDS; do bench_stop "$p"; done
   sleep 0.3
-  for p in $BENCH_PIDS; do kill -9 "$p" 2>/dev/null; done
+  for p in $BENCH_PIDS; do kill -9 $(pgrep -P "$p") "$p" 2>/dev/null; done
   ip netns del "$NS" 2>/dev/null
   rm -rf "$DIR"
+  true
+}
+
+# A signal (Ctrl-C, `timeout`) ends the script through its EXIT trap, so the servers and the
+# namespace go with it (sh runs EXIT traps on `exit`, not on a fatal signal).
+trap 'exit 130' INT TERM HUP
+
+# Stops the background job $1 started with `nx CMD &`: $1 is the subshell, the program is its
+# child, so both are signalled (the child first).
+bench_stop() {
+  # shellcheck disable=SC2046
+  kill $(pgrep -P "$1") 2>/dev/null
+  kill "$1" 2>/dev/null
+  true
 }
 
 # Remembers a background process to stop at exit.

@@ -31,7 +31,7 @@ echo "binary: $(stat -c %s "$BIN") bytes ($BIN; $(file -b "$BIN" | cut -d, -f1-2
 # 1. Idle with one record.
 gen_single_config "$DIR/single.toml" "$BIND_PORT"
 nx ip -6 addr add 2001:db8:100::1/64 dev v0 nodad
-nx "$BIN" run -c "$DIR/single.toml" 2>"$DIR/single.log" &
+nx "$BIN" run -c "$DIR/single.toml" >/dev/null 2>"$DIR/single.log" &
 OUTER=$!
 bench_track $OUTER
 i=0
@@ -46,7 +46,7 @@ c1=$(cpu_ticks "$PID")
 set -- $(rss_of "$PID")
 echo "idle (1 interface source, 1 rfc2136 provider, 1 record), after ${IDLE} s: RSS $1 kB, peak $2 kB, threads $3, cpu $(ticks_to_s $((c1 - c0))) s"
 echo "  $(breakdown "$PID" "$BIN")"
-kill "$OUTER" 2>/dev/null || true
+bench_stop "$OUTER"
 wait "$OUTER" 2>/dev/null || true
 nx ip -6 addr del 2001:db8:100::1/64 dev v0
 
@@ -54,7 +54,7 @@ nx ip -6 addr del 2001:db8:100::1/64 dev v0
 gen_fleet_config "$DIR/fleet.toml" "$BIND_PORT" "$RECORDS"
 nx ip -6 addr add 2001:db8:1::1/64 dev v0 nodad
 t0=$(now_ms)
-nx "$BIN" run -c "$DIR/fleet.toml" 2>"$DIR/fleet.log" &
+nx "$BIN" run -c "$DIR/fleet.toml" >/dev/null 2>"$DIR/fleet.log" &
 OUTER=$!
 bench_track $OUTER
 wait_fleet() {
@@ -64,14 +64,14 @@ wait_fleet() {
     sleep 0.02
   done
 }
-wait_fleet 2001:db8:1:0:
+wait_fleet 2001:db8:1::
 echo "load: $RECORDS records published from start in $(( $(now_ms) - t0 )) ms"
 PID=$(inner_pid $OUTER)
 for n in 2 3; do
   nx ip -6 addr add "2001:db8:$n::1/64" dev v0 nodad
   nx ip -6 addr del "2001:db8:$((n - 1))::1/64" dev v0
   t0=$(now_ms)
-  wait_fleet "2001:db8:$n:0:"
+  wait_fleet "2001:db8:$n::"
   echo "load: renumbering $((n - 1)) of $RECORDS records served in $(( $(now_ms) - t0 )) ms"
 done
 sleep 2

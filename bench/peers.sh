@@ -75,7 +75,7 @@ custom bench {
 CFG
 
 nx ip -6 addr add 2001:db8:100::1/64 dev v0 nodad
-nx "$BIN" run -c "$DIR/ddnsd.toml" 2>"$DIR/ddnsd.log" &
+nx "$BIN" run -c "$DIR/ddnsd.toml" >/dev/null 2>"$DIR/ddnsd.log" &
 DOUTER=$!
 bench_track $DOUTER
 nx inadyn -n -f "$DIR/inadyn.conf" -C "$DIR/inadyn-cache" -P "$DIR/inadyn.pid" -l notice >"$DIR/inadyn.log" 2>&1 &
@@ -125,7 +125,7 @@ set -- $(rss_of "$DPID")
 echo "ddnsd  idle ${IDLE} s: RSS $1 kB (peak $2 kB), cpu $(ticks_to_s $((cd1 - cd0))) s"
 set -- $(rss_of "$IPID")
 echo "inadyn idle ${IDLE} s: RSS $1 kB (peak $2 kB), cpu $(ticks_to_s $((ci1 - ci0))) s"
-kill "$DOUTER" "$IOUTER" 2>/dev/null || true
+bench_stop "$DOUTER"; bench_stop "$IOUTER"
 
 # Part 2: API calls per change against the Tencent emulator.
 VENV="$HERE/../target/bench-venv"

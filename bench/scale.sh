@@ -48,7 +48,7 @@ gen_fleet_config "$DIR/fleet.toml" "$FRONT" "$RECORDS"
 nx ip -6 addr add 2001:db8:1::1/64 dev v0 nodad
 front_counts > /dev/null
 t0=$(now_ms)
-nx "$BIN" run -c "$DIR/fleet.toml" 2>"$DIR/ddnsd.log" &
+nx "$BIN" run -c "$DIR/fleet.toml" >/dev/null 2>"$DIR/ddnsd.log" &
 bench_track $!
 wait_fleet() {
   i=0
@@ -57,7 +57,7 @@ wait_fleet() {
     sleep 0.01
   done
 }
-wait_fleet 2001:db8:1:0:
+wait_fleet 2001:db8:1::
 echo "first publication of $RECORDS records (zones found by SOA queries): $(( $(now_ms) - t0 )) ms from start; $(sleep 1; front_counts)"
 
 : > "$DIR/lat"
@@ -69,7 +69,7 @@ while [ $n -le $((ROUNDS + 1)) ]; do
   t0=$(now_ms)
   nx ip -6 addr add "2001:db8:$n::1/64" dev v0 nodad
   nx ip -6 addr del "2001:db8:$((n - 1))::1/64" dev v0
-  wait_fleet "2001:db8:$n:0:"
+  wait_fleet "2001:db8:$n::"
   ms=$(( $(now_ms) - t0 ))
   echo "$ms" >> "$DIR/lat"
   sleep 0.5

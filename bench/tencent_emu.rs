@@ -3,7 +3,7 @@
 //!
 //! The emulator itself is `tests/it/harness/dnspod_emu.rs`, compiled in here unchanged
 //! (`#[path]`), so the bench measures against exactly the API behaviour the tests pin down
-//! (every TC3 signature verified, real error bodies, call counts per action) and no second copy
+//! (with the shared `emu_http.rs` it uses; every TC3 signature verified, real error bodies, call counts per action) and no second copy
 //! can drift from it.
 //!
 //! Usage: `tencent_emu SECRET_ID SECRET_KEY DOMAIN...` (bench code, not shipped; built by

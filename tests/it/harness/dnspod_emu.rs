@@ -603,7 +603,13 @@ fn api3_handle(st: &mut State, req: &EmuRequest, action: &str, now: SystemTime) 
                 None
             };
             let fresh = st.fresh_id();
-            let Some(d) = st.domains.iter_mut().find(|d| d.name == domain) else {
+            // The API documents DomainId as taking precedence over Domain when both are sent.
+            let by_id = n("DomainId");
+            let Some(d) = st
+                .domains
+                .iter_mut()
+                .find(|d| by_id.map_or(d.name == domain, |id| d.id == id))
+            else {
                 return api_error(
                     "InvalidParameterValue.DomainNotExists",
                     "The domain does not exist.",
