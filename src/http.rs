@@ -304,8 +304,8 @@ fn build(settings: &HttpSettings, local: Option<IpAddr>) -> Result<reqwest::Clie
     b.build().map_err(|e| HttpError::Setup(error_chain(&e)))
 }
 
-#[cfg(feature = "http")]
 /// Resolves host names with the system resolver and keeps only one family's addresses.
+#[cfg(feature = "http")]
 #[derive(Debug)]
 struct FamilyResolver {
     v6: bool,
@@ -342,8 +342,8 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> HttpError {
     }
 }
 
-#[cfg(feature = "http")]
 /// The error and its causes joined by ": " (reqwest's own Display stops at the first layer).
+#[cfg(feature = "http")]
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
