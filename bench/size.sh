@@ -3,7 +3,8 @@
 #   bench/size.sh [TARGET...]
 # For each TARGET (default: x86_64-unknown-linux-musl, then the host's
 # x86_64-unknown-linux-gnu) builds the release binary twice — the default feature set
-# (everything) and the minimal one (`--no-default-features`: no e-mail notifications, no
+# (everything) and the minimal one (`--no-default-features`: no HTTP — RFC 2136 only, no
+# HTTP providers, http sources, webhooks or heartbeats —, no e-mail notifications, no
 # `completions`/`man` subcommands) — and prints each stripped size, its largest sections
 # (`size -A`) and whether it is static. With `cargo bloat` installed (`cargo install
 # cargo-bloat`) it also prints the 15 largest crates of the default musl build.

@@ -9,12 +9,20 @@
 //! that is the distribution's CA bundle (`/etc/ssl/certs`), which the distribution keeps
 //! up to date and an administrator can extend for a private endpoint. Bundling webpki-roots
 //! would freeze the roots at build time and add ~250 KiB.
+//!
+//! The client itself (reqwest, rustls) is the cargo feature `http` (default); without it this
+//! module keeps only the plain types, [`HttpError`] and [`Backoff`], which the rest of ddnsd
+//! (RFC 2136, e-mail retries) uses too.
 
+#[cfg(feature = "http")]
 use std::net::IpAddr;
+#[cfg(feature = "http")]
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use crate::limits::{Capped, TooLarge, MAX_REPLY};
+use crate::limits::TooLarge;
+#[cfg(feature = "http")]
+use crate::limits::{Capped, MAX_REPLY};
 
 /// Timeouts and identification of the shared client.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,12 +51,28 @@ impl Default for HttpSettings {
 /// A cheaply clonable HTTP client (connections are pooled and kept alive). The underlying
 /// client, and with it TLS, is set up on the first request: a config that never speaks HTTP
 /// pays nothing for it (issue 13).
+#[cfg(feature = "http")]
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     settings: Arc<HttpSettings>,
     /// `Some`: every connection uses this local address's family (echo sources).
     local: Option<IpAddr>,
     inner: Arc<OnceLock<Result<reqwest::Client, HttpError>>>,
+}
+
+/// Without the `http` feature the client type still exists, so what holds one needs no cfg
+/// of its own, but it cannot send: every caller of `send` is compiled out with the feature,
+/// and the config refuses what would need it ("ddnsd was built without the http feature").
+#[cfg(not(feature = "http"))]
+#[derive(Clone, Debug)]
+pub struct HttpClient;
+
+#[cfg(not(feature = "http"))]
+impl HttpClient {
+    /// A client that cannot send (this build has no `http` feature).
+    pub fn new(_settings: &HttpSettings) -> HttpClient {
+        HttpClient
+    }
 }
 
 /// An HTTP method ddnsd uses.
@@ -94,7 +118,7 @@ pub struct Request<'a> {
     pub timeout: Duration,
 }
 
-/// A reply, read completely (at most [`MAX_REPLY`] bytes of body).
+/// A reply, read completely (at most [`MAX_REPLY`](crate::limits::MAX_REPLY) bytes of body).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status code.
@@ -142,6 +166,7 @@ pub enum HttpError {
     TooLarge(TooLarge),
 }
 
+#[cfg(feature = "http")]
 impl HttpClient {
     /// A client with `settings`; installs the ring crypto provider as the process default
     /// (when none is) on first use.
@@ -245,6 +270,7 @@ impl HttpClient {
 /// family's wildcard address (`local`). hyper binds the local address only when it matches the
 /// remote family, so the resolver filter is what really decides; the bind keeps the intent
 /// explicit for IP-literal URLs, which callers must check themselves.
+#[cfg(feature = "http")]
 impl HttpClient {
     /// A client that connects only over `local`'s family, binding its sockets to `local`.
     pub fn bound_to(settings: &HttpSettings, local: IpAddr) -> HttpClient {
@@ -256,6 +282,7 @@ impl HttpClient {
     }
 }
 
+#[cfg(feature = "http")]
 fn build(settings: &HttpSettings, local: Option<IpAddr>) -> Result<reqwest::Client, HttpError> {
     // Err means a provider is already installed (by us or another caller): fine either way.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -278,11 +305,13 @@ fn build(settings: &HttpSettings, local: Option<IpAddr>) -> Result<reqwest::Clie
 }
 
 /// Resolves host names with the system resolver and keeps only one family's addresses.
+#[cfg(feature = "http")]
 #[derive(Debug)]
 struct FamilyResolver {
     v6: bool,
 }
 
+#[cfg(feature = "http")]
 impl reqwest::dns::Resolve for FamilyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let v6 = self.v6;
@@ -300,6 +329,7 @@ impl reqwest::dns::Resolve for FamilyResolver {
     }
 }
 
+#[cfg(feature = "http")]
 fn classify(e: &reqwest::Error, timeout: Duration) -> HttpError {
     // A connect timeout is a connection that never opened ("could not reach"), not a request
     // that may have been processed: check is_connect first (issue 8, item 7).
@@ -313,6 +343,7 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> HttpError {
 }
 
 /// The error and its causes joined by ": " (reqwest's own Display stops at the first layer).
+#[cfg(feature = "http")]
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();

@@ -5,6 +5,7 @@ pub mod command;
 pub mod dns;
 pub mod filewatch;
 pub mod fixed;
+#[cfg(feature = "http")]
 pub mod http;
 pub mod ifa;
 pub mod leases;
@@ -203,15 +204,18 @@ pub enum SourceError {
     #[error("no interface named {0:?} on this machine")]
     NoSuchInterface(String),
     /// The HTTP client for echo services could not be set up.
+    #[cfg(feature = "http")]
     #[error("could not set up the http client: {0}")]
     HttpSetup(crate::http::HttpError),
     /// Every echo service URL failed (tried in order).
+    #[cfg(feature = "http")]
     #[error("every echo service failed: {}", http::list(.attempts))]
     EchoFailed {
         /// Each URL with why it failed, in the order tried.
         attempts: Vec<http::EchoFailure>,
     },
     /// Fewer than `needed` echo services agreed on one address.
+    #[cfg(feature = "http")]
     #[error("no {needed} echo services agreed: {}", http::disagreement(.answers, .failures))]
     NoConsensus {
         /// The `consensus` setting.
@@ -263,10 +267,13 @@ impl SourceError {
             SourceError::NoSuchInterface(_) => {
                 Some("check `interface` in the source; `ip -br link` lists this machine's interfaces")
             }
+            #[cfg(feature = "http")]
             SourceError::HttpSetup(_) => Some("check that the system's CA certificates are installed"),
+            #[cfg(feature = "http")]
             SourceError::EchoFailed { .. } => Some(
                 "each url must answer with just the address over the source's family (try `curl -6 URL` or `curl -4 URL`); `urls` replaces the built-in list",
             ),
+            #[cfg(feature = "http")]
             SourceError::NoConsensus { .. } => Some(
                 "the services see different addresses (a proxy, or several uplinks?); list services that take the same path, or lower `consensus`",
             ),
@@ -307,6 +314,7 @@ pub enum SourceSettings {
     /// `kind = "static"`.
     Static(fixed::StaticSettings),
     /// `kind = "http"`.
+    #[cfg(feature = "http")]
     Http(http::HttpSourceSettings),
     /// `kind = "dns"`.
     Dns(dns::DnsSourceSettings),
@@ -326,6 +334,7 @@ impl SourceSettings {
         match self {
             SourceSettings::Interface(_) => "interface",
             SourceSettings::Static(_) => "static",
+            #[cfg(feature = "http")]
             SourceSettings::Http(_) => "http",
             SourceSettings::Dns(_) => "dns",
             SourceSettings::Command(_) => "command",
@@ -340,6 +349,7 @@ impl SourceSettings {
         match self {
             SourceSettings::Interface(s) => vec![s.family],
             SourceSettings::Static(s) => s.families(),
+            #[cfg(feature = "http")]
             SourceSettings::Http(s) => vec![s.family],
             SourceSettings::Dns(s) => vec![s.family],
             SourceSettings::Command(s) => vec![s.family],
@@ -372,6 +382,7 @@ pub fn build_all(settings: &BTreeMap<String, SourceSettings>) -> BTreeMap<String
                 SourceSettings::Static(s) => {
                     Arc::new(fixed::StaticSource::new(name.clone(), s.clone()))
                 }
+                #[cfg(feature = "http")]
                 SourceSettings::Http(s) => Arc::new(http::HttpSource::new(name.clone(), s.clone())),
                 SourceSettings::Dns(s) => Arc::new(dns::DnsSource::new(name.clone(), s.clone())),
                 SourceSettings::Command(s) => {

@@ -29,9 +29,17 @@ pub fn init() -> String {
 pub fn provider_example(kind: &str) -> Result<String, Error> {
     match registry::find(kind) {
         Some(k) => Ok(format!("{}\n{}", heading(k), k.example)),
-        None => Err(Error::UnknownKind {
-            kind: kind.to_owned(),
-        }),
+        None => Err(
+            match crate::provider::LEFT_OUT.iter().find(|(k, _)| *k == kind) {
+                Some((_, feature)) => Error::KindLeftOut {
+                    kind: kind.to_owned(),
+                    feature,
+                },
+                None => Error::UnknownKind {
+                    kind: kind.to_owned(),
+                },
+            },
+        ),
     }
 }
 

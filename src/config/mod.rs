@@ -258,6 +258,16 @@ pub enum Error {
         /// The kind as given.
         kind: String,
     },
+    /// `ddnsd init --provider` named a kind this build left out (see `provider::LEFT_OUT`).
+    #[error(
+        "provider kind {kind:?} is not available: ddnsd was built without the {feature} feature"
+    )]
+    KindLeftOut {
+        /// The kind as given.
+        kind: String,
+        /// The cargo feature that has it.
+        feature: &'static str,
+    },
 }
 
 impl Error {
@@ -273,6 +283,9 @@ impl Error {
                     .to_owned(),
             ),
             Error::Invalid { .. } => None,
+            Error::KindLeftOut { feature, .. } => Some(format!(
+                "use a build with the default features (cargo feature `{feature}`)"
+            )),
             Error::UnknownKind { kind } => {
                 let known = crate::provider::registry::names();
                 Some(diag::suggest(

@@ -317,6 +317,24 @@ fn init_provider_names_a_kind_or_suggests_one() {
     }
 }
 
+/// What `init --provider cloudflare` says in a build without the `http` feature (the error is
+/// built from `provider::LEFT_OUT` there; the default build has every kind).
+#[test]
+fn init_provider_of_a_left_out_kind_names_the_feature() {
+    let e = Error::KindLeftOut {
+        kind: "cloudflare".to_owned(),
+        feature: "http",
+    };
+    assert_eq!(
+        e.to_string(),
+        "provider kind \"cloudflare\" is not available: ddnsd was built without the http feature"
+    );
+    assert_eq!(
+        e.hint().as_deref(),
+        Some("use a build with the default features (cargo feature `http`)")
+    );
+}
+
 #[test]
 fn embedded_default_builds() {
     let c = build::build(

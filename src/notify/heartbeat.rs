@@ -86,9 +86,11 @@ pub struct PingRequest {
 }
 
 /// The longest `msg=` sent to Uptime Kuma (it is part of a URL).
+#[cfg(feature = "http")]
 const KUMA_MSG_MAX: usize = 400;
 
 /// Builds the request of `ping` for the check at `url`.
+#[cfg(feature = "http")]
 pub fn request(style: Style, url: &str, ping: &Ping) -> Option<PingRequest> {
     match style {
         Style::Healthchecks => {
@@ -135,6 +137,7 @@ pub fn request(style: Style, url: &str, ping: &Ping) -> Option<PingRequest> {
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary, with `…` when cut.
+#[cfg(feature = "http")]
 fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();

@@ -181,6 +181,7 @@ impl Dispatch {
         for n in notify {
             let courier = Arc::new(NotifyCourier {
                 settings: n.clone(),
+                #[cfg(feature = "http")]
                 http: http.clone(),
                 host: host.to_owned(),
             });
@@ -188,6 +189,11 @@ impl Dispatch {
             d.notifiers.push((n.on.clone(), out));
             d.workers.push(worker);
         }
+        // Without the `http` feature nothing here sends over HTTP, and the config refuses
+        // `[heartbeat]`, so there is none.
+        #[cfg(not(feature = "http"))]
+        let _ = (http, heartbeat);
+        #[cfg(feature = "http")]
         if let Some(h) = heartbeat {
             let courier = Arc::new(PingCourier {
                 settings: h.clone(),
@@ -264,6 +270,7 @@ pub fn ping_after(report: &RunReport, took: Duration) -> heartbeat::Ping {
 
 struct NotifyCourier {
     settings: NotifySettings,
+    #[cfg(feature = "http")]
     http: crate::http::HttpClient,
     host: String,
 }
@@ -288,12 +295,14 @@ impl queue::Deliver for NotifyCourier {
             let t = self.settings.timeout;
             let host = &self.host;
             match &self.settings.target {
+                #[cfg(feature = "http")]
                 Target::Webhook(w) => {
                     let mut secrets: Vec<&str> = vec![w.url.expose()];
                     secrets.extend(w.headers.expose().iter().map(|(_, v)| v.as_str()));
                     let req = send::webhook_request(w, n, host);
                     send::send(&self.http, &req, t, send::Check::Status, &secrets).await
                 }
+                #[cfg(feature = "http")]
                 Target::Ntfy(s) => {
                     let token = s.token.as_ref().map(|t| t.expose().as_str());
                     let req = send::ntfy_request(s, n, host);
@@ -306,6 +315,7 @@ impl queue::Deliver for NotifyCourier {
                     )
                     .await
                 }
+                #[cfg(feature = "http")]
                 Target::Telegram(s) => {
                     let req = send::telegram_request(s, n, host);
                     send::send(
@@ -317,6 +327,13 @@ impl queue::Deliver for NotifyCourier {
                     )
                     .await
                 }
+                // The config refuses these kinds in a build without `http`; should one be
+                // built anyway (a library caller), it fails for good with the reason.
+                #[cfg(not(feature = "http"))]
+                Target::Webhook(_) | Target::Ntfy(_) | Target::Telegram(_) => {
+                    let _ = (t, host, n);
+                    Err(send::DeliveryError::without_http())
+                }
                 #[cfg(feature = "email")]
                 Target::Email(e) => {
                     email::send(e, host, &message::title(n, host), &message::text(n), t).await
@@ -326,11 +343,13 @@ impl queue::Deliver for NotifyCourier {
     }
 }
 
+#[cfg(feature = "http")]
 struct PingCourier {
     settings: heartbeat::HeartbeatSettings,
     http: crate::http::HttpClient,
 }
 
+#[cfg(feature = "http")]
 impl queue::Deliver for PingCourier {
     fn label(&self) -> &str {
         "heartbeat"

@@ -2,12 +2,15 @@
 //! pure function, then sent through the shared [`HttpClient`]. A target's secrets (its URL,
 //! headers, token) are cut out of every error text before it is logged.
 
+#[cfg(feature = "http")]
 use std::time::Duration;
 
 use super::heartbeat::PingRequest;
 use super::message::{json_body, text, title};
 use super::{Event, Notice, NtfySettings, TelegramSettings, WebhookMethod, WebhookSettings};
-use crate::http::{HttpClient, Method, Request};
+use crate::http::Method;
+#[cfg(feature = "http")]
+use crate::http::{HttpClient, Request};
 
 /// An HTTP request to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +32,17 @@ pub struct DeliveryError {
     pub message: String,
     /// Retrying cannot help (the target refused the request itself).
     pub permanent: bool,
+}
+
+impl DeliveryError {
+    /// An HTTP target in a build without the `http` feature: permanent.
+    #[cfg(not(feature = "http"))]
+    pub fn without_http() -> DeliveryError {
+        DeliveryError {
+            message: "ddnsd was built without the http feature".to_owned(),
+            permanent: true,
+        }
+    }
 }
 
 /// A webhook's request for `n`.
@@ -127,6 +141,7 @@ pub enum Check {
 }
 
 /// Sends `req`; `secrets` are removed from any error text.
+#[cfg(feature = "http")]
 pub async fn send(
     http: &HttpClient,
     req: &OutRequest,

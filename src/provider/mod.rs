@@ -29,40 +29,52 @@ pub use error::{
 };
 pub use registry::{Configured, Kind, ProviderSettings};
 
-/// Declares the provider kinds: one module per kind, and [`KINDS`], in the order `ddnsd init`
-/// shows them. Adding a kind is one line here plus its file.
+/// Declares the provider kinds: one module per kind, [`KINDS`] in the order `ddnsd init` shows
+/// them, and [`LEFT_OUT`]. Adding a kind is one line here plus its file. A kind that needs a
+/// cargo feature carries `#[cfg(feature = "…")]`; its module name must be its config spelling
+/// (tested), because that is all a build without the feature knows of it.
 macro_rules! kinds {
-    ($($module:ident),* $(,)?) => {
-        $(pub mod $module;)*
-        /// Every provider kind.
-        pub static KINDS: &[&Kind] = &[$(&$module::KIND),*];
+    ($($(#[cfg(feature = $feature:literal)])? $module:ident),* $(,)?) => {
+        $($(#[cfg(feature = $feature)])? pub mod $module;)*
+        /// Every provider kind in this build.
+        pub static KINDS: &[&Kind] = &[$($(#[cfg(feature = $feature)])? &$module::KIND),*];
+        /// The kinds this build leaves out: (config spelling, the cargo feature that has it).
+        pub static LEFT_OUT: &[(&str, &str)] = &[
+            $($(#[cfg(not(feature = $feature))] (stringify!($module), $feature),)?)*
+        ];
+        /// (module, config spelling) of each feature-gated kind in this build: they must agree,
+        /// because [`LEFT_OUT`] knows a left-out kind only by its module name.
+        #[cfg(test)]
+        static GATED: &[(&str, &str)] = &[
+            $($(#[cfg(feature = $feature)] (stringify!($module), $module::KIND.name),)?)*
+        ];
     };
 }
 
 kinds! {
     rfc2136,
-    tencentcloud,
-    dnspod,
-    powerdns,
-    alidns,
-    huaweicloud,
-    cloudflare,
-    route53,
-    dyndns2,
-    webhook,
-    gcloud,
-    azure,
-    baiducloud,
-    volcengine,
-    godaddy,
-    gandi,
-    hetzner,
-    digitalocean,
-    dynv6,
-    duckdns,
-    desec,
-    namecheap,
-    porkbun,
+    #[cfg(feature = "http")] tencentcloud,
+    #[cfg(feature = "http")] dnspod,
+    #[cfg(feature = "http")] powerdns,
+    #[cfg(feature = "http")] alidns,
+    #[cfg(feature = "http")] huaweicloud,
+    #[cfg(feature = "http")] cloudflare,
+    #[cfg(feature = "http")] route53,
+    #[cfg(feature = "http")] dyndns2,
+    #[cfg(feature = "http")] webhook,
+    #[cfg(feature = "http")] gcloud,
+    #[cfg(feature = "http")] azure,
+    #[cfg(feature = "http")] baiducloud,
+    #[cfg(feature = "http")] volcengine,
+    #[cfg(feature = "http")] godaddy,
+    #[cfg(feature = "http")] gandi,
+    #[cfg(feature = "http")] hetzner,
+    #[cfg(feature = "http")] digitalocean,
+    #[cfg(feature = "http")] dynv6,
+    #[cfg(feature = "http")] duckdns,
+    #[cfg(feature = "http")] desec,
+    #[cfg(feature = "http")] namecheap,
+    #[cfg(feature = "http")] porkbun,
     dry_run,
 }
 
@@ -186,5 +198,22 @@ impl ProviderDeps {
             backoff: Backoff::default(),
             timeout: settings.total_timeout,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gated_kinds_are_spelled_as_their_modules() {
+        for (module, name) in GATED {
+            assert_eq!(module, name);
+        }
+        // Every kind but rfc2136 and dry-run speaks HTTP; with `http` on, none is left out.
+        #[cfg(feature = "http")]
+        assert_eq!((GATED.len(), LEFT_OUT.len()), (KINDS.len() - 2, 0));
+        #[cfg(not(feature = "http"))]
+        assert!(LEFT_OUT.iter().all(|(_, feature)| *feature == "http"));
     }
 }

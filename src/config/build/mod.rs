@@ -345,7 +345,15 @@ impl Builder<'_> {
     }
 
     /// Reads `kind` of a `[sources.x]` / `[providers.x]` table and checks it is known.
-    fn kind(&mut self, v: &Spanned<DeValue<'_>>, place: &str, kinds: &[&str]) -> Option<String> {
+    /// The `kind` of table `v`: one of `kinds`, else a diagnostic — naming the cargo feature
+    /// when the kind is one this build left out (`left_out`: (kind, feature) pairs).
+    fn kind(
+        &mut self,
+        v: &Spanned<DeValue<'_>>,
+        place: &str,
+        kinds: &[&str],
+        left_out: &[(&str, &str)],
+    ) -> Option<String> {
         let DeValue::Table(t) = v.get_ref() else {
             self.push(Diag::new(v.span(), format!("{place} must be a table")));
             return None;
@@ -364,6 +372,10 @@ impl Builder<'_> {
             ));
             return None;
         };
+        if let Some((_, feature)) = left_out.iter().find(|(name, _)| *name == k) {
+            self.push(left_out_kind(kind.span(), k, place, feature));
+            return None;
+        }
         if !kinds.contains(&k) {
             let hint = suggest(
                 k,
@@ -375,5 +387,73 @@ impl Builder<'_> {
             return None;
         }
         Some(k.to_owned())
+    }
+}
+
+/// The diagnostic for `kind = "KIND"` in `place` when this build of ddnsd left KIND out (it
+/// needs the cargo feature `feature`): not "unknown kind", which would send the user looking
+/// for a typo.
+fn left_out_kind(span: Range<usize>, kind: &str, place: &str, feature: &str) -> Diag {
+    Diag::new(
+        span,
+        format!("kind {kind:?} in {place} is not available: ddnsd was built without the {feature} feature"),
+    )
+    .hint(format!(
+        "use a build with the default features (cargo feature `{feature}`), or a kind this build has"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder(env: &dyn Fn(&str) -> Option<String>) -> Builder<'_> {
+        Builder {
+            env,
+            purpose: Purpose::Check,
+            diags: Vec::new(),
+            warnings: Vec::new(),
+            secret_env: BTreeSet::new(),
+            prefix_from: Vec::new(),
+        }
+    }
+
+    /// A kind this build left out is named with its feature, not as an unknown kind; this is
+    /// the path a `--no-default-features` build takes for `kind = "cloudflare"`.
+    #[test]
+    fn a_left_out_kind_names_the_feature() {
+        let text = "[providers.cf]\nkind = \"cloudflare\"\n[providers.x]\nkind = \"clodflare\"\n";
+        let root = DeTable::parse(text).unwrap().into_inner();
+        let providers = root.get("providers").unwrap();
+        let DeValue::Table(t) = providers.get_ref() else {
+            panic!("not a table")
+        };
+        let env = |_: &str| None;
+        let mut b = builder(&env);
+        let kinds = ["rfc2136"];
+        let left_out = [("cloudflare", "http")];
+        assert_eq!(
+            b.kind(t.get("cf").unwrap(), "[providers.cf]", &kinds, &left_out),
+            None
+        );
+        assert_eq!(
+            b.kind(t.get("x").unwrap(), "[providers.x]", &kinds, &left_out),
+            None
+        );
+        let got: Vec<(String, Option<String>)> =
+            b.diags.into_iter().map(|d| (d.message, d.hint)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "kind \"cloudflare\" in [providers.cf] is not available: ddnsd was built without the http feature".to_owned(),
+                    Some("use a build with the default features (cargo feature `http`), or a kind this build has".to_owned()),
+                ),
+                (
+                    "unknown kind \"clodflare\" in [providers.x]".to_owned(),
+                    Some("known kinds: rfc2136".to_owned()),
+                ),
+            ]
+        );
     }
 }

@@ -3,30 +3,68 @@
 //! passwords) go through the one secret resolver; a secret's value is never quoted in a
 //! problem.
 
+#[cfg(any(feature = "http", feature = "email"))]
 use std::collections::BTreeSet;
+#[cfg(any(feature = "http", feature = "email"))]
 use std::ops::Range;
 use std::path::PathBuf;
+#[cfg(any(feature = "http", feature = "email"))]
 use std::time::Duration;
 
 use toml::de::DeValue;
 use toml::Spanned;
 
-use super::{raw, Builder, MAX_WAIT};
-use crate::config::diag::{suggest, Diag, Quote};
+#[cfg(any(feature = "http", feature = "email"))]
+use super::MAX_WAIT;
+use super::{raw, Builder};
+use crate::config::diag::Diag;
+#[cfg(any(feature = "http", feature = "email"))]
+use crate::config::diag::{suggest, Quote};
 use crate::config::Origin;
-use crate::fields::{SecretFields, Text};
+#[cfg(any(feature = "http", feature = "email"))]
+use crate::fields::SecretFields;
+#[cfg(any(feature = "http", feature = "email"))]
+use crate::fields::Text;
 #[cfg(feature = "email")]
 use crate::notify::email::{EmailSettings, Security};
-use crate::notify::heartbeat::{HeartbeatSettings, Style};
+use crate::notify::heartbeat::HeartbeatSettings;
+#[cfg(feature = "http")]
+use crate::notify::heartbeat::Style;
+#[cfg(feature = "http")]
 use crate::notify::message::{Template, FIELDS};
+use crate::notify::NotifySettings;
+#[cfg(any(feature = "http", feature = "email"))]
+use crate::notify::Target;
+#[cfg(any(feature = "http", feature = "email"))]
+use crate::notify::{Event, DEFAULT_TIMEOUT};
+#[cfg(feature = "http")]
 use crate::notify::{
-    Event, NotifySettings, NtfySettings, Target, TelegramSettings, WebhookMethod, WebhookSettings,
-    DEFAULT_TIMEOUT, TELEGRAM_ENDPOINT,
+    NtfySettings, TelegramSettings, WebhookMethod, WebhookSettings, TELEGRAM_ENDPOINT,
 };
+#[cfg(feature = "http")]
 use crate::secret::Secret;
 use crate::status::StatusSettings;
 
-const NOTIFY_KINDS: &[&str] = &["webhook", "ntfy", "telegram", "email"];
+const NOTIFY_KINDS: &[&str] = &[
+    #[cfg(feature = "http")]
+    "webhook",
+    #[cfg(feature = "http")]
+    "ntfy",
+    #[cfg(feature = "http")]
+    "telegram",
+    "email",
+];
+
+/// Notification kinds this build leaves out, with the cargo feature that has each.
+const NOTIFY_LEFT_OUT: &[(&str, &str)] = &[
+    #[cfg(not(feature = "http"))]
+    ("webhook", "http"),
+    #[cfg(not(feature = "http"))]
+    ("ntfy", "http"),
+    #[cfg(not(feature = "http"))]
+    ("telegram", "http"),
+];
+#[cfg(feature = "http")]
 const STYLES: &[&str] = &["healthchecks", "uptime-kuma"];
 
 impl Builder<'_> {
@@ -115,6 +153,24 @@ impl Builder<'_> {
         v: Option<&Spanned<DeValue<'_>>>,
     ) -> Option<Option<HeartbeatSettings>> {
         let Some(v) = v else { return Some(None) };
+        #[cfg(not(feature = "http"))]
+        {
+            self.push(
+                Diag::new(
+                    v.span(),
+                    "[heartbeat] is not available: ddnsd was built without the http feature",
+                )
+                .hint("use a build with the default features (cargo feature `http`), or remove [heartbeat]"),
+            );
+            None
+        }
+        #[cfg(feature = "http")]
+        self.heartbeat_table(v)
+    }
+
+    /// `[heartbeat]` present: its settings; `None` when it has problems.
+    #[cfg(feature = "http")]
+    fn heartbeat_table(&mut self, v: &Spanned<DeValue<'_>>) -> Option<Option<HeartbeatSettings>> {
         let r: raw::RawHeartbeat = self.take(v, "[heartbeat]")?;
         let fields = SecretFields {
             name: "url",
@@ -163,17 +219,20 @@ impl Builder<'_> {
         };
         for (i, item) in items.iter().enumerate() {
             let place = format!("[[notify]] #{}", i + 1);
-            let Some(kind) = self.kind(item, &place, NOTIFY_KINDS) else {
+            let Some(kind) = self.kind(item, &place, NOTIFY_KINDS, NOTIFY_LEFT_OUT) else {
                 continue;
             };
             let span = item.span();
             let built = match kind.as_str() {
+                #[cfg(feature = "http")]
                 "webhook" => self
                     .take::<raw::RawWebhookNotify>(item, &place)
                     .and_then(|r| self.webhook(r, span)),
+                #[cfg(feature = "http")]
                 "ntfy" => self
                     .take::<raw::RawNtfyNotify>(item, &place)
                     .and_then(|r| self.ntfy(r)),
+                #[cfg(feature = "http")]
                 "telegram" => self
                     .take::<raw::RawTelegramNotify>(item, &place)
                     .and_then(|r| self.telegram(r, span)),
@@ -206,6 +265,7 @@ impl Builder<'_> {
     }
 
     /// `on` and `timeout`, common to every kind.
+    #[cfg(any(feature = "http", feature = "email"))]
     fn common(
         &mut self,
         on: &Option<Spanned<Vec<Text>>>,
@@ -254,6 +314,7 @@ impl Builder<'_> {
         Some((events?, timeout?))
     }
 
+    #[cfg(feature = "http")]
     fn webhook(
         &mut self,
         r: raw::RawWebhookNotify,
@@ -321,6 +382,7 @@ impl Builder<'_> {
     }
 
     /// `headers` (a table), `headers_file` or `headers_env` (`Name: value` lines): at most one.
+    #[cfg(feature = "http")]
     fn headers(
         &mut self,
         r: &raw::RawWebhookNotify,
@@ -409,6 +471,7 @@ impl Builder<'_> {
         ok.then(|| Secret::new(pairs))
     }
 
+    #[cfg(feature = "http")]
     fn ntfy(&mut self, r: raw::RawNtfyNotify) -> Option<(BTreeSet<Event>, Duration, Target)> {
         let common = self.common(&r.on, &r.timeout);
         let url = self.plain_url(&r.url, "url");
@@ -434,6 +497,7 @@ impl Builder<'_> {
         ))
     }
 
+    #[cfg(feature = "http")]
     fn telegram(
         &mut self,
         r: raw::RawTelegramNotify,
@@ -652,6 +716,7 @@ impl Builder<'_> {
     }
 
     /// Checks a secret URL is http(s), without ever quoting it.
+    #[cfg(feature = "http")]
     fn secret_url(
         &mut self,
         url: Secret<String>,
@@ -672,6 +737,7 @@ impl Builder<'_> {
         }
     }
 
+    #[cfg(feature = "http")]
     fn plain_url(&mut self, t: &Text, what: &str) -> Option<String> {
         if is_http_url(t.get_ref()) {
             Some(t.get_ref().clone())
@@ -685,6 +751,7 @@ impl Builder<'_> {
     }
 }
 
+#[cfg(feature = "http")]
 fn is_http_url(s: &str) -> bool {
     reqwest::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
 }

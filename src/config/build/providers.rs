@@ -34,7 +34,7 @@ impl Builder<'_> {
             let name = name.get_ref().to_string();
             let place = format!("[providers.{name}]");
             let built = self
-                .kind(value, &place, &kinds)
+                .kind(value, &place, &kinds, crate::provider::LEFT_OUT)
                 .and_then(|k| registry::find(&k))
                 .and_then(|kind| {
                     let mut f = TableFields {

@@ -12,6 +12,7 @@ use super::{raw, Builder, Named, MAX_WAIT};
 use crate::addr::command::CommandSettings;
 use crate::addr::dns::{DnsQuery, DnsSourceSettings, Preset, QueryClass, QueryType, PRESETS};
 use crate::addr::fixed::StaticSettings;
+#[cfg(feature = "http")]
 use crate::addr::http::{default_urls, HttpSourceSettings};
 use crate::addr::leases::{HostKey, LeaseFormat, LeasesSettings};
 use crate::addr::neighbors::{NeighborHost, NeighborsSettings};
@@ -27,12 +28,19 @@ use crate::secret::Secret;
 const SOURCE_KINDS: &[&str] = &[
     "interface",
     "static",
+    #[cfg(feature = "http")]
     "http",
     "dns",
     "command",
     "prefix",
     "leases",
     "neighbors",
+];
+
+/// Source kinds this build leaves out, with the cargo feature that has each.
+const SOURCE_LEFT_OUT: &[(&str, &str)] = &[
+    #[cfg(not(feature = "http"))]
+    ("http", "http"),
 ];
 
 impl Builder<'_> {
@@ -49,13 +57,17 @@ impl Builder<'_> {
         for (name, value) in t.iter() {
             let name = name.get_ref().to_string();
             let place = format!("[sources.{name}]");
-            let built = match self.kind(value, &place, SOURCE_KINDS).as_deref() {
+            let built = match self
+                .kind(value, &place, SOURCE_KINDS, SOURCE_LEFT_OUT)
+                .as_deref()
+            {
                 Some("interface") => self
                     .take::<raw::RawInterfaceSource>(value, &place)
                     .and_then(|r| self.interface(r)),
                 Some("static") => self
                     .take::<raw::RawStaticSource>(value, &place)
                     .and_then(|r| self.fixed(r, &place)),
+                #[cfg(feature = "http")]
                 Some("http") => self
                     .take::<raw::RawHttpSource>(value, &place)
                     .and_then(|r| self.http(r, &place)),
@@ -353,6 +365,7 @@ impl Builder<'_> {
         ok.then_some(SourceSettings::Static(StaticSettings { addresses }))
     }
 
+    #[cfg(feature = "http")]
     fn http(&mut self, r: raw::RawHttpSource, place: &str) -> Option<SourceSettings> {
         let family = self.family(&r.family);
         let timeout = self.duration(

@@ -3,7 +3,10 @@
 //! record APIs (`rows`), finding a record's zone among an account's domains (`zones`), and
 //! the DNS messages of the rfc2136 provider (`dnsmsg`: UPDATE/query builders, reply checks).
 
+#[cfg(feature = "http")]
 pub mod api;
 pub mod dnsmsg;
+#[cfg(feature = "http")]
 pub mod rows;
+#[cfg(feature = "http")]
 pub mod zones;
