@@ -399,7 +399,9 @@ impl Gcloud {
                 scope: google_jwt::DNS_SCOPE,
                 issued_at: now,
             },
-        );
+        )
+        // Transient: a random source that failed once may answer on the next try.
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Transient, format!("{op}: {e}")))?;
         let body = format!(
             "grant_type={}&assertion={}",
             percent_encode("urn:ietf:params:oauth:grant-type:jwt-bearer"),

@@ -355,16 +355,19 @@ fn assertions_match_google_auth_byte_for_byte() {
             }
             cases
                 .push(serde_json::json!({"key": key, "scopes": [google_jwt::DNS_SCOPE], "now": t}));
-            ours.push(google_jwt::assertion(
-                &SigningKey::from_pem(pem).unwrap(),
-                &Claims {
-                    issuer: EMAIL,
-                    key_id: kid,
-                    audience: google_jwt::AUDIENCE,
-                    scope: google_jwt::DNS_SCOPE,
-                    issued_at: t,
-                },
-            ));
+            ours.push(
+                google_jwt::assertion(
+                    &SigningKey::from_pem(pem).unwrap(),
+                    &Claims {
+                        issuer: EMAIL,
+                        key_id: kid,
+                        audience: google_jwt::AUDIENCE,
+                        scope: google_jwt::DNS_SCOPE,
+                        issued_at: t,
+                    },
+                )
+                .unwrap(),
+            );
         }
     }
     let theirs = google_auth(&cases);

@@ -53,6 +53,9 @@ pub enum KeyError {
     /// ring refused the DER (not RSA, not PKCS#8, or a size outside 2048–8192 bits).
     #[error("private_key is not an RSA PKCS#8 key of 2048 to 8192 bits ({0})")]
     Rejected(String),
+    /// ring could not sign (its random source, used to blind the operation, failed).
+    #[error("signing the token request failed (the system's random source did not answer)")]
+    SignFailed,
 }
 
 /// A service account's private key, ready to sign. Its `Debug` shows no key material.
@@ -89,7 +92,7 @@ impl SigningKey {
 }
 
 /// The signed assertion `b64(header).b64(claims).b64(signature)`.
-pub fn assertion(key: &SigningKey, claims: &Claims<'_>) -> String {
+pub fn assertion(key: &SigningKey, claims: &Claims<'_>) -> Result<String, KeyError> {
     let mut header = String::from("{\"typ\": \"JWT\", \"alg\": \"RS256\"");
     if let Some(kid) = claims.key_id {
         let _ = write!(header, ", \"kid\": {}", py_json_string(kid));
@@ -110,9 +113,7 @@ pub fn assertion(key: &SigningKey, claims: &Claims<'_>) -> String {
     );
     let mut signature = vec![0u8; key.0.public().modulus_len()];
     // The random source only blinds the RSA operation; PKCS#1 v1.5 output does not depend
-    // on it. invariant: signing fails only for a signature buffer of the wrong length, and
-    // the buffer is the modulus length.
-    #[allow(clippy::expect_used)]
+    // on it. The buffer is the modulus length, so a failure is the random source's.
     key.0
         .sign(
             &RSA_PKCS1_SHA256,
@@ -120,8 +121,11 @@ pub fn assertion(key: &SigningKey, claims: &Claims<'_>) -> String {
             signing_input.as_bytes(),
             &mut signature,
         )
-        .expect("infallible: the buffer is modulus_len bytes");
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        .map_err(|_| KeyError::SignFailed)?;
+    Ok(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature)
+    ))
 }
 
 /// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`: every non-ASCII character
@@ -171,7 +175,8 @@ mod tests {
                 scope: DNS_SCOPE,
                 issued_at: 1_700_000_000,
             },
-        );
+        )
+        .unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[0], "eyJ0eXAiOiAiSldUIiwgImFsZyI6ICJSUzI1NiIsICJraWQiOiAiMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2NyJ9");
@@ -191,6 +196,7 @@ mod tests {
                     issued_at: 1_700_000_000,
                 },
             )
+            .unwrap()
         );
         // It verifies under the public key.
         let signed = &jwt[..jwt.rfind('.').unwrap()];
