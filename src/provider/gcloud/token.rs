@@ -1,0 +1,141 @@
+//! The OAuth 2.0 access token: a JWT signed with the key, traded at `token_uri`, cached until
+//! shortly before it expires.
+
+
+use serde_json::Value;
+
+use crate::http::{self, Method, Request};
+use crate::provider::kit::api;
+use crate::provider::sign::acs3::percent_encode;
+use crate::provider::sign::google_jwt::{self, Claims};
+use crate::provider::{
+    ProviderError, ProviderErrorKind,
+};
+use crate::secret::Secret;
+
+use super::*;
+use super::codes::{meaning, status_error, Meaning};
+
+/// A cached access token.
+pub(super) struct Token {
+    pub(super) value: Secret<String>,
+    pub(super) expires_at: u64,
+}
+
+impl Gcloud {
+    /// A valid access token: the cached one, else a fresh one from the token endpoint.
+    pub(super) async fn access_token(&self) -> Result<Secret<String>, ProviderError> {
+        let mut cached = self.token.lock().await;
+        let now = self.clock.unix_secs();
+        if let Some(t) = cached.as_ref() {
+            if now + TOKEN_MARGIN_SECS < t.expires_at {
+                return Ok(t.value.clone());
+            }
+        }
+        let fresh = api::with_retries(
+            &self.backoff,
+            &self.name,
+            "token",
+            |e: &ProviderError| Some(e),
+            || self.fetch_token(),
+        )
+        .await?;
+        let value = fresh.value.clone();
+        *cached = Some(fresh);
+        Ok(value)
+    }
+
+    pub(super) async fn fetch_token(&self) -> Result<Token, ProviderError> {
+        let op = "token";
+        let now = self.clock.unix_secs();
+        let account = &self.settings.account;
+        let jwt = google_jwt::assertion(
+            &account.key,
+            &Claims {
+                issuer: &account.client_email,
+                key_id: account.private_key_id.as_deref(),
+                audience: google_jwt::AUDIENCE,
+                scope: google_jwt::DNS_SCOPE,
+                issued_at: now,
+            },
+        )
+        // Transient: a random source that failed once may answer on the next try.
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Transient, format!("{op}: {e}")))?;
+        let body = format!(
+            "grant_type={}&assertion={}",
+            percent_encode("urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            percent_encode(&jwt)
+        );
+        let resp = self
+            .http
+            .send(Request {
+                method: Method::Post,
+                url: &self.settings.token_uri,
+                headers: &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded".to_owned(),
+                )],
+                body: body.into_bytes(),
+                timeout: self.timeout,
+            })
+            .await
+            .map_err(|e| api::http_error(op, &e, false))?;
+        tracing::debug!(provider = %self.name, op, status = resp.status, "reply");
+        let parsed = serde_json::from_slice::<Value>(&resp.body);
+        if resp.status == 200 {
+            let v = parsed.map_err(|e| {
+                ProviderError::new(
+                    ProviderErrorKind::Protocol,
+                    format!("{op}: the reply is not valid json ({e})"),
+                )
+            })?;
+            let token = v
+                .get("access_token")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| api::protocol(op, "no access_token"))?;
+            let expires_in = v
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| api::protocol(op, "no expires_in"))?;
+            return Ok(Token {
+                value: Secret::new(token.to_owned()),
+                expires_at: now + expires_in,
+            });
+        }
+        let envelope = parsed.ok().and_then(|v| {
+            let error = v.get("error")?.as_str()?.to_owned();
+            let description = v
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            Some((error, description))
+        });
+        let Some((error, description)) = envelope else {
+            return Err(status_error(op, &resp));
+        };
+        let text = format!("{op} failed: {error}: {description:?}");
+        Err(match meaning(resp.status, &error, Some(&description)) {
+            Meaning::ClockSkew => ProviderError::new(
+                ProviderErrorKind::ClockSkew {
+                    offset_secs: resp
+                        .date
+                        .map(|d| http::clock_offset_secs(d, self.clock.now()))
+                        .unwrap_or(0),
+                },
+                format!("{op}: the token endpoint refused the key's time window ({error}: {description:?})"),
+            ),
+            Meaning::Auth => {
+                ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT)
+            }
+            Meaning::RateLimited => ProviderError::new(
+                ProviderErrorKind::RateLimited {
+                    retry_after: resp.retry_after,
+                },
+                text,
+            ),
+            _ => ProviderError::new(ProviderErrorKind::Transient, text),
+        })
+    }
+}
