@@ -15,6 +15,7 @@ pub mod netlink;
 pub mod policy;
 pub mod prefix;
 pub mod probe;
+pub mod rtnl;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};

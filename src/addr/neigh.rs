@@ -5,11 +5,10 @@
 
 use std::net::Ipv6Addr;
 
-use futures::TryStreamExt;
 use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::AddressFamily;
 
-use super::SourceError;
+use super::{rtnl, SourceError};
 
 /// `NUD_*` states that mean the host answers (or answered recently) for the address:
 /// REACHABLE, STALE, DELAY, PROBE and PERMANENT. FAILED and INCOMPLETE do not count.
@@ -59,50 +58,26 @@ pub fn facts(msg: &NeighbourMessage) -> Option<NeighFacts> {
 
 /// The IPv6 neighbour table of interface `ifindex`.
 pub async fn dump(ifindex: u32) -> Result<Vec<NeighFacts>, SourceError> {
-    let (conn, handle, _) =
-        rtnetlink::new_connection().map_err(|e| SourceError::Netlink(e.to_string()))?;
-    let task = tokio::spawn(conn);
-    let result = async {
-        let mut out = Vec::new();
-        let mut entries = handle
-            .neighbours()
-            .get()
-            .set_address_family(AddressFamily::Inet6)
-            .execute();
-        while let Some(msg) = entries
-            .try_next()
-            .await
-            .map_err(|e| SourceError::Netlink(e.to_string()))?
-        {
-            if let Some(f) = facts(&msg).filter(|f| f.ifindex == ifindex) {
-                out.push(f);
-            }
-        }
-        Ok(out)
-    }
-    .await;
-    task.abort();
-    result
+    let all = rtnl::neighbours_v6()
+        .await
+        .map_err(|e| SourceError::Netlink(e.to_string()))?;
+    Ok(all
+        .iter()
+        .filter_map(facts)
+        .filter(|f| f.ifindex == ifindex)
+        .collect())
 }
 
 /// The index of interface `name`, or [`SourceError::NoSuchInterface`].
 pub async fn link_index(name: &str) -> Result<u32, SourceError> {
-    let (conn, handle, _) =
-        rtnetlink::new_connection().map_err(|e| SourceError::Netlink(e.to_string()))?;
-    let task = tokio::spawn(conn);
-    let found = handle
-        .link()
-        .get()
-        .match_name(name.to_owned())
-        .execute()
-        .try_next()
-        .await;
-    task.abort();
-    match found {
-        Ok(Some(link)) => Ok(link.header.index),
-        // The kernel answers ENODEV for an unknown name.
-        _ => Err(SourceError::NoSuchInterface(name.to_owned())),
-    }
+    let links = rtnl::links()
+        .await
+        .map_err(|e| SourceError::Netlink(e.to_string()))?;
+    links
+        .iter()
+        .find(|l| l.name.as_deref() == Some(name))
+        .map(|l| l.index)
+        .ok_or_else(|| SourceError::NoSuchInterface(name.to_owned()))
 }
 
 #[cfg(test)]

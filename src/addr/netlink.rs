@@ -1,15 +1,14 @@
-//! `kind = "interface"`: the kernel's interface addresses, read over rtnetlink. The only file
-//! that speaks rtnetlink for address dumps (events are in `watch.rs`).
+//! `kind = "interface"`: the kernel's interface addresses, read over rtnetlink (the socket is
+//! `rtnl.rs`; events are in `watch.rs`).
 
 use std::collections::HashMap;
 
 use futures::future::BoxFuture;
-use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressMessage, AddressScope};
-use netlink_packet_route::link::LinkAttribute;
 
 use super::ifa::{self, IfaFacts};
 use super::policy::{describe_kernel, select_kernel, KernelAddr, PolicyOptions, Scope};
+use super::rtnl;
 use super::{Candidate, Detection, Source, SourceError};
 use crate::record::Family;
 
@@ -97,55 +96,20 @@ impl Source for InterfaceSource {
 
 /// Every address of every interface, with names resolved.
 pub async fn dump_addresses() -> Result<Vec<KernelAddr>, SourceError> {
-    let (conn, handle, _) =
-        rtnetlink::new_connection().map_err(|e| SourceError::Netlink(e.to_string()))?;
-    let task = tokio::spawn(conn);
-    let result = async {
-        let mut names = HashMap::new();
-        let mut links = handle.link().get().execute();
-        while let Some(link) = links
-            .try_next()
-            .await
-            .map_err(|e| SourceError::Netlink(e.to_string()))?
-        {
-            for attr in &link.attributes {
-                if let LinkAttribute::IfName(n) = attr {
-                    names.insert(link.header.index, n.clone());
-                }
-            }
-        }
-        let mut out = Vec::new();
-        let mut addrs = handle.address().get().execute();
-        while let Some(msg) = addrs
-            .try_next()
-            .await
-            .map_err(|e| SourceError::Netlink(e.to_string()))?
-        {
-            if let Some(k) = kernel_addr(&msg, &names) {
-                out.push(k);
-            }
-        }
-        Ok(out)
-    }
-    .await;
-    task.abort();
-    result
+    let failed = |e: std::io::Error| SourceError::Netlink(e.to_string());
+    let names = rtnl::link_names().await.map_err(failed)?;
+    let addrs = rtnl::addresses().await.map_err(failed)?;
+    Ok(addrs
+        .iter()
+        .filter_map(|m| kernel_addr(m, &names))
+        .collect())
 }
 
 async fn link_exists(name: &str) -> Result<bool, SourceError> {
-    let (conn, handle, _) =
-        rtnetlink::new_connection().map_err(|e| SourceError::Netlink(e.to_string()))?;
-    let task = tokio::spawn(conn);
-    let found = handle
-        .link()
-        .get()
-        .match_name(name.to_owned())
-        .execute()
-        .try_next()
-        .await;
-    task.abort();
-    // The kernel answers ENODEV for an unknown name: that is "no", not a failure.
-    Ok(matches!(found, Ok(Some(_))))
+    let names = rtnl::link_names()
+        .await
+        .map_err(|e| SourceError::Netlink(e.to_string()))?;
+    Ok(names.values().any(|n| n == name))
 }
 
 /// Converts one RTM_NEWADDR message into kernel facts; `None` for families other than IPv4/6

@@ -5,24 +5,17 @@
 //! caller subscribes again and re-reads everything. No debounce and no timers: the daemon
 //! owns those.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::IpAddr;
 
-use futures::channel::mpsc::UnboundedReceiver;
-use futures::{StreamExt, TryStreamExt};
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::address::AddressMessage;
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
-use netlink_packet_route::RouteNetlinkMessage;
-use rtnetlink::sys::AsyncSocket;
-use rtnetlink::MulticastGroup;
-use tokio::task::JoinHandle;
 
 use super::ifa::{self, IfaFacts};
 use super::neigh;
+use super::rtnl::{self, Frame, Kernel, Link, Rtnl};
 
 /// One change the kernel announced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,15 +67,17 @@ impl WatchEvent {
 /// subscription, open a new one and re-read every source (a full pass).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lost {
-    /// The kernel dropped events because the socket's receive buffer was full (ENOBUFS,
-    /// passed up by netlink-proto as an `NLMSG_OVERRUN` message).
+    /// The kernel dropped events because the socket's receive buffer was full (a read failed
+    /// with ENOBUFS, or an `NLMSG_OVERRUN` message).
     Overrun {
         /// The receive buffer's size in bytes as the kernel reported it, when known.
         buffer: Option<usize>,
     },
     /// The kernel reported an error on the subscription (errno).
     Kernel(i32),
-    /// The netlink socket closed (a read failed or the connection task ended).
+    /// Reading the netlink socket failed; why.
+    Failed(String),
+    /// The netlink socket closed.
     Closed,
 }
 
@@ -98,6 +93,7 @@ impl fmt::Display for Lost {
                 "the kernel reported an error on the netlink socket: {}",
                 io::Error::from_raw_os_error(*errno)
             ),
+            Lost::Failed(why) => write!(f, "reading the netlink socket failed: {why}"),
             Lost::Closed => f.write_str("the netlink socket closed"),
         }
     }
@@ -120,45 +116,60 @@ const _: () = assert!(RECEIVE_BUFFER <= libc::c_int::MAX as usize);
 /// [`Subscription::next`] returns [`Lost`] when the kernel dropped events or the socket
 /// closed: the caller must subscribe again and re-read everything.
 pub struct Subscription {
-    events: UnboundedReceiver<(
-        NetlinkMessage<RouteNetlinkMessage>,
-        rtnetlink::sys::SocketAddr,
-    )>,
-    task: JoinHandle<()>,
+    feed: Feed,
+    /// The messages of the last datagram not handed out yet.
+    pending: VecDeque<Frame>,
     tracker: Tracker,
     buffer: Option<usize>,
     lost: Option<Lost>,
+}
+
+/// Where datagrams come from: the kernel, or in tests a list of (datagram, sender port).
+enum Feed {
+    Socket(Rtnl),
+    #[cfg(test)]
+    Fake {
+        queue: VecDeque<io::Result<(Vec<u8>, u32)>>,
+        current: Vec<u8>,
+    },
+}
+
+impl Feed {
+    /// The next datagram and its sender's port; `None` when there will be none.
+    async fn recv(&mut self) -> Option<io::Result<(&[u8], u32)>> {
+        match self {
+            Feed::Socket(s) => Some(s.recv().await),
+            #[cfg(test)]
+            Feed::Fake { queue, current } => Some(queue.pop_front()?.map(|(bytes, port)| {
+                *current = bytes;
+                (current.as_slice(), port)
+            })),
+        }
+    }
 }
 
 impl Subscription {
     /// Subscribes with a [`RECEIVE_BUFFER`]-sized receive buffer, then reads the interface
     /// names (subscribing first loses no event in between). Must run inside a tokio runtime.
     pub async fn open() -> io::Result<Subscription> {
-        let (mut conn, _handle, events) = rtnetlink::new_multicast_connection(&[
-            MulticastGroup::Ipv6Ifaddr,
-            MulticastGroup::Ipv4Ifaddr,
-            MulticastGroup::Link,
-            MulticastGroup::Neigh,
+        let socket = Rtnl::open()?;
+        socket.join(&[
+            rtnl::group::IPV6_IFADDR,
+            rtnl::group::IPV4_IFADDR,
+            rtnl::group::LINK,
+            rtnl::group::NEIGH,
         ])?;
-        let socket = conn.socket_mut().socket_mut();
         // The constant fits a C int (asserted at compile time above).
         let want = libc::c_int::try_from(RECEIVE_BUFFER).unwrap_or(libc::c_int::MAX);
         // A refusal is not worth going without events: the kernel's default buffer stays,
         // overruns are recovered all the same, and the size in force is what
         // `receive_buffer()` reports (the daemon logs it).
-        let _ = socket.set_rx_buf_sz(want);
-        let buffer = socket.get_rx_buf_sz().ok();
-        let task = tokio::spawn(conn);
-        let names = match link_names().await {
-            Ok(n) => n,
-            Err(e) => {
-                task.abort();
-                return Err(e);
-            }
-        };
+        let _ = socket.socket().set_rx_buf_sz(want);
+        let buffer = socket.socket().get_rx_buf_sz().ok();
+        let names = rtnl::link_names().await?;
         Ok(Subscription {
-            events,
-            task,
+            feed: Feed::Socket(socket),
+            pending: VecDeque::new(),
             tracker: Tracker::with_names(names),
             buffer,
             lost: None,
@@ -176,48 +187,55 @@ impl Subscription {
         if let Some(lost) = &self.lost {
             return Err(lost.clone());
         }
-        let lost = loop {
-            let Some((msg, from)) = self.events.next().await else {
-                break Lost::Closed;
-            };
-            // Only the kernel (port 0) announces changes; netlink-proto's own overrun
-            // message carries port 0 too.
-            if from.port_number() != 0 {
-                continue;
-            }
-            match msg.payload {
-                NetlinkPayload::InnerMessage(inner) => {
-                    if let Some(event) = self.tracker.event(inner) {
-                        return Ok(event);
+        let lost = 'read: loop {
+            while let Some(frame) = self.pending.pop_front() {
+                match frame {
+                    Frame::Message(k) => {
+                        if let Some(event) = self.tracker.event(k) {
+                            return Ok(event);
+                        }
                     }
+                    Frame::Overrun | Frame::Error(libc::ENOBUFS) => {
+                        break 'read Lost::Overrun {
+                            buffer: self.buffer,
+                        }
+                    }
+                    // 0: an acknowledgement; nothing was asked, nothing to do.
+                    Frame::Error(0) => {}
+                    Frame::Error(errno) => break 'read Lost::Kernel(errno),
+                    Frame::Unreadable(why) => {
+                        tracing::warn!("ignored a kernel event that could not be read: {why}")
+                    }
+                    // Done, Noop and kinds ddnsd does not read carry no change.
+                    Frame::Done(_) | Frame::Ignored => {}
                 }
-                NetlinkPayload::Overrun(_) => {
+            }
+            let (datagram, port) = match self.feed.recv().await {
+                None => break Lost::Closed,
+                Some(Ok(d)) => d,
+                Some(Err(e)) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     break Lost::Overrun {
                         buffer: self.buffer,
                     }
                 }
-                NetlinkPayload::Error(e) => match e.code.map(|c| c.get().saturating_neg()) {
-                    Some(libc::ENOBUFS) => {
-                        break Lost::Overrun {
-                            buffer: self.buffer,
-                        }
+                Some(Err(e)) => break Lost::Failed(e.to_string()),
+            };
+            // Only the kernel (port 0) announces changes.
+            if port != 0 {
+                continue;
+            }
+            for f in rtnl::frames(datagram) {
+                match f {
+                    Ok(f) => self.pending.push_back(f.frame),
+                    Err(e) => {
+                        tracing::warn!("ignored the rest of a kernel datagram: {e}");
+                        break;
                     }
-                    Some(errno) => break Lost::Kernel(errno),
-                    // An acknowledgement: nothing was asked, nothing to do.
-                    None => continue,
-                },
-                // Done and Noop carry no change (and a future payload kind neither).
-                _ => continue,
+                }
             }
         };
         self.lost = Some(lost.clone());
         Err(lost)
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -238,17 +256,16 @@ impl Tracker {
         }
     }
 
-    /// The event one message announces, if it is news; `None` for repeats, other message
-    /// kinds and messages that name no usable address.
-    pub fn event(&mut self, msg: RouteNetlinkMessage) -> Option<WatchEvent> {
+    /// The event one message announces, if it is news; `None` for repeats and messages that
+    /// name no usable address.
+    pub fn event(&mut self, msg: Kernel) -> Option<WatchEvent> {
         match msg {
-            RouteNetlinkMessage::NewAddress(m) => self.address(&m, false),
-            RouteNetlinkMessage::DelAddress(m) => self.address(&m, true),
-            RouteNetlinkMessage::NewLink(m) => self.link(&m, false),
-            RouteNetlinkMessage::DelLink(m) => self.link(&m, true),
-            RouteNetlinkMessage::NewNeighbour(m) => self.neighbor(&m, false),
-            RouteNetlinkMessage::DelNeighbour(m) => self.neighbor(&m, true),
-            _ => None,
+            Kernel::NewAddress(m) => self.address(&m, false),
+            Kernel::DelAddress(m) => self.address(&m, true),
+            Kernel::NewLink(l) => self.link(l, false),
+            Kernel::DelLink(l) => self.link(l, true),
+            Kernel::NewNeighbour(m) => self.neighbor(&m, false),
+            Kernel::DelNeighbour(m) => self.neighbor(&m, true),
         }
     }
 
@@ -297,14 +314,12 @@ impl Tracker {
         })
     }
 
-    fn link(&mut self, m: &LinkMessage, removed: bool) -> Option<WatchEvent> {
-        let index = m.header.index;
-        for attr in &m.attributes {
-            if let LinkAttribute::IfName(n) = attr {
-                self.names.insert(index, n.clone());
-            }
+    fn link(&mut self, l: Link, removed: bool) -> Option<WatchEvent> {
+        let index = l.index;
+        let up = !removed && l.up();
+        if let Some(n) = l.name {
+            self.names.insert(index, n);
         }
-        let up = !removed && m.header.flags.contains(LinkFlags::Up | LinkFlags::Running);
         let interface = self.names.get(&index).cloned();
         if removed {
             self.names.remove(&index);
@@ -377,31 +392,11 @@ impl Dedup {
     }
 }
 
-async fn link_names() -> io::Result<HashMap<u32, String>> {
-    let (conn, handle, _) = rtnetlink::new_connection()?;
-    let task = tokio::spawn(conn);
-    let mut names = HashMap::new();
-    let mut links = handle.link().get().execute();
-    let result = loop {
-        match links.try_next().await {
-            Ok(Some(link)) => {
-                for attr in &link.attributes {
-                    if let LinkAttribute::IfName(n) = attr {
-                        names.insert(link.header.index, n.clone());
-                    }
-                }
-            }
-            Ok(None) => break Ok(names),
-            Err(e) => break Err(io::Error::other(e.to_string())),
-        }
-    };
-    task.abort();
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+    use netlink_packet_route::RouteNetlinkMessage;
 
     const TENTATIVE: u32 = 0x40;
     const PERMANENT: u32 = 0x80;
@@ -425,27 +420,32 @@ mod tests {
         assert!(d.address(2, a, PERMANENT, false), "re-added after removal");
     }
 
-    type Sent = (
-        NetlinkMessage<RouteNetlinkMessage>,
-        rtnetlink::sys::SocketAddr,
-    );
+    type Sent = io::Result<(Vec<u8>, u32)>;
 
-    fn fake(
-        buffer: Option<usize>,
-    ) -> (futures::channel::mpsc::UnboundedSender<Sent>, Subscription) {
-        let (tx, events) = futures::channel::mpsc::unbounded();
-        let sub = Subscription {
-            events,
-            task: tokio::spawn(async {}),
+    fn fake(buffer: Option<usize>, datagrams: Vec<Sent>) -> Subscription {
+        Subscription {
+            feed: Feed::Fake {
+                queue: datagrams.into(),
+                current: Vec::new(),
+            },
+            pending: VecDeque::new(),
             tracker: Tracker::with_names(HashMap::from([(2, "vt0".to_owned())])),
             buffer,
             lost: None,
-        };
-        (tx, sub)
+        }
     }
 
-    fn kernel() -> rtnetlink::sys::SocketAddr {
-        rtnetlink::sys::SocketAddr::new(0, 0)
+    /// Serialised by netlink-packet-core, the reference for the bytes the kernel sends.
+    fn bytes(m: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
+        let mut m = m;
+        m.finalize();
+        let mut buf = vec![0; m.buffer_len()];
+        m.serialize(&mut buf);
+        buf
+    }
+
+    fn from_kernel(m: NetlinkMessage<RouteNetlinkMessage>) -> Sent {
+        Ok((bytes(m), 0))
     }
 
     fn new_address(addr: &str) -> NetlinkMessage<RouteNetlinkMessage> {
@@ -476,44 +476,70 @@ mod tests {
             flags: 0,
             removed: false,
         };
+        let overrun = Lost::Overrun {
+            buffer: Some(2097152),
+        };
         // (what arrives after one real event, what next() then reports)
-        let cases = [
+        let cases: Vec<(Sent, Lost)> = vec![
             (
-                payload(NetlinkPayload::Overrun(Vec::new())),
-                Lost::Overrun {
-                    buffer: Some(2097152),
-                },
+                from_kernel(payload(NetlinkPayload::Overrun(Vec::new()))),
+                overrun.clone(),
             ),
+            (from_kernel(error(-libc::ENOBUFS)), overrun.clone()),
+            // How the kernel really reports a dropped event: the read fails.
             (
-                error(-libc::ENOBUFS),
-                Lost::Overrun {
-                    buffer: Some(2097152),
-                },
+                Err(io::Error::from_raw_os_error(libc::ENOBUFS)),
+                overrun.clone(),
             ),
-            (error(-libc::EPERM), Lost::Kernel(libc::EPERM)),
+            (from_kernel(error(-libc::EPERM)), Lost::Kernel(libc::EPERM)),
+            (
+                Err(io::Error::from_raw_os_error(libc::EBADF)),
+                Lost::Failed(io::Error::from_raw_os_error(libc::EBADF).to_string()),
+            ),
         ];
         for (bad, want) in cases {
-            let (tx, mut sub) = fake(Some(2097152));
-            tx.unbounded_send((new_address("2001:db8::1"), kernel()))
-                .unwrap();
-            // Ignored: an acknowledgement, Done/Noop, and a message from a user-space port.
-            tx.unbounded_send((error(0), kernel())).unwrap();
-            tx.unbounded_send((payload(NetlinkPayload::Noop), kernel()))
-                .unwrap();
-            tx.unbounded_send((
-                new_address("2001:db8::66"),
-                rtnetlink::sys::SocketAddr::new(4242, 0),
-            ))
-            .unwrap();
-            tx.unbounded_send((bad, kernel())).unwrap();
-            tx.unbounded_send((new_address("2001:db8::2"), kernel()))
-                .unwrap();
+            let mut sub = fake(
+                Some(2097152),
+                vec![
+                    from_kernel(new_address("2001:db8::1")),
+                    // Ignored: an acknowledgement, Noop, and a message from a user-space port.
+                    from_kernel(error(0)),
+                    from_kernel(payload(NetlinkPayload::Noop)),
+                    Ok((bytes(new_address("2001:db8::66")), 4242)),
+                    bad,
+                    from_kernel(new_address("2001:db8::2")),
+                ],
+            );
             assert_eq!(sub.next().await, Ok(event("2001:db8::1")));
             assert_eq!(sub.next().await, Err(want.clone()));
             assert_eq!(sub.next().await, Err(want), "spent after a loss");
         }
-        let (tx, mut sub) = fake(None);
-        drop(tx);
+        let mut sub = fake(None, Vec::new());
+        assert_eq!(sub.next().await, Err(Lost::Closed));
+    }
+
+    /// Several messages in one datagram are all read, in order; a datagram whose framing
+    /// breaks part-way keeps what came before the break.
+    #[tokio::test]
+    async fn every_message_of_a_datagram_is_read() {
+        let mut two = bytes(new_address("2001:db8::1"));
+        two.extend(bytes(new_address("2001:db8::2")));
+        let mut broken = bytes(new_address("2001:db8::3"));
+        broken.extend_from_slice(&[0xff, 0xff, 0, 0, 20, 0]);
+        let mut sub = fake(
+            None,
+            vec![
+                Ok((two, 0)),
+                Ok((broken, 0)),
+                from_kernel(new_address("2001:db8::4")),
+            ],
+        );
+        for want in ["2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4"] {
+            let Ok(WatchEvent::Address { addr, .. }) = sub.next().await else {
+                panic!("no event for {want}");
+            };
+            assert_eq!(addr.to_string(), want);
+        }
         assert_eq!(sub.next().await, Err(Lost::Closed));
     }
 
@@ -533,6 +559,10 @@ mod tests {
             (
                 Lost::Kernel(libc::EPERM),
                 "the kernel reported an error on the netlink socket: Operation not permitted (os error 1)",
+            ),
+            (
+                Lost::Failed("Bad file descriptor (os error 9)".into()),
+                "reading the netlink socket failed: Bad file descriptor (os error 9)",
             ),
             (Lost::Closed, "the netlink socket closed"),
         ];

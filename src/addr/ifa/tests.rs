@@ -1,13 +1,13 @@
 //! Compiled only under #[cfg(test)] (declared so in addr/ifa.rs).
 //! Table cases for the IFA extraction, then property tests (issue 8, fuzzing) that feed
 //! arbitrary bytes and arbitrary attribute combinations through the whole path a kernel
-//! message takes: netlink deserialisation → `ifa::facts` → the dump's `kernel_addr` and the
+//! message takes: the datagram framing (`rtnl::frames`) → `ifa::facts` → the dump's `kernel_addr` and the
 //! policy's verdict, and the watch's `Tracker`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::{DefaultNla, NetlinkMessage, NetlinkPayload, Parseable};
+use netlink_packet_core::{DefaultNla, NetlinkMessage, Parseable};
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
 };
@@ -17,6 +17,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::addr::netlink::{judge, kernel_addr};
 use crate::addr::policy::{PolicyOptions, Select};
+use crate::addr::rtnl::{self, Frame, Kernel};
 use crate::addr::watch::{Tracker, WatchEvent};
 
 const PERMANENT: u32 = 0x80;
@@ -244,7 +245,7 @@ fn dump_and_watch_agree_on_a_point_to_point_address() {
     );
     let mut t = Tracker::with_names(names);
     assert_eq!(
-        t.event(RouteNetlinkMessage::NewAddress(m.clone())),
+        t.event(Kernel::NewAddress(m.clone())),
         Some(WatchEvent::Address {
             interface: Some("vt0".into()),
             addr: ip("2001:db8::1"),
@@ -252,13 +253,9 @@ fn dump_and_watch_agree_on_a_point_to_point_address() {
             removed: false,
         })
     );
+    assert_eq!(t.event(Kernel::NewAddress(m.clone())), None, "repeat");
     assert_eq!(
-        t.event(RouteNetlinkMessage::NewAddress(m.clone())),
-        None,
-        "repeat"
-    );
-    assert_eq!(
-        t.event(RouteNetlinkMessage::DelAddress(m)),
+        t.event(Kernel::DelAddress(m)),
         Some(WatchEvent::Address {
             interface: Some("vt0".into()),
             addr: ip("2001:db8::1"),
@@ -277,23 +274,28 @@ const MAX_DETAIL: usize = 160;
 /// Everything a received datagram goes through; panics (failing the property) on any
 /// unbounded or inconsistent output.
 fn pipeline(bytes: &[u8], tracker: &mut Tracker) {
-    // What netlink-proto's codec does with each datagram.
-    if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) {
-        if let NetlinkPayload::InnerMessage(inner) = m.payload {
-            judge_message(&inner);
-            if let Some(WatchEvent::Address { addr, .. }) = tracker.event(inner.clone()) {
-                assert!(mentions(&inner, addr), "event address not in the message");
-            }
+    // What the watch does with each datagram.
+    for f in rtnl::frames(bytes) {
+        let Ok(rtnl::Framed {
+            frame: Frame::Message(inner),
+            ..
+        }) = f
+        else {
+            continue;
+        };
+        judge_message(&inner);
+        if let Some(WatchEvent::Address { addr, .. }) = tracker.event(inner.clone()) {
+            assert!(mentions(&inner, addr), "event address not in the message");
         }
     }
     // The address payload alone, as a dump reply's body.
     if let Ok(m) = AddressMessage::parse(bytes) {
-        judge_message(&RouteNetlinkMessage::NewAddress(m));
+        judge_message(&Kernel::NewAddress(m));
     }
 }
 
-fn judge_message(inner: &RouteNetlinkMessage) {
-    let (RouteNetlinkMessage::NewAddress(m) | RouteNetlinkMessage::DelAddress(m)) = inner else {
+fn judge_message(inner: &Kernel) {
+    let (Kernel::NewAddress(m) | Kernel::DelAddress(m)) = inner else {
         return;
     };
     let Some(k) = kernel_addr(m, &HashMap::new()) else {
@@ -314,8 +316,8 @@ fn judge_message(inner: &RouteNetlinkMessage) {
 }
 
 /// True if `addr` is the message's IFA_LOCAL or IFA_ADDRESS.
-fn mentions(inner: &RouteNetlinkMessage, addr: IpAddr) -> bool {
-    let (RouteNetlinkMessage::NewAddress(m) | RouteNetlinkMessage::DelAddress(m)) = inner else {
+fn mentions(inner: &Kernel, addr: IpAddr) -> bool {
+    let (Kernel::NewAddress(m) | Kernel::DelAddress(m)) = inner else {
         return false;
     };
     m.attributes.iter().any(
@@ -448,9 +450,9 @@ proptest! {
     #[test]
     fn arbitrary_attributes_are_read_as_the_model_says(m in any_address_message()) {
         let bytes = serialize(&RouteNetlinkMessage::NewAddress(m.clone()));
-        let parsed = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes) {
-            Ok(NetlinkMessage { payload: NetlinkPayload::InnerMessage(
-                RouteNetlinkMessage::NewAddress(p)), .. }) => p,
+        let framed: Vec<_> = rtnl::frames(&bytes).collect();
+        let parsed = match framed.as_slice() {
+            [Ok(rtnl::Framed { frame: Frame::Message(Kernel::NewAddress(p)), .. })] => p.clone(),
             other => panic!("round trip failed: {other:?}"),
         };
         let got = facts(&parsed).map(|f| (f.addr, f.flags));
@@ -497,9 +499,9 @@ proptest! {
         let mut events = 0usize;
         for (m, del) in &msgs {
             let inner = if *del {
-                RouteNetlinkMessage::DelAddress(m.clone())
+                Kernel::DelAddress(m.clone())
             } else {
-                RouteNetlinkMessage::NewAddress(m.clone())
+                Kernel::NewAddress(m.clone())
             };
             events += usize::from(tracker.event(inner).is_some());
         }
