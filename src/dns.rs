@@ -248,7 +248,9 @@ async fn udp<T>(
     let deadline = started + ex.timeout;
     let per_send = ex.timeout / sends;
     let mut sent = false;
-    let mut buf = vec![0u8; MAX_REPLY];
+    // Room for any UDP reply, but not zeroed: only the bytes a reply fills are ever touched,
+    // so an exchange costs a page or two of memory rather than 64 KiB (issue 13).
+    let mut buf: Vec<u8> = Vec::with_capacity(MAX_REPLY);
     for _ in 0..sends {
         match sock.send(ex.request).await {
             Ok(_) => sent = true,
@@ -263,7 +265,8 @@ async fn udp<T>(
         }
         let send_deadline = (Instant::now() + per_send).min(deadline);
         loop {
-            match tokio::time::timeout_at(send_deadline, sock.recv(&mut buf)).await {
+            buf.clear();
+            match tokio::time::timeout_at(send_deadline, sock.recv_buf(&mut buf)).await {
                 Err(_) => break,
                 // ICMP port unreachable: nothing listens there, so nothing was acted on.
                 Ok(Err(error)) if error.kind() == io::ErrorKind::ConnectionRefused => {
@@ -273,8 +276,8 @@ async fn udp<T>(
                     })
                 }
                 Ok(Err(_)) => break,
-                Ok(Ok(n)) => {
-                    let reply = &buf[..n];
+                Ok(Ok(_)) => {
+                    let reply = buf.as_slice();
                     if !answers(ex.request, reply) {
                         continue;
                     }

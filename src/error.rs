@@ -25,7 +25,7 @@ pub enum Error {
     Http(#[from] crate::http::HttpError),
     /// The status server cannot start, or `ddnsd status` cannot ask it.
     #[error(transparent)]
-    Status(#[from] crate::status::server::StatusError),
+    Status(#[from] crate::status::StatusError),
     /// Another `run --once` holds the lock.
     #[error("{0}")]
     Daemon(String),

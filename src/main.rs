@@ -338,10 +338,17 @@ fn init_logging(level: LogLevel, format: LogFormat) {
     logging::init(level, style);
 }
 
+/// `ddnsd status` in a build without the status server: says so (exit 2).
+#[cfg(not(feature = "status"))]
+fn status(_args: ddnsd::cli::StatusArgs) -> Result<i32, Error> {
+    Err(ddnsd::status::StatusError::NotBuilt.into())
+}
+
 /// `ddnsd status`: the running daemon's document, as a table or as JSON; exit 1 when any
 /// record is failing.
+#[cfg(feature = "status")]
 fn status(args: ddnsd::cli::StatusArgs) -> Result<i32, Error> {
-    use ddnsd::status::{client, render, server::StatusError};
+    use ddnsd::status::{client, render, StatusError};
     let located = config::locate(args.config.config.as_deref(), &config::process_env);
     // The service's secrets are not needed to ask it (and a shell usually lacks them).
     let cfg = load_located(&located, false, Purpose::Check, &Env::default())?;
@@ -382,14 +389,18 @@ mod outputs {
     use std::sync::Arc;
     use std::time::Duration;
 
+    #[cfg(feature = "status")]
     use ddnsd::clock::SystemClock;
     use ddnsd::config::Config;
     use ddnsd::daemon::observe::Observer;
     use ddnsd::daemon::Setup;
     use ddnsd::error::Error;
     use ddnsd::notify::Dispatch;
+    #[cfg(feature = "status")]
     use ddnsd::status::server::{self, Listener};
-    use ddnsd::status::{CallLog, Publisher, Snapshots};
+    use ddnsd::status::CallLog;
+    #[cfg(feature = "status")]
+    use ddnsd::status::{Publisher, Snapshots};
 
     /// How long `run --once` waits for its heartbeat pings to go out.
     pub const FLUSH: Duration = Duration::from_secs(15);
@@ -401,7 +412,11 @@ mod outputs {
     }
 
     /// Bound status listeners with the channel they serve.
+    #[cfg(feature = "status")]
     pub struct Servers(Vec<Listener>, Option<Snapshots>);
+    /// Nothing to serve: built without the status server (`[status]` is refused by `check`).
+    #[cfg(not(feature = "status"))]
+    pub struct Servers;
 
     /// Binds the status server (if configured) and starts the notifiers' and heartbeat's
     /// workers. Call inside the runtime.
@@ -409,7 +424,14 @@ mod outputs {
         let host = ddnsd::config::default::hostname();
         let http = ddnsd::http::HttpClient::new(&ddnsd::http::HttpSettings::default());
         let mut observers: Vec<Box<dyn Observer>> = Vec::new();
+        #[cfg(not(feature = "status"))]
+        let servers = {
+            let _ = (setup, calls);
+            Servers
+        };
+        #[cfg(feature = "status")]
         let mut servers = Servers(Vec::new(), None);
+        #[cfg(feature = "status")]
         if let Some(s) = &cfg.status {
             let listeners = server::bind(s)?;
             let (publisher, rx) = Publisher::new(
@@ -455,6 +477,15 @@ mod outputs {
         )
     }
 
+    #[cfg(not(feature = "status"))]
+    impl Servers {
+        /// Runs `work`: there is no server beside it.
+        pub async fn around<T>(self, work: impl Future<Output = T>) -> T {
+            work.await
+        }
+    }
+
+    #[cfg(feature = "status")]
     impl Servers {
         /// Runs the servers while `work` runs, and stops them when it ends.
         pub async fn around<T>(self, work: impl Future<Output = T>) -> T {

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::server::StatusError;
+use super::StatusError;
 use super::StatusSettings;
 use crate::limits::Capped;
 

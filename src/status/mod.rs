@@ -7,11 +7,15 @@
 //! Layout: `snapshot.rs` (the model and the pure step folding a pass in), `calls.rs` (the
 //! provider wrapper counting calls), `render/` (JSON, metrics text, HTML, the `ddnsd status`
 //! table: pure), `server.rs` (HTTP/1.1 on a bound TCP or Unix listener, hyper), `client.rs`
-//! (`ddnsd status` fetching the document).
+//! (`ddnsd status` fetching the document), `error.rs`. The server and client are the cargo
+//! feature `status` (default): a router build can leave hyper out (issue 13).
 
 pub mod calls;
+#[cfg(feature = "status")]
 pub mod client;
+pub mod error;
 pub mod render;
+#[cfg(feature = "status")]
 pub mod server;
 pub mod snapshot;
 
@@ -29,6 +33,7 @@ use crate::daemon::Setup;
 use crate::reconcile::{Pause, Status};
 use crate::record::RecordKey;
 pub use calls::CallLog;
+pub use error::StatusError;
 pub use snapshot::{Latency, Layout, PassFacts, Snapshot};
 
 /// The default TCP address of the status server (loopback only).

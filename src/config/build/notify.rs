@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 #[cfg(any(feature = "http", feature = "email"))]
 use std::ops::Range;
+#[cfg(feature = "status")]
 use std::path::PathBuf;
 #[cfg(any(feature = "http", feature = "email"))]
 use std::time::Duration;
@@ -14,9 +15,11 @@ use std::time::Duration;
 use toml::de::DeValue;
 use toml::Spanned;
 
+#[cfg(any(feature = "http", feature = "email", feature = "status"))]
+use super::raw;
+use super::Builder;
 #[cfg(any(feature = "http", feature = "email"))]
 use super::MAX_WAIT;
-use super::{raw, Builder};
 use crate::config::diag::Diag;
 #[cfg(any(feature = "http", feature = "email"))]
 use crate::config::diag::{suggest, Quote};
@@ -75,6 +78,24 @@ impl Builder<'_> {
         _origin: &Origin,
     ) -> Option<Option<StatusSettings>> {
         let Some(v) = v else { return Some(None) };
+        #[cfg(not(feature = "status"))]
+        {
+            self.push(
+                Diag::new(
+                    v.span(),
+                    "[status] is not available: ddnsd was built without the status feature",
+                )
+                .hint("use a build with the default features (cargo feature `status`), or remove [status]"),
+            );
+            None
+        }
+        #[cfg(feature = "status")]
+        self.status_table(v)
+    }
+
+    /// `[status]` present: its settings; `None` when it has problems.
+    #[cfg(feature = "status")]
+    fn status_table(&mut self, v: &Spanned<DeValue<'_>>) -> Option<Option<StatusSettings>> {
         let r: raw::RawStatus = self.take(v, "[status]")?;
         if r.listen.is_none() && r.socket.is_none() {
             self.push(
