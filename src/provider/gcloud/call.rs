@@ -12,7 +12,7 @@ use crate::provider::{
 };
 
 use super::*;
-use super::codes::{meaning, status_error, CallError, Meaning};
+use super::codes::{meaning, CallError, Meaning};
 
 impl Gcloud {
     /// Calls the API, retrying transient failures and rate limits, and once with a fresh token
@@ -49,7 +49,7 @@ impl Gcloud {
         match once().await {
             Err(CallError::Unauthorized(_)) => {
                 tracing::debug!(provider = %self.name, op, "the access token was refused; fetching a new one");
-                *self.token.lock().await = None;
+                self.token.forget().await;
                 once().await
             }
             other => other,
@@ -116,7 +116,7 @@ impl Gcloud {
             Some((reason, message))
         });
         let Some((reason, message)) = envelope else {
-            return Err(CallError::Provider(status_error(op, &resp)));
+            return Err(CallError::Provider(api::status_error(op, &resp)));
         };
         tracing::debug!(provider = %self.name, op, reason, status = resp.status, "api error");
         let text = format!("{op} failed: {} {reason}: {message:?}", resp.status);

@@ -1,8 +1,8 @@
-//! The one code table: what Google's errors (and envelope-less statuses) mean to ddnsd.
+//! The one code table: what Google's errors mean to ddnsd (envelope-less statuses:
+//! `kit::api::status_error`).
 
 
 
-use crate::http::{self};
 use crate::provider::{
     ProviderError, ProviderErrorKind,
 };
@@ -94,26 +94,5 @@ impl From<CallError> for ProviderError {
 impl From<ProviderError> for CallError {
     fn from(e: ProviderError) -> CallError {
         CallError::Provider(e)
-    }
-}
-
-/// An error reply without Google's envelope: 429 throttled, 5xx transient, anything else a
-/// protocol error.
-pub(super) fn status_error(op: &str, resp: &http::HttpResponse) -> ProviderError {
-    match resp.status {
-        429 => ProviderError::new(
-            ProviderErrorKind::RateLimited {
-                retry_after: resp.retry_after,
-            },
-            format!("{op}: rate limited (http 429)"),
-        ),
-        s if s >= 500 => ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("{op}: server error (http {s})"),
-        ),
-        s => ProviderError::new(
-            ProviderErrorKind::Protocol,
-            format!("{op}: unexpected http status {s}"),
-        ),
     }
 }

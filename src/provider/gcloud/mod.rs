@@ -11,8 +11,8 @@
 //! Reference: `shared/providers/hyperscalers.md` §1.
 //!
 //! Split by job: `settings` (the key file and `[providers.NAME]`), `token` (the OAuth
-//! exchange and its cache), `call` (one API call with retries, and paging), `records`
-//! (zones, reading and changing the RRset), `codes` (the error-code table).
+//! exchange; the cache is `kit::token`), `call` (one API call with retries, and paging),
+//! `records` (zones, reading and changing the RRset), `codes` (the error-code table).
 
 mod call;
 mod codes;
@@ -25,13 +25,13 @@ mod token;
 pub use settings::{GcloudSettings, ServiceAccount};
 
 use settings::configure;
-use token::Token;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use super::kit::token::TokenCache;
 use super::{
     Kind, LiveRrSet, Provider, ProviderDeps, ProviderError,
     ProviderHints,
@@ -78,7 +78,7 @@ pub struct Gcloud {
     http: HttpClient,
     backoff: Backoff,
     timeout: Duration,
-    token: tokio::sync::Mutex<Option<Token>>,
+    token: TokenCache,
     /// Public managed zones: (DNS name, zone name), listed at most once unless a name misses.
     zones: Mutex<Option<Vec<(Fqdn, String)>>>,
 }
@@ -93,7 +93,7 @@ impl Gcloud {
             http: deps.http.clone(),
             backoff: deps.backoff,
             timeout: deps.timeout,
-            token: tokio::sync::Mutex::new(None),
+            token: TokenCache::new(TOKEN_MARGIN_SECS),
             zones: Mutex::new(None),
         }
     }

@@ -1,11 +1,12 @@
-//! The OAuth 2.0 access token: a JWT signed with the key, traded at `token_uri`, cached until
-//! shortly before it expires.
+//! The OAuth 2.0 access token: a JWT signed with the key, traded at `token_uri`; the token is
+//! cached by `kit::token` until shortly before it expires.
 
 
 use serde_json::Value;
 
 use crate::http::{self, Method, Request};
 use crate::provider::kit::api;
+use crate::provider::kit::token::{self, BearerToken};
 use crate::provider::sign::acs3::percent_encode;
 use crate::provider::sign::google_jwt::{self, Claims};
 use crate::provider::{
@@ -14,38 +15,17 @@ use crate::provider::{
 use crate::secret::Secret;
 
 use super::*;
-use super::codes::{meaning, status_error, Meaning};
-
-/// A cached access token.
-pub(super) struct Token {
-    pub(super) value: Secret<String>,
-    pub(super) expires_at: u64,
-}
+use super::codes::{meaning, Meaning};
 
 impl Gcloud {
     /// A valid access token: the cached one, else a fresh one from the token endpoint.
     pub(super) async fn access_token(&self) -> Result<Secret<String>, ProviderError> {
-        let mut cached = self.token.lock().await;
-        let now = self.clock.unix_secs();
-        if let Some(t) = cached.as_ref() {
-            if now + TOKEN_MARGIN_SECS < t.expires_at {
-                return Ok(t.value.clone());
-            }
-        }
-        let fresh = api::with_retries(
-            &self.backoff,
-            &self.name,
-            "token",
-            |e: &ProviderError| Some(e),
-            || self.fetch_token(),
-        )
-        .await?;
-        let value = fresh.value.clone();
-        *cached = Some(fresh);
-        Ok(value)
+        self.token
+            .get(&*self.clock, &self.backoff, &self.name, || self.fetch_token())
+            .await
     }
 
-    pub(super) async fn fetch_token(&self) -> Result<Token, ProviderError> {
+    pub(super) async fn fetch_token(&self) -> Result<BearerToken, ProviderError> {
         let op = "token";
         let now = self.clock.unix_secs();
         let account = &self.settings.account;
@@ -98,22 +78,14 @@ impl Gcloud {
                 .get("expires_in")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| api::protocol(op, "no expires_in"))?;
-            return Ok(Token {
+            return Ok(BearerToken {
                 value: Secret::new(token.to_owned()),
                 expires_at: now + expires_in,
             });
         }
-        let envelope = parsed.ok().and_then(|v| {
-            let error = v.get("error")?.as_str()?.to_owned();
-            let description = v
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            Some((error, description))
-        });
+        let envelope = parsed.ok().as_ref().and_then(token::oauth_error);
         let Some((error, description)) = envelope else {
-            return Err(status_error(op, &resp));
+            return Err(api::status_error(op, &resp));
         };
         let text = format!("{op} failed: {error}: {description:?}");
         Err(match meaning(resp.status, &error, Some(&description)) {

@@ -61,28 +61,11 @@ pub fn http_error(action: &str, e: &HttpError, write: bool) -> ProviderError {
     }
 }
 
-/// The JSON body of a 200 reply to `action`; 429 → rate limited (with `Retry-After`), 5xx →
-/// transient, any other status or a body that is not JSON → protocol error.
+/// The JSON body of a 200 reply to `action`; any other status as [`status_error`] maps it,
+/// a body that is not JSON → protocol error.
 pub fn json_reply(action: &str, resp: &HttpResponse) -> Result<Value, ProviderError> {
-    if resp.status == 429 {
-        return Err(ProviderError::new(
-            ProviderErrorKind::RateLimited {
-                retry_after: resp.retry_after,
-            },
-            format!("{action}: rate limited (http 429)"),
-        ));
-    }
-    if resp.status >= 500 {
-        return Err(ProviderError::new(
-            ProviderErrorKind::Transient,
-            format!("{action}: server error (http {})", resp.status),
-        ));
-    }
     if resp.status != 200 {
-        return Err(ProviderError::new(
-            ProviderErrorKind::Protocol,
-            format!("{action}: unexpected http status {}", resp.status),
-        ));
+        return Err(status_error(action, resp));
     }
     serde_json::from_slice(&resp.body).map_err(|e| {
         ProviderError::new(
@@ -90,6 +73,28 @@ pub fn json_reply(action: &str, resp: &HttpResponse) -> Result<Value, ProviderEr
             format!("{action}: the reply is not valid json ({e})"),
         )
     })
+}
+
+/// A failed reply to `action` that carries no error envelope the API's code table can read:
+/// 429 → rate limited (with `Retry-After`), 5xx → transient, any other status → protocol
+/// error.
+pub fn status_error(action: &str, resp: &HttpResponse) -> ProviderError {
+    match resp.status {
+        429 => ProviderError::new(
+            ProviderErrorKind::RateLimited {
+                retry_after: resp.retry_after,
+            },
+            format!("{action}: rate limited (http 429)"),
+        ),
+        s if s >= 500 => ProviderError::new(
+            ProviderErrorKind::Transient,
+            format!("{action}: server error (http {s})"),
+        ),
+        s => ProviderError::new(
+            ProviderErrorKind::Protocol,
+            format!("{action}: unexpected http status {s}"),
+        ),
+    }
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or `backoff` runs out: transient failures
@@ -129,5 +134,66 @@ where
         };
         tracing::debug!(provider, action, retry, ?delay, "retrying");
         tokio::time::sleep(delay).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            date: None,
+            retry_after: Some(Duration::from_secs(7)),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// A status without an envelope: throttled, the server's failure, or a reply ddnsd does
+    /// not understand.
+    #[test]
+    fn statuses_without_an_envelope() {
+        let limited = ProviderErrorKind::RateLimited {
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        for (status, kind, message) in [
+            (429, limited, "op: rate limited (http 429)"),
+            (
+                500,
+                ProviderErrorKind::Transient,
+                "op: server error (http 500)",
+            ),
+            (
+                503,
+                ProviderErrorKind::Transient,
+                "op: server error (http 503)",
+            ),
+            (
+                404,
+                ProviderErrorKind::Protocol,
+                "op: unexpected http status 404",
+            ),
+            (
+                302,
+                ProviderErrorKind::Protocol,
+                "op: unexpected http status 302",
+            ),
+        ] {
+            let e = status_error("op", &reply(status, "<html>"));
+            assert_eq!((&e.kind, e.message.as_str()), (&kind, message), "{status}");
+            assert_eq!(json_reply("op", &reply(status, "{}")), Err(e), "{status}");
+        }
+        assert_eq!(
+            json_reply("op", &reply(200, r#"{"a":1}"#)),
+            Ok(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(
+            json_reply("op", &reply(200, "<html>")).unwrap_err().kind,
+            ProviderErrorKind::Protocol
+        );
     }
 }
