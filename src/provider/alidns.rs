@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kit::api;
+use super::kit::api::{self, ApiTerms, CallError, Meaning};
 use super::kit::rows::{self, Row, RowApi, RowError};
 use super::kit::zones::ZoneCache;
 use super::sign::acs3::{self, Acs3Credentials, Acs3Request};
@@ -57,8 +57,14 @@ const VERSION: &str = "2015-01-09";
 /// DescribeDomains and DescribeSubDomainRecords take at most 100 per page (`alidns.md` §4).
 const PAGE: u64 = 100;
 const SERVICE: &str = "Alibaba Cloud DNS";
-const AUTH_HINT: &str = "check access_key_id/access_key_secret; the key's RAM user needs the AliyunDNSFullAccess policy";
-const FORBIDDEN_HINT: &str = "grant the key's RAM user the AliyunDNSFullAccess policy (or alidns:DescribeDomains, DescribeSubDomainRecords, AddDomainRecord, UpdateDomainRecord and DeleteDomainRecord on this domain)";
+/// How Alidns' failures are worded.
+static TERMS: ApiTerms = ApiTerms {
+    auth_hint: "check access_key_id/access_key_secret; the key's RAM user needs the AliyunDNSFullAccess policy",
+    forbidden_hint: "grant the key's RAM user the AliyunDNSFullAccess policy (or alidns:DescribeDomains, DescribeSubDomainRecords, AddDomainRecord, UpdateDomainRecord and DeleteDomainRecord on this domain)",
+    zone_hint: "check the zone: it must be a domain of this Alibaba Cloud account",
+    clock_hint: "this machine's clock differs from the provider's by more than 15 minutes; enable NTP",
+    gone_is_zone: false,
+};
 
 /// Settings of an Alibaba Cloud DNS provider.
 #[derive(Clone, Debug)]
@@ -133,29 +139,6 @@ pub struct Alidns {
     ttl_warned: AtomicBool,
 }
 
-/// What an Alidns error code means to ddnsd.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Meaning {
-    /// The key is unknown, disabled, or the secret does not match.
-    Auth,
-    /// The key may not do this (RAM policy).
-    Forbidden,
-    /// The request's time is more than 15 minutes off the server's.
-    ClockSkew,
-    /// Flow control.
-    RateLimited,
-    /// The domain is not in this account.
-    ZoneNotFound,
-    /// The record id does not exist (any more).
-    Gone,
-    /// The same (host, type, value, line) exists, or an update changes nothing.
-    Duplicate,
-    /// The request itself is wrong and will stay wrong.
-    Rejected,
-    /// Anything else, the server's own failures included: may pass.
-    Transient,
-}
-
 /// The code table (`alidns.md` §5, and the bodies quoted in public issues: HTTP status, code
 /// and message of `InvalidAccessKeyId.NotFound` (404), `SignatureDoesNotMatch`,
 /// `InvalidTimeStamp.Expired`, `Forbidden.RAM`, `DomainRecordDuplicate`,
@@ -194,44 +177,6 @@ fn meaning(code: &str) -> Meaning {
     }
 }
 
-/// A call's failure: an API error the caller may expect, or a final provider error.
-#[derive(Debug)]
-enum CallError {
-    Api { meaning: Meaning, text: String },
-    Provider(ProviderError),
-}
-
-impl From<CallError> for ProviderError {
-    fn from(e: CallError) -> ProviderError {
-        match e {
-            CallError::Provider(e) => e,
-            CallError::Api {
-                meaning: Meaning::ZoneNotFound,
-                text,
-            } => ProviderError::new(ProviderErrorKind::ZoneNotFound, text).with_hint(
-                "check the zone: it must be a domain of this Alibaba Cloud account",
-            ),
-            CallError::Api {
-                meaning: Meaning::Transient,
-                text,
-            } => ProviderError::new(ProviderErrorKind::Transient, text),
-            CallError::Api { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
-        }
-    }
-}
-
-impl From<CallError> for RowError {
-    fn from(e: CallError) -> RowError {
-        match e {
-            CallError::Api {
-                meaning: Meaning::Gone,
-                ..
-            } => RowError::Gone,
-            e => RowError::Failed(e.into()),
-        }
-    }
-}
-
 fn is_write(action: &str) -> bool {
     !action.starts_with("Describe")
 }
@@ -258,10 +203,7 @@ impl Alidns {
             &self.backoff,
             &self.name,
             action,
-            |e| match e {
-                CallError::Provider(p) => Some(p),
-                CallError::Api { .. } => None,
-            },
+            CallError::as_provider,
             || self.attempt(action, params),
         )
         .await
@@ -357,61 +299,10 @@ impl Alidns {
             Some((code, message, request_id))
         });
         let Some((code, message, request_id)) = envelope else {
-            let e = match resp.status {
-                429 => ProviderError::new(
-                    ProviderErrorKind::RateLimited {
-                        retry_after: resp.retry_after,
-                    },
-                    format!("{action}: rate limited (http 429)"),
-                ),
-                s if s >= 500 => ProviderError::new(
-                    ProviderErrorKind::Transient,
-                    format!("{action}: server error (http {s})"),
-                ),
-                s => ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{action}: unexpected http status {s}"),
-                ),
-            };
-            return Err(CallError::Provider(e));
+            return Err(CallError::Provider(api::status_error(action, resp)));
         };
         tracing::debug!(provider = %self.name, action, code, request_id, "api error");
-        let text = format!("{action} failed: {code}: {message:?}");
-        let e = match meaning(&code) {
-            Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
-            Meaning::Forbidden => {
-                ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(FORBIDDEN_HINT)
-            }
-            Meaning::ClockSkew => {
-                let mut e = ProviderError::new(
-                    ProviderErrorKind::ClockSkew {
-                        offset_secs: resp
-                            .date
-                            .map(|d| http::clock_offset_secs(d, self.clock.now()))
-                            .unwrap_or(0),
-                    },
-                    format!("{action}: the provider rejected the request time as expired ({code})"),
-                );
-                if resp.date.is_none() {
-                    e = e.with_hint(
-                        "this machine's clock differs from the provider's by more than 15 minutes; enable NTP",
-                    );
-                }
-                e
-            }
-            Meaning::RateLimited => ProviderError::new(
-                ProviderErrorKind::RateLimited {
-                    retry_after: resp.retry_after,
-                },
-                text,
-            ),
-            Meaning::Transient => ProviderError::new(ProviderErrorKind::Transient, text),
-            meaning @ (Meaning::ZoneNotFound
-            | Meaning::Gone
-            | Meaning::Duplicate
-            | Meaning::Rejected) => return Err(CallError::Api { meaning, text }),
-        };
-        Err(CallError::Provider(e))
+        Err(TERMS.code_error(action, &code, &message, meaning(&code), resp, self.clock.now()))
     }
 
     /// Every domain of the account (DescribeDomains, paginated).

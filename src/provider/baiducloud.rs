@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::kit::api;
+use super::kit::api::{self, ApiTerms, CallError, Meaning};
 use super::kit::rows::{self, Row, RowApi, RowError};
 use super::kit::zones::ZoneCache;
 use super::sign::bce::{self, BceCredentials, BceRequest};
@@ -54,8 +54,16 @@ pub const LINE: &str = "default";
 /// `maxKeys` of both lists (the documented maximum and default).
 const PAGE: u32 = 1000;
 const SERVICE: &str = "Baidu Cloud DNS";
-const AUTH_HINT: &str = "check access_key_id/secret_access_key; the key's IAM user needs DNS full control (DNSFullControlPolicy)";
-const FORBIDDEN_HINT: &str = "grant the key's IAM user DNS full control (DNSFullControlPolicy), and make sure the DNS service is enabled for the account";
+/// How Baidu's failures are worded. A 404 does not tell a missing zone from a missing record,
+/// so a [`Meaning::Gone`] no row write expects reports the zone missing.
+static TERMS: ApiTerms = ApiTerms {
+    auth_hint: "check access_key_id/secret_access_key; the key's IAM user needs DNS full control (DNSFullControlPolicy)",
+    forbidden_hint: "grant the key's IAM user DNS full control (DNSFullControlPolicy), and make sure the DNS service is enabled for the account",
+    // Names SERVICE, spelled out (a static cannot format).
+    zone_hint: "check the zone: it must be a domain of this Baidu Cloud DNS account",
+    clock_hint: "this machine's clock differs from the provider's by more than the signature's 30 minutes; enable NTP",
+    gone_is_zone: true,
+};
 
 /// Settings of a Baidu Cloud DNS provider.
 #[derive(Clone, Debug)]
@@ -129,29 +137,6 @@ pub struct BaiduCloud {
     zones: ZoneCache,
 }
 
-/// What a BCE error means to ddnsd.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Meaning {
-    /// The AK is unknown or the signature does not match.
-    Auth,
-    /// The request's time is outside the signature's validity window.
-    ClockSkew,
-    /// The key may not do this, or the service is not enabled.
-    Forbidden,
-    /// Throttled.
-    RateLimited,
-    /// The zone is not in this account.
-    ZoneNotFound,
-    /// The record id does not exist (any more).
-    Gone,
-    /// The same record exists already.
-    Duplicate,
-    /// The request itself is wrong and will stay wrong.
-    Rejected,
-    /// Anything else, the server's own failures included: may pass.
-    Transient,
-}
-
 /// The code table. BCE common codes (Baidu's "公共错误码" table, the same on every product):
 /// `InvalidAccessKeyId` (403), `InvalidHTTPAuthHeader` (400), `SignatureDoesNotMatch` → Auth;
 /// `RequestExpired` (400) → ClockSkew; `AccessDenied`, `OptInRequired` (403) → Forbidden;
@@ -188,44 +173,6 @@ fn status_meaning(status: u16) -> Meaning {
         409 => Meaning::Duplicate,
         400 | 403 | 422 => Meaning::Rejected,
         _ => Meaning::Transient,
-    }
-}
-
-/// A call's failure: an API error the caller may expect, or a final provider error.
-#[derive(Debug)]
-enum CallError {
-    Api { meaning: Meaning, text: String },
-    Provider(ProviderError),
-}
-
-impl From<CallError> for ProviderError {
-    fn from(e: CallError) -> ProviderError {
-        match e {
-            CallError::Provider(e) => e,
-            CallError::Api {
-                meaning: Meaning::ZoneNotFound | Meaning::Gone,
-                text,
-            } => ProviderError::new(ProviderErrorKind::ZoneNotFound, text).with_hint(format!(
-                "check the zone: it must be a domain of this {SERVICE} account"
-            )),
-            CallError::Api {
-                meaning: Meaning::Transient,
-                text,
-            } => ProviderError::new(ProviderErrorKind::Transient, text),
-            CallError::Api { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
-        }
-    }
-}
-
-impl From<CallError> for RowError {
-    fn from(e: CallError) -> RowError {
-        match e {
-            CallError::Api {
-                meaning: Meaning::Gone,
-                ..
-            } => RowError::Gone,
-            e => RowError::Failed(e.into()),
-        }
     }
 }
 
@@ -272,10 +219,7 @@ impl BaiduCloud {
             &self.backoff,
             &self.name,
             op,
-            |e| match e {
-                CallError::Provider(p) => Some(p),
-                CallError::Api { .. } => None,
-            },
+            CallError::as_provider,
             || self.attempt(op, method, path, query, &payload),
         )
         .await
@@ -358,61 +302,11 @@ impl BaiduCloud {
             Some((code, message, request_id))
         });
         let Some((code, message, request_id)) = envelope else {
-            let e = match resp.status {
-                429 => ProviderError::new(
-                    ProviderErrorKind::RateLimited {
-                        retry_after: resp.retry_after,
-                    },
-                    format!("{op}: rate limited (http 429)"),
-                ),
-                s if s >= 500 => ProviderError::new(
-                    ProviderErrorKind::Transient,
-                    format!("{op}: server error (http {s})"),
-                ),
-                s => ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{op}: unexpected http status {s}"),
-                ),
-            };
-            return Err(CallError::Provider(e));
+            return Err(CallError::Provider(api::status_error(op, resp)));
         };
         tracing::debug!(provider = %self.name, op, code, request_id, status = resp.status, "api error");
-        let text = format!("{op} failed: {code}: {message:?}");
-        let e = match meaning(&code, resp.status) {
-            Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
-            Meaning::Forbidden => {
-                ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(FORBIDDEN_HINT)
-            }
-            Meaning::ClockSkew => {
-                let mut e = ProviderError::new(
-                    ProviderErrorKind::ClockSkew {
-                        offset_secs: resp
-                            .date
-                            .map(|d| http::clock_offset_secs(d, self.clock.now()))
-                            .unwrap_or(0),
-                    },
-                    format!("{op}: the provider rejected the request time as expired ({code})"),
-                );
-                if resp.date.is_none() {
-                    e = e.with_hint(
-                        "this machine's clock differs from the provider's by more than the signature's 30 minutes; enable NTP",
-                    );
-                }
-                e
-            }
-            Meaning::RateLimited => ProviderError::new(
-                ProviderErrorKind::RateLimited {
-                    retry_after: resp.retry_after,
-                },
-                text,
-            ),
-            Meaning::Transient => ProviderError::new(ProviderErrorKind::Transient, text),
-            meaning @ (Meaning::ZoneNotFound
-            | Meaning::Gone
-            | Meaning::Duplicate
-            | Meaning::Rejected) => return Err(CallError::Api { meaning, text }),
-        };
-        Err(CallError::Provider(e))
+        let meaning = meaning(&code, resp.status);
+        Err(TERMS.code_error(op, &code, &message, meaning, resp, self.clock.now()))
     }
 
     /// Lists `path` page by page (`marker` = the previous page's `nextMarker` while
@@ -492,13 +386,8 @@ impl BaiduCloud {
             Err(CallError::Api {
                 meaning: Meaning::Gone,
                 text,
-            }) => {
-                return Err(CallError::Api {
-                    meaning: Meaning::ZoneNotFound,
-                    text,
-                }
-                .into())
-            }
+                ..
+            }) => return Err(CallError::api(&TERMS, Meaning::ZoneNotFound, text).into()),
             other => other?,
         };
         let mut out = Vec::new();
@@ -637,12 +526,9 @@ impl RowApi for BaiduCloud {
                 Err(CallError::Api {
                     meaning: Meaning::Gone,
                     text,
+                    ..
                 }) => Err(RowError::Failed(
-                    CallError::Api {
-                        meaning: Meaning::ZoneNotFound,
-                        text,
-                    }
-                    .into(),
+                    CallError::api(&TERMS, Meaning::ZoneNotFound, text).into(),
                 )),
                 Err(e) => Err(e.into()),
             }

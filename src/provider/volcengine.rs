@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::kit::api;
+use super::kit::api::{self, ApiTerms, CallError, Meaning};
 use super::kit::rows::{self, Row, RowApi, RowError};
 use super::kit::zones::ZoneCache;
 use super::sign::volc::{self, VolcCredentials, VolcRequest, VolcScope};
@@ -62,8 +62,15 @@ const VERSION: &str = "2018-08-01";
 /// `PageSize` of both lists (ListRecords pages by 10 without it, ddns-go#1495).
 const PAGE: u64 = 100;
 const SERVICE: &str = "Volcengine DNS";
-const AUTH_HINT: &str = "check access_key_id/secret_access_key; the key's IAM user needs the TrafficRouteDNSFullAccess policy";
-const FORBIDDEN_HINT: &str = "grant the key's IAM user the TrafficRouteDNSFullAccess policy (or dns:ListZones, ListRecords, CreateRecord, UpdateRecord and DeleteRecord)";
+/// How Volcengine's failures are worded.
+static TERMS: ApiTerms = ApiTerms {
+    auth_hint: "check access_key_id/secret_access_key; the key's IAM user needs the TrafficRouteDNSFullAccess policy",
+    forbidden_hint: "grant the key's IAM user the TrafficRouteDNSFullAccess policy (or dns:ListZones, ListRecords, CreateRecord, UpdateRecord and DeleteRecord)",
+    // Names SERVICE, spelled out (a static cannot format).
+    zone_hint: "check the zone: it must be a zone of this Volcengine DNS account",
+    clock_hint: "this machine's clock differs from the provider's by more than 15 minutes; enable NTP",
+    gone_is_zone: false,
+};
 
 /// Settings of a Volcengine DNS provider.
 #[derive(Clone, Debug)]
@@ -164,29 +171,6 @@ pub struct Volcengine {
     ttl_warned: std::sync::atomic::AtomicBool,
 }
 
-/// What a Volcengine error code means to ddnsd.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Meaning {
-    /// The AK is unknown or the signature does not match.
-    Auth,
-    /// `X-Date` is outside the signature's validity.
-    ClockSkew,
-    /// The key may not do this.
-    Forbidden,
-    /// Flow control.
-    RateLimited,
-    /// The zone does not exist (any more).
-    ZoneNotFound,
-    /// The record id does not exist (any more).
-    Gone,
-    /// The same record exists already.
-    Duplicate,
-    /// The request itself is wrong and will stay wrong.
-    Rejected,
-    /// Anything else, the server's own failures included: may pass.
-    Transient,
-}
-
 /// The code table. Common codes from Volcengine's "公共错误码" table: `InvalidAccessKey`
 /// (100009, 401), `SignatureDoesNotMatch` (100010, 401), `InvalidAuthorization`,
 /// `InvalidCredential`, `MissingAuthenticationToken` → Auth; `InvalidTimestamp` (100006) →
@@ -217,44 +201,6 @@ fn meaning(code: &str) -> Meaning {
         c if c.starts_with("InvalidParameter") => Meaning::Rejected,
         // InternalError, InternalServiceTimeout, ServiceUnavailableTemp and every other code.
         _ => Meaning::Transient,
-    }
-}
-
-/// A call's failure: an API error the caller may expect, or a final provider error.
-#[derive(Debug)]
-enum CallError {
-    Api { meaning: Meaning, text: String },
-    Provider(ProviderError),
-}
-
-impl From<CallError> for ProviderError {
-    fn from(e: CallError) -> ProviderError {
-        match e {
-            CallError::Provider(e) => e,
-            CallError::Api {
-                meaning: Meaning::ZoneNotFound,
-                text,
-            } => ProviderError::new(ProviderErrorKind::ZoneNotFound, text).with_hint(format!(
-                "check the zone: it must be a zone of this {SERVICE} account"
-            )),
-            CallError::Api {
-                meaning: Meaning::Transient,
-                text,
-            } => ProviderError::new(ProviderErrorKind::Transient, text),
-            CallError::Api { text, .. } => ProviderError::new(ProviderErrorKind::Rejected, text),
-        }
-    }
-}
-
-impl From<CallError> for RowError {
-    fn from(e: CallError) -> RowError {
-        match e {
-            CallError::Api {
-                meaning: Meaning::Gone,
-                ..
-            } => RowError::Gone,
-            e => RowError::Failed(e.into()),
-        }
     }
 }
 
@@ -291,10 +237,7 @@ impl Volcengine {
             &self.backoff,
             &self.name,
             action,
-            |e| match e {
-                CallError::Provider(p) => Some(p),
-                CallError::Api { .. } => None,
-            },
+            CallError::as_provider,
             || self.attempt(action, &payload),
         )
         .await
@@ -387,61 +330,10 @@ impl Volcengine {
             return Ok(v.get("Result").cloned().unwrap_or(Value::Null));
         }
         let Some((code, message, request_id)) = error else {
-            let e = match resp.status {
-                429 => ProviderError::new(
-                    ProviderErrorKind::RateLimited {
-                        retry_after: resp.retry_after,
-                    },
-                    format!("{action}: rate limited (http 429)"),
-                ),
-                s if s >= 500 => ProviderError::new(
-                    ProviderErrorKind::Transient,
-                    format!("{action}: server error (http {s})"),
-                ),
-                s => ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{action}: unexpected http status {s}"),
-                ),
-            };
-            return Err(CallError::Provider(e));
+            return Err(CallError::Provider(api::status_error(action, resp)));
         };
         tracing::debug!(provider = %self.name, action, code, request_id, status = resp.status, "api error");
-        let text = format!("{action} failed: {code}: {message:?}");
-        let e = match meaning(&code) {
-            Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, text).with_hint(AUTH_HINT),
-            Meaning::Forbidden => {
-                ProviderError::new(ProviderErrorKind::Forbidden, text).with_hint(FORBIDDEN_HINT)
-            }
-            Meaning::ClockSkew => {
-                let mut e = ProviderError::new(
-                    ProviderErrorKind::ClockSkew {
-                        offset_secs: resp
-                            .date
-                            .map(|d| http::clock_offset_secs(d, self.clock.now()))
-                            .unwrap_or(0),
-                    },
-                    format!("{action}: the provider rejected the request time as expired ({code})"),
-                );
-                if resp.date.is_none() {
-                    e = e.with_hint(
-                        "this machine's clock differs from the provider's by more than 15 minutes; enable NTP",
-                    );
-                }
-                e
-            }
-            Meaning::RateLimited => ProviderError::new(
-                ProviderErrorKind::RateLimited {
-                    retry_after: resp.retry_after,
-                },
-                text,
-            ),
-            Meaning::Transient => ProviderError::new(ProviderErrorKind::Transient, text),
-            meaning @ (Meaning::ZoneNotFound
-            | Meaning::Gone
-            | Meaning::Duplicate
-            | Meaning::Rejected) => return Err(CallError::Api { meaning, text }),
-        };
-        Err(CallError::Provider(e))
+        Err(TERMS.code_error(action, &code, &message, meaning(&code), resp, self.clock.now()))
     }
 
     fn zid_cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
@@ -520,17 +412,15 @@ impl Volcengine {
             let params = json!({"ZID": zid, "Host": sub, "Type": rtype.as_str(),
                 "SearchMode": "exact", "PageNumber": page, "PageSize": PAGE});
             let resp = match self.call(action, &params).await {
-                Err(CallError::Api {
-                    meaning: Meaning::ZoneNotFound,
-                    text,
-                }) => {
+                Err(
+                    e @ CallError::Api {
+                        meaning: Meaning::ZoneNotFound,
+                        ..
+                    },
+                ) => {
                     // The remembered ZID is stale (the zone was deleted and added again).
                     self.zid_cache().remove(zone.as_str());
-                    return Err(CallError::Api {
-                        meaning: Meaning::ZoneNotFound,
-                        text,
-                    }
-                    .into());
+                    return Err(e.into());
                 }
                 other => other?,
             };

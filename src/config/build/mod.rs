@@ -1,6 +1,6 @@
 //! Raw TOML → [`Config`] ("parse, don't validate"): collects every problem in the file as a
 //! [`Diag`] with its span, so `ddnsd check` lists every mistake at once. This file holds the
-//! walk over the top level, `[daemon]` and the shared table reading; `sources.rs`,
+//! walk over the top level, `[daemon]` and the shared table reading; `sources/`,
 //! `providers.rs` and `records.rs` build their parts.
 
 use std::collections::{BTreeMap, BTreeSet};
