@@ -198,7 +198,11 @@ impl Alidns {
 
     /// Calls `action` with `params`, retrying transient failures and rate limits (each attempt
     /// signed afresh: a new time and nonce); returns the reply object.
-    async fn call(&self, action: &'static str, params: &[(&str, String)]) -> Result<Value, CallError> {
+    async fn call(
+        &self,
+        action: &'static str,
+        params: &[(&str, String)],
+    ) -> Result<Value, CallError> {
         api::with_retries(
             &self.backoff,
             &self.name,
@@ -209,7 +213,11 @@ impl Alidns {
         .await
     }
 
-    async fn attempt(&self, action: &'static str, params: &[(&str, String)]) -> Result<Value, CallError> {
+    async fn attempt(
+        &self,
+        action: &'static str,
+        params: &[(&str, String)],
+    ) -> Result<Value, CallError> {
         let url = reqwest::Url::parse(&self.settings.endpoint).map_err(|_| {
             CallError::Provider(ProviderError::new(
                 ProviderErrorKind::Rejected,
@@ -294,15 +302,30 @@ impl Alidns {
         }
         let envelope = parsed.ok().and_then(|v| {
             let code = v.get("Code")?.as_str()?.to_owned();
-            let message = v.get("Message").and_then(Value::as_str).unwrap_or("").to_owned();
-            let request_id = v.get("RequestId").and_then(Value::as_str).unwrap_or("").to_owned();
+            let message = v
+                .get("Message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let request_id = v
+                .get("RequestId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             Some((code, message, request_id))
         });
         let Some((code, message, request_id)) = envelope else {
             return Err(CallError::Provider(api::status_error(action, resp)));
         };
         tracing::debug!(provider = %self.name, action, code, request_id, "api error");
-        Err(TERMS.code_error(action, &code, &message, meaning(&code), resp, self.clock.now()))
+        Err(TERMS.code_error(
+            action,
+            &code,
+            &message,
+            meaning(&code),
+            resp,
+            self.clock.now(),
+        ))
     }
 
     /// Every domain of the account (DescribeDomains, paginated).
@@ -342,7 +365,12 @@ impl Alidns {
     }
 
     /// Every row of (sub, type) on the default line (DescribeSubDomainRecords, paginated).
-    async fn rows(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Vec<Row>, ProviderError> {
+    async fn rows(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<Row>, ProviderError> {
         let action = "DescribeSubDomainRecords";
         let full = if sub == "@" {
             zone.to_string()
@@ -529,9 +557,9 @@ impl RowApi for Alidns {
                     ..
                 }) => {
                     let live = self.rows(zone, sub, rtype).await?;
-                    let done = live.iter().any(|r| {
-                        r.id.as_deref() == Some(id) && r.value == value && r.ttl == ttl
-                    });
+                    let done = live
+                        .iter()
+                        .any(|r| r.id.as_deref() == Some(id) && r.value == value && r.ttl == ttl);
                     if done {
                         Ok(())
                     } else {

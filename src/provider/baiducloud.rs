@@ -151,12 +151,8 @@ fn meaning(code: &str, status: u16) -> Meaning {
         "RequestExpired" => Meaning::ClockSkew,
         "AccessDenied" | "OptInRequired" => Meaning::Forbidden,
         "TooManyRequests" | "RequestRateLimitExceeded" => Meaning::RateLimited,
-        "MalformedJSON"
-        | "InappropriateJSON"
-        | "InvalidHTTPRequest"
-        | "InvalidURI"
-        | "InvalidVersion"
-        | "MissingDateHeader" => Meaning::Rejected,
+        "MalformedJSON" | "InappropriateJSON" | "InvalidHTTPRequest" | "InvalidURI"
+        | "InvalidVersion" | "MissingDateHeader" => Meaning::Rejected,
         c if c.starts_with("InvalidParameter") => Meaning::Rejected,
         "InternalError" | "ServiceUnavailable" => Meaning::Transient,
         _ => status_meaning(status),
@@ -295,12 +291,22 @@ impl BaiduCloud {
                 ))
             });
         }
-        let envelope = serde_json::from_slice::<Value>(&resp.body).ok().and_then(|v| {
-            let code = v.get("code")?.as_str()?.to_owned();
-            let message = v.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
-            let request_id = v.get("requestId").and_then(Value::as_str).unwrap_or("").to_owned();
-            Some((code, message, request_id))
-        });
+        let envelope = serde_json::from_slice::<Value>(&resp.body)
+            .ok()
+            .and_then(|v| {
+                let code = v.get("code")?.as_str()?.to_owned();
+                let message = v
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let request_id = v
+                    .get("requestId")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                Some((code, message, request_id))
+            });
         let Some((code, message, request_id)) = envelope else {
             return Err(CallError::Provider(api::status_error(op, resp)));
         };
@@ -375,7 +381,12 @@ impl BaiduCloud {
     }
 
     /// Every record of (rr, type) on the default line.
-    async fn rows(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Vec<Row>, ProviderError> {
+    async fn rows(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<Row>, ProviderError> {
         let op = "ListRecord";
         let path = format!("/v1/dns/zone/{zone}/record");
         let items = match self
@@ -395,7 +406,9 @@ impl BaiduCloud {
             let (row, rr, typ, line) = row_of(item, op)?;
             // The list filters by rr only (no type filter): pick the managed rows out, and
             // check rr again so a lenient server cannot hand over someone else's.
-            if rr.eq_ignore_ascii_case(sub) && typ.eq_ignore_ascii_case(rtype.as_str()) && line == LINE
+            if rr.eq_ignore_ascii_case(sub)
+                && typ.eq_ignore_ascii_case(rtype.as_str())
+                && line == LINE
             {
                 out.push(row);
             }
@@ -453,7 +466,10 @@ fn row_of(item: &Value, op: &str) -> Result<(Row, String, String, String), Provi
         ));
     }
     let parsed: IpAddr = value.parse().map_err(|_| {
-        api::protocol(op, &format!("record {id} has a non-address value {value:?}"))
+        api::protocol(
+            op,
+            &format!("record {id} has a non-address value {value:?}"),
+        )
     })?;
     Ok((
         Row {

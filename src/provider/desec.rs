@@ -39,7 +39,8 @@ use crate::secret::Secret;
 /// The registry entry.
 pub const KIND: Kind = Kind {
     name: "desec",
-    about: "deSEC (desec.io REST API, API token; TTL at least the domain's minimum, 3600 s by default)",
+    about:
+        "deSEC (desec.io REST API, API token; TTL at least the domain's minimum, 3600 s by default)",
     example: r#"[providers.desec]
 kind = "desec"
 token_env = "DESEC_TOKEN"   # or token / token_file: an API token from desec.io → Token management
@@ -212,10 +213,7 @@ fn messages(body: &[u8]) -> Vec<String> {
 pub fn status_error(action: &str, resp: &HttpResponse, min_ttl: u32, provider: &str) -> Failure {
     let s = resp.status;
     let msgs = messages(&resp.body);
-    let said = msgs
-        .first()
-        .map(|m| format!(": {m:?}"))
-        .unwrap_or_default();
+    let said = msgs.first().map(|m| format!(": {m:?}")).unwrap_or_default();
     let text = format!("{action} failed (http {s}){said}");
     let e = |kind| ProviderError::new(kind, text.clone());
     match s {
@@ -344,7 +342,12 @@ impl Desec {
         if (200..300).contains(&resp.status) {
             Ok(resp)
         } else {
-            Err(status_error(action, &resp, self.settings.min_ttl, &self.name))
+            Err(status_error(
+                action,
+                &resp,
+                self.settings.min_ttl,
+                &self.name,
+            ))
         }
     }
 
@@ -371,7 +374,11 @@ impl Desec {
 
     /// The domain holding `name` and its `minimum_ttl` if known: configured, remembered, or
     /// found with `owns_qname` (once per name and process).
-    async fn zone(&self, name: &Fqdn, hints: &ProviderHints) -> Result<(Fqdn, Option<u32>), ProviderError> {
+    async fn zone(
+        &self,
+        name: &Fqdn,
+        hints: &ProviderHints,
+    ) -> Result<(Fqdn, Option<u32>), ProviderError> {
         if let Some(z) = &self.settings.zone {
             if !name.is_within(z) {
                 return Err(ProviderError::new(
@@ -412,7 +419,9 @@ impl Desec {
                 .get("minimum_ttl")
                 .and_then(Value::as_u64)
                 .and_then(|t| u32::try_from(t).ok());
-            let longer = best.as_ref().is_none_or(|(b, _)| dn.as_str().len() > b.as_str().len());
+            let longer = best
+                .as_ref()
+                .is_none_or(|(b, _)| dn.as_str().len() > b.as_str().len());
             if name.is_within(&dn) && longer {
                 best = Some((dn, min));
             }
@@ -433,17 +442,31 @@ impl Desec {
     }
 
     fn rrsets_url(&self, zone: &Fqdn) -> String {
-        format!("{}/domains/{}/rrsets/", self.settings.endpoint, encode(zone.as_str()))
+        format!(
+            "{}/domains/{}/rrsets/",
+            self.settings.endpoint,
+            encode(zone.as_str())
+        )
     }
 
     /// The RRset's own URL (`@` for the apex: an empty subname would give `//`).
     fn rrset_url(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> String {
         let sub = if sub.is_empty() { "@" } else { sub };
-        format!("{}{}/{}/", self.rrsets_url(zone), encode(sub), rtype.as_str())
+        format!(
+            "{}{}/{}/",
+            self.rrsets_url(zone),
+            encode(sub),
+            rtype.as_str()
+        )
     }
 
     /// The live RRset of (`sub`, `rtype`), or `None`.
-    async fn read(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Option<Live>, ProviderError> {
+    async fn read(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Option<Live>, ProviderError> {
         let action = "read rrset";
         let url = format!(
             "{}?subname={}&type={}",
@@ -455,8 +478,8 @@ impl Desec {
             Ok(items) => items,
             Err(Failure::NotFound(e)) => {
                 return Err(e.with_hint(format!(
-                    "{zone} is not a domain of this deSEC account: add it on desec.io, or correct zone"
-                )))
+                "{zone} is not a domain of this deSEC account: add it on desec.io, or correct zone"
+            )))
             }
             Err(f) => return Err(f.into_error()),
         };
@@ -483,7 +506,11 @@ impl Desec {
         used
     }
 
-    async fn apply(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    async fn apply(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let (zone, minimum) = self.zone(&desired.name, hints).await?;
         let sub = subname(&desired.name, &zone)?;
         let ttl = self.ttl(desired.ttl);
@@ -515,10 +542,15 @@ impl Desec {
         let mut retried = false;
         loop {
             let result = if desired.addrs.is_empty() {
-                self.call("delete rrset", Method::Delete, &url, None).await.map(|_| ())
+                self.call("delete rrset", Method::Delete, &url, None)
+                    .await
+                    .map(|_| ())
             } else if present {
                 let body = json!({ "records": records, "ttl": ttl });
-                match self.call("modify rrset", Method::Patch, &url, Some(&body)).await {
+                match self
+                    .call("modify rrset", Method::Patch, &url, Some(&body))
+                    .await
+                {
                     Ok(resp) => check_written("modify rrset", &resp, desired, &sub),
                     Err(f) => Err(f),
                 }
@@ -530,7 +562,12 @@ impl Desec {
                     "records": records,
                 });
                 match self
-                    .call("create rrset", Method::Post, &self.rrsets_url(&zone), Some(&body))
+                    .call(
+                        "create rrset",
+                        Method::Post,
+                        &self.rrsets_url(&zone),
+                        Some(&body),
+                    )
                     .await
                 {
                     Ok(resp) => check_written("create rrset", &resp, desired, &sub),
@@ -557,7 +594,12 @@ impl Desec {
 }
 
 /// Checks that a write's reply is the RRset written (a 204 means deSEC deleted it).
-fn check_written(action: &str, resp: &HttpResponse, desired: &RrSet, sub: &str) -> Result<(), Failure> {
+fn check_written(
+    action: &str,
+    resp: &HttpResponse,
+    desired: &RrSet,
+    sub: &str,
+) -> Result<(), Failure> {
     if resp.status == 204 {
         return Err(api::protocol(action, "the RRset was deleted instead of written").into());
     }
@@ -718,41 +760,109 @@ mod tests {
     #[test]
     fn status_table() {
         use ProviderErrorKind as K;
-        let e = provider_error(status_error("read rrset", &resp(401, r#"{"detail": "Invalid token."}"#), 3600, "d"));
-        assert_eq!((e.kind, e.message.as_str()), (K::Auth, "read rrset failed (http 401): \"Invalid token.\""));
+        let e = provider_error(status_error(
+            "read rrset",
+            &resp(401, r#"{"detail": "Invalid token."}"#),
+            3600,
+            "d",
+        ));
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (K::Auth, "read rrset failed (http 401): \"Invalid token.\"")
+        );
         assert_eq!(e.hint.as_deref(), Some(AUTH_HINT));
-        let e = provider_error(status_error("create rrset", &resp(403, r#"{"detail": "Insufficient token permissions."}"#), 3600, "d"));
+        let e = provider_error(status_error(
+            "create rrset",
+            &resp(403, r#"{"detail": "Insufficient token permissions."}"#),
+            3600,
+            "d",
+        ));
         assert_eq!(e.kind, K::Forbidden);
-        let e = provider_error(status_error("create rrset", &resp(400, r#"{"ttl": ["Ensure this value is greater than or equal to 3600."]}"#), 60, "d"));
+        let e = provider_error(status_error(
+            "create rrset",
+            &resp(
+                400,
+                r#"{"ttl": ["Ensure this value is greater than or equal to 3600."]}"#,
+            ),
+            60,
+            "d",
+        ));
         assert_eq!((e.kind, e.message.as_str()), (K::Rejected, "create rrset failed (http 400): \"ttl: Ensure this value is greater than or equal to 3600.\""));
         assert_eq!(e.hint.as_deref(), Some("the domain's minimum TTL is 3600 s: set min_ttl = 3600 in [providers.d] (it is 60)"));
-        let e = provider_error(status_error("create rrset", &resp(400, r#"{"records": ["Record content malformed."]}"#), 3600, "d"));
+        let e = provider_error(status_error(
+            "create rrset",
+            &resp(400, r#"{"records": ["Record content malformed."]}"#),
+            3600,
+            "d",
+        ));
         assert_eq!(e.kind, K::Rejected);
         assert!(matches!(
-            status_error("create rrset", &resp(400, r#"{"non_field_errors": ["Another RRset with the same subdomain and type exists for this domain. (Try modifying it.)"]}"#), 3600, "d"),
+            status_error(
+                "create rrset",
+                &resp(
+                    400,
+                    r#"{"non_field_errors": ["Another RRset with the same subdomain and type exists for this domain. (Try modifying it.)"]}"#
+                ),
+                3600,
+                "d"
+            ),
             Failure::Exists
         ));
-        assert!(matches!(status_error("read rrset", &resp(404, r#"{"detail": "Not found."}"#), 3600, "d"), Failure::NotFound(_)));
-        let e = provider_error(status_error("modify rrset", &resp(429, r#"{"detail": "Request was throttled. Expected available in 42 seconds."}"#), 3600, "d"));
-        assert_eq!(e.kind, K::RateLimited { retry_after: Some(Duration::from_secs(42)) });
+        assert!(matches!(
+            status_error(
+                "read rrset",
+                &resp(404, r#"{"detail": "Not found."}"#),
+                3600,
+                "d"
+            ),
+            Failure::NotFound(_)
+        ));
+        let e = provider_error(status_error(
+            "modify rrset",
+            &resp(
+                429,
+                r#"{"detail": "Request was throttled. Expected available in 42 seconds."}"#,
+            ),
+            3600,
+            "d",
+        ));
+        assert_eq!(
+            e.kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(42))
+            }
+        );
         assert_eq!(e.message, "modify rrset: rate limited (http 429): \"Request was throttled. Expected available in 42 seconds.\"");
         for s in [409, 500, 502, 503] {
-            assert_eq!(provider_error(status_error("x", &resp(s, "<html>"), 3600, "d")).kind, K::Transient, "{s}");
+            assert_eq!(
+                provider_error(status_error("x", &resp(s, "<html>"), 3600, "d")).kind,
+                K::Transient,
+                "{s}"
+            );
         }
-        assert_eq!(provider_error(status_error("x", &resp(405, "{}"), 3600, "d")).kind, K::Protocol);
+        assert_eq!(
+            provider_error(status_error("x", &resp(405, "{}"), 3600, "d")).kind,
+            K::Protocol
+        );
     }
 
     #[test]
     fn next_links() {
         let link = r#"<https://desec.io/api/v1/domains/?cursor=>; rel="first", <https://desec.io/api/v1/domains/?cursor=cD0yMDI>; rel="next""#;
-        assert_eq!(next_link(link).as_deref(), Some("https://desec.io/api/v1/domains/?cursor=cD0yMDI"));
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://desec.io/api/v1/domains/?cursor=cD0yMDI")
+        );
         assert_eq!(next_link(r#"<https://x/?cursor=>; rel="first""#), None);
         assert_eq!(next_link(""), None);
     }
 
     #[test]
     fn minimum_from_the_message() {
-        assert_eq!(minimum_in("ttl: Ensure this value is greater than or equal to 3600."), Some(3600));
+        assert_eq!(
+            minimum_in("ttl: Ensure this value is greater than or equal to 3600."),
+            Some(3600)
+        );
         assert_eq!(minimum_in("ttl: something else"), None);
     }
 
@@ -771,9 +881,15 @@ mod tests {
     fn the_example_block_builds_and_min_ttl_is_checked() {
         let s = build(&KIND.example.replace("[providers.desec]", "[providers.p]")).unwrap();
         assert_eq!(s.token.expose(), "tok-from-env");
-        assert_eq!((s.zone, s.min_ttl, s.endpoint.as_str()), (None, 3600, DEFAULT_ENDPOINT));
+        assert_eq!(
+            (s.zone, s.min_ttl, s.endpoint.as_str()),
+            (None, 3600, DEFAULT_ENDPOINT)
+        );
         let s = build("[providers.p]\nkind = \"desec\"\ntoken = \"t\"\nmin_ttl = 60\nzone = \"example.dedyn.io\"\n").unwrap();
-        assert_eq!((s.min_ttl, s.zone.unwrap().as_str()), (60, "example.dedyn.io"));
+        assert_eq!(
+            (s.min_ttl, s.zone.unwrap().as_str()),
+            (60, "example.dedyn.io")
+        );
         let e = build("[providers.p]\nkind = \"desec\"\ntoken = \"t\"\nmin_ttl = 0\n").unwrap_err();
         assert!(e.contains("t.toml:4:11: min_ttl 0 is out of range\n  hint: use the domain's minimum_ttl in seconds, 1 to 86400 (deSEC's default is 3600)"), "{e}");
     }
@@ -782,9 +898,26 @@ mod tests {
     fn rrsets_are_read_canonically_and_checked() {
         let v: Value = serde_json::from_str(r#"{"subname": "", "type": "AAAA", "ttl": 3600, "records": ["2001:db8::1", "2001:0db8:0::2"]}"#).unwrap();
         let l = live_of("read rrset", &v, RecordType::Aaaa).unwrap();
-        assert_eq!((l.addrs.to_string(), l.ttl), ("2001:db8::1,2001:db8::2".to_owned(), 3600));
-        let v: Value = serde_json::from_str(r#"{"type": "AAAA", "ttl": 3600, "records": ["192.0.2.1"]}"#).unwrap();
-        assert_eq!(live_of("read rrset", &v, RecordType::Aaaa).unwrap_err().kind, ProviderErrorKind::Protocol);
-        assert_eq!(subname(&"example.com".parse().unwrap(), &"example.com".parse().unwrap()).unwrap(), "");
+        assert_eq!(
+            (l.addrs.to_string(), l.ttl),
+            ("2001:db8::1,2001:db8::2".to_owned(), 3600)
+        );
+        let v: Value =
+            serde_json::from_str(r#"{"type": "AAAA", "ttl": 3600, "records": ["192.0.2.1"]}"#)
+                .unwrap();
+        assert_eq!(
+            live_of("read rrset", &v, RecordType::Aaaa)
+                .unwrap_err()
+                .kind,
+            ProviderErrorKind::Protocol
+        );
+        assert_eq!(
+            subname(
+                &"example.com".parse().unwrap(),
+                &"example.com".parse().unwrap()
+            )
+            .unwrap(),
+            ""
+        );
     }
 }

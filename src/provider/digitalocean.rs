@@ -63,7 +63,8 @@ const MAX_PAGES: u32 = 50;
 const SERVICE: &str = "DigitalOcean";
 const AUTH_HINT: &str = "check token: it must be a DigitalOcean personal access token (API → Tokens) that is neither expired nor revoked";
 const FORBIDDEN_HINT: &str = "the token lacks a scope: give it write access, or the custom scopes domain:read, domain:create, domain:update and domain:delete";
-const ZONE_HINT: &str = "check zone: it must be a domain of this DigitalOcean account (Networking → Domains)";
+const ZONE_HINT: &str =
+    "check zone: it must be a domain of this DigitalOcean account (Networking → Domains)";
 
 /// Settings of a DigitalOcean provider.
 #[derive(Clone, Debug)]
@@ -313,7 +314,12 @@ impl DigitalOcean {
     }
 
     /// The records of (`sub`, `rtype`) in `zone`.
-    async fn records(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Vec<Row>, ProviderError> {
+    async fn records(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<Row>, ProviderError> {
         let action = "ListRecords";
         // The name filter takes the fully qualified name; records carry the relative one.
         let fqdn = if sub == "@" {
@@ -332,8 +338,10 @@ impl DigitalOcean {
                 meaning: Meaning::NotFound,
                 error,
             }) => {
-                return Err(ProviderError::new(ProviderErrorKind::ZoneNotFound, error.message)
-                    .with_hint(ZONE_HINT))
+                return Err(
+                    ProviderError::new(ProviderErrorKind::ZoneNotFound, error.message)
+                        .with_hint(ZONE_HINT),
+                )
             }
             Err(e) => return Err(e.into()),
         };
@@ -385,7 +393,11 @@ fn next_page(url: &str) -> Option<u32> {
 }
 
 /// The body of a successful reply, or what DigitalOcean's answer means.
-fn interpret(action: &'static str, resp: &HttpResponse, clock: &dyn Clock) -> Result<Value, Failure> {
+fn interpret(
+    action: &'static str,
+    resp: &HttpResponse,
+    clock: &dyn Clock,
+) -> Result<Value, Failure> {
     if (200..300).contains(&resp.status) {
         if resp.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
@@ -500,9 +512,15 @@ impl RowApi for DigitalOcean {
     ) -> BoxFuture<'a, Result<Option<String>, RowError>> {
         Box::pin(async move {
             let action = "CreateRecord";
-            let body = json!({"type": rtype.as_str(), "name": sub, "data": value.to_string(), "ttl": ttl});
+            let body =
+                json!({"type": rtype.as_str(), "name": sub, "data": value.to_string(), "ttl": ttl});
             let reply = self
-                .call(action, Method::Post, &format!("/v2/domains/{zone}/records"), Some(&body))
+                .call(
+                    action,
+                    Method::Post,
+                    &format!("/v2/domains/{zone}/records"),
+                    Some(&body),
+                )
                 .await
                 .map_err(|f| RowError::Failed(f.into()))?;
             let rec = reply
@@ -527,7 +545,12 @@ impl RowApi for DigitalOcean {
             // Only what ddnsd manages: the record's other attributes stay as they are.
             let body = json!({"type": rtype.as_str(), "data": value.to_string(), "ttl": ttl});
             let reply = self
-                .call(action, Method::Patch, &format!("/v2/domains/{zone}/records/{id}"), Some(&body))
+                .call(
+                    action,
+                    Method::Patch,
+                    &format!("/v2/domains/{zone}/records/{id}"),
+                    Some(&body),
+                )
                 .await?;
             let rec = reply
                 .get("domain_record")
@@ -545,10 +568,15 @@ impl RowApi for DigitalOcean {
 
     fn delete<'a>(&'a self, zone: &'a Fqdn, id: &'a str) -> BoxFuture<'a, Result<(), RowError>> {
         Box::pin(async move {
-            self.call("DeleteRecord", Method::Delete, &format!("/v2/domains/{zone}/records/{id}"), None)
-                .await
-                .map(|_| ())
-                .map_err(RowError::from)
+            self.call(
+                "DeleteRecord",
+                Method::Delete,
+                &format!("/v2/domains/{zone}/records/{id}"),
+                None,
+            )
+            .await
+            .map(|_| ())
+            .map_err(RowError::from)
         })
     }
 }
@@ -584,7 +612,12 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
 
-    fn resp(status: u16, body: &str, headers: &[(&str, &str)], retry_after: Option<u64>) -> HttpResponse {
+    fn resp(
+        status: u16,
+        body: &str,
+        headers: &[(&str, &str)],
+        retry_after: Option<u64>,
+    ) -> HttpResponse {
         HttpResponse {
             status,
             date: None,
@@ -625,39 +658,93 @@ mod tests {
                 Ok(v) => panic!("{v}"),
             }
         };
-        let e = err(&resp(401, r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#, &[], None));
+        let e = err(&resp(
+            401,
+            r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#,
+            &[],
+            None,
+        ));
         assert_eq!(e.kind, K::Auth);
-        assert_eq!(e.message, "ListRecords failed: unauthorized: \"Unable to authenticate you.\"");
+        assert_eq!(
+            e.message,
+            "ListRecords failed: unauthorized: \"Unable to authenticate you.\""
+        );
         assert_eq!(e.hint().as_deref(), Some(AUTH_HINT));
         let limit = r#"{"id":"too_many_requests","message":"API rate limit exceeded."}"#;
         // The burst limit says Retry-After; the hourly one only ratelimit-reset.
         assert_eq!(
-            err(&resp(429, limit, &[("ratelimit-reset", "1700000100")], Some(3))).kind,
-            K::RateLimited { retry_after: Some(Duration::from_secs(3)) }
+            err(&resp(
+                429,
+                limit,
+                &[("ratelimit-reset", "1700000100")],
+                Some(3)
+            ))
+            .kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(3))
+            }
         );
         assert_eq!(
-            err(&resp(429, limit, &[("ratelimit-reset", "1700000100")], None)).kind,
-            K::RateLimited { retry_after: Some(Duration::from_secs(100)) }
+            err(&resp(
+                429,
+                limit,
+                &[("ratelimit-reset", "1700000100")],
+                None
+            ))
+            .kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(100))
+            }
         );
         assert_eq!(
-            err(&resp(429, limit, &[("ratelimit-reset", "1600000000")], None)).kind,
-            K::RateLimited { retry_after: Some(Duration::from_secs(1)) }
+            err(&resp(
+                429,
+                limit,
+                &[("ratelimit-reset", "1600000000")],
+                None
+            ))
+            .kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(1))
+            }
         );
-        assert_eq!(err(&resp(429, "", &[], None)).kind, K::RateLimited { retry_after: None });
-        assert_eq!(err(&resp(422, r#"{"id":"unprocessable_entity","message":"Name is invalid"}"#, &[], None)).kind, K::Rejected);
+        assert_eq!(
+            err(&resp(429, "", &[], None)).kind,
+            K::RateLimited { retry_after: None }
+        );
+        assert_eq!(
+            err(&resp(
+                422,
+                r#"{"id":"unprocessable_entity","message":"Name is invalid"}"#,
+                &[],
+                None
+            ))
+            .kind,
+            K::Rejected
+        );
         assert_eq!(err(&resp(502, "<html>", &[], None)).kind, K::Transient);
         let e = match interpret("ListDomains", &resp(200, "<html>", &[], None), &clock) {
             Err(f) => ProviderError::from(f),
             Ok(v) => panic!("{v}"),
         };
         assert_eq!(e.kind, K::Protocol);
-        assert!(e.message.starts_with("ListDomains: the reply is not valid json"));
+        assert!(e
+            .message
+            .starts_with("ListDomains: the reply is not valid json"));
     }
 
     #[test]
     fn next_page_links() {
-        assert_eq!(next_page("https://api.digitalocean.com/v2/domains/example.com/records?page=2&per_page=200"), Some(2));
-        assert_eq!(next_page("https://api.digitalocean.com/v2/domains?per_page=200&page=13"), Some(13));
+        assert_eq!(
+            next_page(
+                "https://api.digitalocean.com/v2/domains/example.com/records?page=2&per_page=200"
+            ),
+            Some(2)
+        );
+        assert_eq!(
+            next_page("https://api.digitalocean.com/v2/domains?per_page=200&page=13"),
+            Some(13)
+        );
         assert_eq!(next_page("https://api.digitalocean.com/v2/domains"), None);
         assert_eq!(next_page("https://x/?page=abc"), None);
     }
@@ -678,7 +765,10 @@ mod tests {
     #[test]
     fn the_example_parses() {
         let s = parse(KIND.example).unwrap();
-        assert_eq!((s.token.expose().as_str(), s.endpoint.as_str()), ("dop_v1_x", DEFAULT_ENDPOINT));
+        assert_eq!(
+            (s.token.expose().as_str(), s.endpoint.as_str()),
+            ("dop_v1_x", DEFAULT_ENDPOINT)
+        );
         assert!(!format!("{s:?}").contains("dop_v1_x"));
     }
 }

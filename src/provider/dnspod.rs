@@ -407,13 +407,12 @@ impl RowApi for DnspodLegacy {
         name: &'a Fqdn,
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<Fqdn, ProviderError>> {
-        Box::pin(self.zones.zone_of(
-            name,
-            self.settings.zone.as_ref(),
-            hints,
-            "DNSPod",
-            || self.domains(),
-        ))
+        Box::pin(
+            self.zones
+                .zone_of(name, self.settings.zone.as_ref(), hints, "DNSPod", || {
+                    self.domains()
+                }),
+        )
     }
 
     fn list<'a>(
@@ -582,12 +581,7 @@ impl Provider for DnspodLegacy {
         desired: &'a RrSet,
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
-        Box::pin(rows::apply_rows(
-            self,
-            desired,
-            hints,
-            MIN_TTL,
-        ))
+        Box::pin(rows::apply_rows(self, desired, hints, MIN_TTL))
     }
 
     fn effective_ttl(&self, ttl: Ttl) -> Ttl {

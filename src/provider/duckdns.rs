@@ -38,7 +38,8 @@ use crate::secret::Secret;
 /// The registry entry.
 pub const KIND: Kind = Kind {
     name: "duckdns",
-    about: "DuckDNS (account token; names are NAME.duckdns.org, one address per family, no read API)",
+    about:
+        "DuckDNS (account token; names are NAME.duckdns.org, one address per family, no read API)",
     example: r#"[providers.duck]
 kind = "duckdns"
 token_env = "DUCKDNS_TOKEN"   # or token / token_file: the account token shown on duckdns.org
@@ -161,7 +162,9 @@ impl Duckdns {
                 ProviderErrorKind::Rejected,
                 format!("{name} is not a DuckDNS name (NAME.{zone})"),
             )
-            .with_hint(format!("publish a name ending in .{zone} through this provider"))),
+            .with_hint(format!(
+                "publish a name ending in .{zone} through this provider"
+            ))),
             Some("@") => Err(ProviderError::new(
                 ProviderErrorKind::Rejected,
                 format!("{name} is DuckDNS's own domain, not a name of the account"),
@@ -192,7 +195,10 @@ impl Duckdns {
                 return Sent::Failed(
                     ProviderError::new(
                         ProviderErrorKind::Rejected,
-                        format!("DuckDNS cannot remove only the {} of {}", desired.rtype, desired.name),
+                        format!(
+                            "DuckDNS cannot remove only the {} of {}",
+                            desired.rtype, desired.name
+                        ),
                     )
                     .with_hint("clear the address on duckdns.org, or keep a source feeding it"),
                 )
@@ -627,7 +633,11 @@ mod tests {
             Ack::Updated
         );
         assert_eq!(
-            judge(&reply(200, "OK\r\n192.0.2.1\r\n2001:db8::9\r\nNOCHANGE\r\n"), &v4).unwrap(),
+            judge(
+                &reply(200, "OK\r\n192.0.2.1\r\n2001:db8::9\r\nNOCHANGE\r\n"),
+                &v4
+            )
+            .unwrap(),
             Ack::Unchanged
         );
         // DuckDNS may print the address in capitals.
@@ -658,11 +668,21 @@ mod tests {
     #[test]
     fn update_urls_put_each_family_in_its_parameter() {
         assert_eq!(
-            update_url("https://www.duckdns.org", "home", "a7c4-d0", "192.0.2.1".parse().unwrap()),
+            update_url(
+                "https://www.duckdns.org",
+                "home",
+                "a7c4-d0",
+                "192.0.2.1".parse().unwrap()
+            ),
             "https://www.duckdns.org/update?domains=home&token=a7c4-d0&ip=192.0.2.1&verbose=true"
         );
         assert_eq!(
-            update_url("http://127.0.0.1:9", "my-home", "t&x", "2001:db8::1".parse().unwrap()),
+            update_url(
+                "http://127.0.0.1:9",
+                "my-home",
+                "t&x",
+                "2001:db8::1".parse().unwrap()
+            ),
             "http://127.0.0.1:9/update?domains=my-home&token=t%26x&ipv6=2001:db8::1&verbose=true"
         );
     }
@@ -686,8 +706,12 @@ mod tests {
         assert_eq!(s.endpoint, "https://www.duckdns.org");
         let e = build("[providers.p]\nkind = \"duckdns\"\n").unwrap_err();
         assert!(e.contains("token is missing"), "{e}");
-        let e = build("[providers.p]\nkind = \"duckdns\"\ntoken = \"x\"\nendpoint = \"ftp://x\"\n").unwrap_err();
-        assert!(e.contains("t.toml:4:12: endpoint \"ftp://x\" is not an http(s) URL"), "{e}");
+        let e = build("[providers.p]\nkind = \"duckdns\"\ntoken = \"x\"\nendpoint = \"ftp://x\"\n")
+            .unwrap_err();
+        assert!(
+            e.contains("t.toml:4:12: endpoint \"ftp://x\" is not an http(s) URL"),
+            "{e}"
+        );
     }
 
     fn provider() -> Duckdns {
@@ -728,7 +752,10 @@ mod tests {
         let e = p.ko_error("home", true);
         assert_eq!(e.kind, ProviderErrorKind::Rejected);
         assert_eq!(e.message, "www.duckdns.org refused the update of home.duckdns.org (KO): the token works for other names, so home is not a domain of this account");
-        assert_eq!(e.hint.as_deref(), Some("add home on duckdns.org, or correct the record name"));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("add home on duckdns.org, or correct the record name")
+        );
     }
 
     #[test]
@@ -737,7 +764,9 @@ mod tests {
             name: "home.duckdns.org".parse().unwrap(),
             rtype: crate::record::RecordType::Aaaa,
             ttl: Ttl(60),
-            addrs: ["2001:db8::1".parse::<IpAddr>().unwrap()].into_iter().collect(),
+            addrs: ["2001:db8::1".parse::<IpAddr>().unwrap()]
+                .into_iter()
+                .collect(),
         };
         let h = acknowledged_hints("home", &rr);
         let live = acknowledged(&h, Some("home"), &rr.key());
@@ -753,10 +782,16 @@ mod tests {
     #[test]
     fn transport_errors_never_show_the_token() {
         let e = HttpError::Connect("error sending request for url (http://127.0.0.1:9/update?domains=h&token=SECRET&ip=1.2.3.4)".into());
-        let Failure::Error { error, .. } = transport_failure("update at 127.0.0.1:9", &e, "http://127.0.0.1:9") else {
+        let Failure::Error { error, .. } =
+            transport_failure("update at 127.0.0.1:9", &e, "http://127.0.0.1:9")
+        else {
             panic!()
         };
         assert!(!error.message.contains("SECRET"), "{}", error.message);
-        assert!(error.message.contains("http://127.0.0.1:9/…"), "{}", error.message);
+        assert!(
+            error.message.contains("http://127.0.0.1:9/…"),
+            "{}",
+            error.message
+        );
     }
 }

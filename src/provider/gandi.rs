@@ -61,7 +61,8 @@ const SERVICE: &str = "Gandi LiveDNS";
 const AUTH_HINT: &str = "check token: personal access tokens expire; create a new one in the Gandi admin (Organizations → the domain's organization → Sharing → Create a token) with \"Manage domain name technical configurations\"";
 const KEY_HINT: &str = "check api_key (deprecated and no longer issued: switch to token, a personal access token with \"Manage domain name technical configurations\")";
 const FORBIDDEN_HINT: &str = "the token may not change this domain: give it \"Manage domain name technical configurations\" on all domains of the organization, or on this one";
-const ZONE_HINT: &str = "check zone: it must be a domain whose DNS Gandi LiveDNS serves, in the token's organization";
+const ZONE_HINT: &str =
+    "check zone: it must be a domain whose DNS Gandi LiveDNS serves, in the token's organization";
 
 /// How ddnsd authenticates to Gandi.
 #[derive(Clone, Debug)]
@@ -321,7 +322,12 @@ impl Gandi {
             .await
     }
 
-    fn rrset_path(&self, zone: &Fqdn, name: &Fqdn, rtype: RecordType) -> Result<String, ProviderError> {
+    fn rrset_path(
+        &self,
+        zone: &Fqdn,
+        name: &Fqdn,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
         let sub = rows::sub_domain(name, zone)?;
         Ok(format!(
             "/domains/{zone}/records/{}/{}",
@@ -330,7 +336,11 @@ impl Gandi {
         ))
     }
 
-    async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let zone = self.zone_of(&key.name, hints).await?;
         let action = "GetRRset";
         let path = self.rrset_path(&zone, &key.name, key.rtype)?;
@@ -358,8 +368,9 @@ impl Gandi {
                 let text = v
                     .as_str()
                     .ok_or_else(|| api::protocol(action, "a value that is not a string"))?;
-                let addr = address_of(text, key.rtype)
-                    .ok_or_else(|| api::protocol(action, &format!("a {} value {text:?}", key.rtype)))?;
+                let addr = address_of(text, key.rtype).ok_or_else(|| {
+                    api::protocol(action, &format!("a {} value {text:?}", key.rtype))
+                })?;
                 addrs.insert(addr);
             }
             ttl = reply
@@ -378,7 +389,11 @@ impl Gandi {
         })
     }
 
-    async fn replace(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    async fn replace(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let zone = self.zone_of(&desired.name, hints).await?;
         let path = self.rrset_path(&zone, &desired.name, desired.rtype)?;
         if desired.addrs.is_empty() {
@@ -405,8 +420,10 @@ impl Gandi {
                     error,
                 }) => {
                     // A PUT creates a missing RRset: a 404 means the domain is not there.
-                    return Err(ProviderError::new(ProviderErrorKind::ZoneNotFound, error.message)
-                        .with_hint(ZONE_HINT));
+                    return Err(
+                        ProviderError::new(ProviderErrorKind::ZoneNotFound, error.message)
+                            .with_hint(ZONE_HINT),
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -456,24 +473,25 @@ fn interpret(action: &'static str, resp: &HttpResponse, key_hint: bool) -> Resul
         None => format!("{action} failed: http {status}"),
     };
     let m = meaning(status);
-    let error = match m {
-        Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, what)
-            .with_hint(if key_hint { KEY_HINT } else { AUTH_HINT }),
-        Meaning::Forbidden => {
-            ProviderError::new(ProviderErrorKind::Forbidden, what).with_hint(FORBIDDEN_HINT)
-        }
-        Meaning::NotFound => {
-            ProviderError::new(ProviderErrorKind::ZoneNotFound, what).with_hint(ZONE_HINT)
-        }
-        Meaning::Rejected => ProviderError::new(ProviderErrorKind::Rejected, what),
-        Meaning::RateLimited => ProviderError::new(
-            ProviderErrorKind::RateLimited {
-                retry_after: resp.retry_after,
-            },
-            what,
-        ),
-        Meaning::Transient => ProviderError::new(ProviderErrorKind::Transient, what),
-    };
+    let error =
+        match m {
+            Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, what)
+                .with_hint(if key_hint { KEY_HINT } else { AUTH_HINT }),
+            Meaning::Forbidden => {
+                ProviderError::new(ProviderErrorKind::Forbidden, what).with_hint(FORBIDDEN_HINT)
+            }
+            Meaning::NotFound => {
+                ProviderError::new(ProviderErrorKind::ZoneNotFound, what).with_hint(ZONE_HINT)
+            }
+            Meaning::Rejected => ProviderError::new(ProviderErrorKind::Rejected, what),
+            Meaning::RateLimited => ProviderError::new(
+                ProviderErrorKind::RateLimited {
+                    retry_after: resp.retry_after,
+                },
+                what,
+            ),
+            Meaning::Transient => ProviderError::new(ProviderErrorKind::Transient, what),
+        };
     Err(Failure::Api { meaning: m, error })
 }
 
@@ -575,37 +593,66 @@ mod tests {
     fn answers() {
         use ProviderErrorKind as K;
         assert_eq!(
-            interpret("PutRRset", &resp(201, r#"{"message":"DNS Record Created"}"#, None), false)
-                .unwrap()["message"],
+            interpret(
+                "PutRRset",
+                &resp(201, r#"{"message":"DNS Record Created"}"#, None),
+                false
+            )
+            .unwrap()["message"],
             "DNS Record Created"
         );
         let e = err(interpret(
             "ListDomains",
-            &resp(401, r#"{"code":401,"message":"The server could not verify that you authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad api key), or your access token has expired","object":"HTTPUnauthorized","cause":"Unauthorized"}"#, None),
+            &resp(
+                401,
+                r#"{"code":401,"message":"The server could not verify that you authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad api key), or your access token has expired","object":"HTTPUnauthorized","cause":"Unauthorized"}"#,
+                None,
+            ),
             false,
         ));
         assert_eq!(e.kind, K::Auth);
-        assert!(e.message.starts_with("ListDomains failed: http 401: \"The server could not verify"), "{e:?}");
+        assert!(
+            e.message
+                .starts_with("ListDomains failed: http 401: \"The server could not verify"),
+            "{e:?}"
+        );
         assert_eq!(e.hint().as_deref(), Some(AUTH_HINT));
         let e = err(interpret("ListDomains", &resp(401, "", None), true));
         assert_eq!(e.message, "ListDomains failed: http 401");
         assert_eq!(e.hint().as_deref(), Some(KEY_HINT));
         let e = err(interpret(
             "PutRRset",
-            &resp(400, r#"{"status":"error","errors":[{"location":"body","name":"rrset_ttl","description":"must be at least 300"}]}"#, None),
+            &resp(
+                400,
+                r#"{"status":"error","errors":[{"location":"body","name":"rrset_ttl","description":"must be at least 300"}]}"#,
+                None,
+            ),
             false,
         ));
         assert_eq!(e.kind, K::Rejected);
-        assert_eq!(e.message, "PutRRset failed: http 400: \"rrset_ttl: must be at least 300\"");
+        assert_eq!(
+            e.message,
+            "PutRRset failed: http 400: \"rrset_ttl: must be at least 300\""
+        );
         assert_eq!(
             err(interpret("X", &resp(429, "", Some(4)), false)).kind,
-            K::RateLimited { retry_after: Some(Duration::from_secs(4)) }
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(4))
+            }
         );
-        assert_eq!(err(interpret("X", &resp(403, "{}", None), false)).kind, K::Forbidden);
-        assert_eq!(err(interpret("X", &resp(503, "<html>", None), false)).kind, K::Transient);
+        assert_eq!(
+            err(interpret("X", &resp(403, "{}", None), false)).kind,
+            K::Forbidden
+        );
+        assert_eq!(
+            err(interpret("X", &resp(503, "<html>", None), false)).kind,
+            K::Transient
+        );
         let e = err(interpret("GetRRset", &resp(200, "{\"rrset", None), false));
         assert_eq!(e.kind, K::Protocol);
-        assert!(e.message.starts_with("GetRRset: the reply is not valid json"));
+        assert!(e
+            .message
+            .starts_with("GetRRset: the reply is not valid json"));
     }
 
     fn parse(table: &str) -> Result<GandiSettings, String> {
@@ -626,10 +673,13 @@ mod tests {
         let s = parse(KIND.example).unwrap();
         assert!(matches!(&s.credential, GandiCredential::Token(t) if t.expose() == "pat_x"));
         assert_eq!(s.endpoint, DEFAULT_ENDPOINT);
-        let s = parse("[providers.gandi]\nkind = \"gandi\"\napi_key = \"k3y\"\nzone = \"example.com\"").unwrap();
+        let s =
+            parse("[providers.gandi]\nkind = \"gandi\"\napi_key = \"k3y\"\nzone = \"example.com\"")
+                .unwrap();
         assert!(matches!(&s.credential, GandiCredential::ApiKey(k) if k.expose() == "k3y"));
         assert!(!format!("{s:?}").contains("k3y"));
-        let e = parse("[providers.gandi]\nkind = \"gandi\"\ntoken = \"t\"\napi_key = \"k\"").unwrap_err();
+        let e = parse("[providers.gandi]\nkind = \"gandi\"\ntoken = \"t\"\napi_key = \"k\"")
+            .unwrap_err();
         assert!(e.contains("give either token or api_key, not both"), "{e}");
         let e = parse("[providers.gandi]\nkind = \"gandi\"").unwrap_err();
         assert!(e.contains("token"), "{e}");

@@ -325,7 +325,11 @@ impl Godaddy {
         ))
     }
 
-    async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let zone = self.zone_of(&key.name, hints).await?;
         let action = "GetRecords";
         let path = self.records_path(&zone, &key.name, key.rtype)?;
@@ -337,7 +341,10 @@ impl Godaddy {
         let mut ttl: Option<u32> = None;
         for r in list {
             // The path filters by type and name; a lenient server must not hand over others.
-            if r.get("type").and_then(Value::as_str).is_some_and(|t| t != key.rtype.as_str()) {
+            if r.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t != key.rtype.as_str())
+            {
                 continue;
             }
             let data = r
@@ -349,7 +356,10 @@ impl Godaddy {
                 .ok()
                 .filter(|a| Family::of(a).record_type() == key.rtype)
                 .ok_or_else(|| {
-                    api::protocol(action, &format!("a {} record with data {data:?}", key.rtype))
+                    api::protocol(
+                        action,
+                        &format!("a {} record with data {data:?}", key.rtype),
+                    )
                 })?;
             addrs.insert(addr);
             let t = r
@@ -395,8 +405,13 @@ impl Godaddy {
                 .map(|a| json!({"data": a.to_string(), "ttl": ttl}))
                 .collect();
             tracing::debug!(provider = %self.name, record = %desired.key(), zone = %zone, addrs = %desired.addrs, "replacing the set");
-            self.call("ReplaceRecords", Method::Put, &path, Some(&Value::Array(body)))
-                .await?;
+            self.call(
+                "ReplaceRecords",
+                Method::Put,
+                &path,
+                Some(&Value::Array(body)),
+            )
+            .await?;
         }
         Ok(zone_hint(&zone, self.settings.zone.is_some()))
     }
@@ -460,14 +475,13 @@ fn interpret(action: &'static str, resp: &HttpResponse) -> Result<Value, Failure
     };
     let error = match m {
         Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, what).with_hint(AUTH_HINT),
-        Meaning::Denied => {
-            ProviderError::new(ProviderErrorKind::Auth, what).with_hint(DENIED_HINT)
-        }
+        Meaning::Denied => ProviderError::new(ProviderErrorKind::Auth, what).with_hint(DENIED_HINT),
         Meaning::UnknownDomain => {
             ProviderError::new(ProviderErrorKind::ZoneNotFound, what).with_hint(ZONE_HINT)
         }
-        Meaning::NotFound => ProviderError::new(ProviderErrorKind::ZoneNotFound, what)
-            .with_hint(ZONE_HINT),
+        Meaning::NotFound => {
+            ProviderError::new(ProviderErrorKind::ZoneNotFound, what).with_hint(ZONE_HINT)
+        }
         Meaning::Rejected => ProviderError::new(ProviderErrorKind::Rejected, what),
         Meaning::RateLimited => {
             ProviderError::new(ProviderErrorKind::RateLimited { retry_after }, what)
@@ -640,12 +654,27 @@ mod tests {
             e.message,
             "ReplaceRecords failed: INVALID_BODY: \"Request body doesn't fulfill schema, see details in `fields`\" (records[0].ttl must have a minimum value of 600)"
         );
-        assert_eq!(kind(interpret("X", &resp(502, "<html>", None))), K::Transient);
-        let e = ProviderError::from(interpret("GetRecords", &resp(200, "<html>", None)).unwrap_err());
-        assert_eq!(e.kind, K::Protocol);
-        assert!(e.message.starts_with("GetRecords: the reply is not valid json"), "{e:?}");
         assert_eq!(
-            kind(interpret("X", &resp(403, r#"{"code":"ACCESS_DENIED","message":"Authenticated user is not allowed access"}"#, None))),
+            kind(interpret("X", &resp(502, "<html>", None))),
+            K::Transient
+        );
+        let e =
+            ProviderError::from(interpret("GetRecords", &resp(200, "<html>", None)).unwrap_err());
+        assert_eq!(e.kind, K::Protocol);
+        assert!(
+            e.message
+                .starts_with("GetRecords: the reply is not valid json"),
+            "{e:?}"
+        );
+        assert_eq!(
+            kind(interpret(
+                "X",
+                &resp(
+                    403,
+                    r#"{"code":"ACCESS_DENIED","message":"Authenticated user is not allowed access"}"#,
+                    None
+                )
+            )),
             K::Auth
         );
     }
@@ -671,7 +700,10 @@ mod tests {
     fn the_example_and_its_variants_parse() {
         let s = parse(KIND.example).unwrap();
         assert_eq!(s.endpoint, DEFAULT_ENDPOINT);
-        assert_eq!((s.api_key.expose().as_str(), s.api_secret.expose().as_str()), ("key", "secret"));
+        assert_eq!(
+            (s.api_key.expose().as_str(), s.api_secret.expose().as_str()),
+            ("key", "secret")
+        );
         assert_eq!(s.zone, None);
         let s = parse("[providers.godaddy]\nkind = \"godaddy\"\napi_key = \"k\"\napi_secret = \"s3kr1t\"\nzone = \"example.com\"\nendpoint = \"https://api.ote-godaddy.com/\"").unwrap();
         assert_eq!(s.endpoint, "https://api.ote-godaddy.com");

@@ -167,7 +167,10 @@ pub fn meaning(code: &str) -> Meaning {
         "protected" => Meaning::Protected,
         "not_found" => Meaning::NotFound,
         "uniqueness_error" => Meaning::Exists,
-        "invalid_input" | "json_error" | "resource_limit_exceeded" | "unsupported_error"
+        "invalid_input"
+        | "json_error"
+        | "resource_limit_exceeded"
+        | "unsupported_error"
         | "deprecated_api_endpoint" => Meaning::Rejected,
         "rate_limit_exceeded" => Meaning::RateLimited,
         _ => Meaning::Transient,
@@ -336,7 +339,12 @@ impl Hetzner {
     }
 
     /// The live RRset of (`sub`, `rtype`) in `zone`.
-    async fn fetch(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Live, ProviderError> {
+    async fn fetch(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Live, ProviderError> {
         let action = "ListRRSets";
         let path = format!(
             "/zones/{}/rrsets?name={}&type={}",
@@ -350,8 +358,10 @@ impl Hetzner {
                 meaning: Meaning::NotFound,
                 error,
             }) => {
-                return Err(ProviderError::new(ProviderErrorKind::ZoneNotFound, error.message)
-                    .with_hint(ZONE_HINT))
+                return Err(
+                    ProviderError::new(ProviderErrorKind::ZoneNotFound, error.message)
+                        .with_hint(ZONE_HINT),
+                )
             }
             Err(e) => return Err(e.into()),
         };
@@ -395,7 +405,11 @@ impl Hetzner {
         Ok(Live::Present { ttl, values })
     }
 
-    async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let zone = self.zone_of(&key.name, hints).await?;
         let sub = rows::sub_domain(&key.name, &zone)?;
         let live = self.fetch(&zone, &sub, key.rtype).await?;
@@ -416,7 +430,11 @@ impl Hetzner {
     /// Makes the live RRset equal `desired`: from the remembered state when it can be
     /// trusted (no comments to keep), else from a read; a remembered state that turns out
     /// wrong (the RRset vanished, or exists already) is read once more.
-    async fn apply(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    async fn apply(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let zone = self.zone_of(&desired.name, hints).await?;
         let sub = rows::sub_domain(&desired.name, &zone)?;
         let mut live = match remembered(hints, &zone) {
@@ -441,9 +459,19 @@ impl Hetzner {
     }
 
     /// The writes that make `live` equal `desired`; returns the RRset as it is afterwards.
-    async fn write(&self, zone: &Fqdn, sub: &str, desired: &RrSet, live: &Live) -> Result<Live, Failure> {
+    async fn write(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        desired: &RrSet,
+        live: &Live,
+    ) -> Result<Live, Failure> {
         let zone_path = format!("/zones/{}/rrsets", path_encode(zone.as_str()));
-        let set_path = format!("{zone_path}/{}/{}", path_encode(sub), desired.rtype.as_str());
+        let set_path = format!(
+            "{zone_path}/{}/{}",
+            path_encode(sub),
+            desired.rtype.as_str()
+        );
         let ttl = desired.ttl.0;
         match live {
             Live::Absent if desired.addrs.is_empty() => Ok(Live::Absent),
@@ -471,7 +499,10 @@ impl Hetzner {
                 })
             }
             Live::Present { .. } if desired.addrs.is_empty() => {
-                match self.call("DeleteRRSet", Method::Delete, &set_path, None).await {
+                match self
+                    .call("DeleteRRSet", Method::Delete, &set_path, None)
+                    .await
+                {
                     Ok(reply) => self.follow("DeleteRRSet", &reply).await?,
                     // Already gone: what was wanted.
                     Err(Failure::Api {
@@ -573,7 +604,12 @@ impl Hetzner {
             };
             tokio::time::sleep(delay).await;
             let reply = self
-                .call("GetAction", Method::Get, &format!("/zones/actions/{id}"), None)
+                .call(
+                    "GetAction",
+                    Method::Get,
+                    &format!("/zones/actions/{id}"),
+                    None,
+                )
                 .await?;
             action = reply.get("action").cloned().unwrap_or(Value::Null);
         }
@@ -652,7 +688,9 @@ fn remembered(hints: &ProviderHints, zone: &Fqdn) -> Option<Live> {
 fn error_of(m: Meaning, what: String, retry_after: Option<Duration>) -> ProviderError {
     match m {
         Meaning::Auth => ProviderError::new(ProviderErrorKind::Auth, what).with_hint(AUTH_HINT),
-        Meaning::Forbidden => ProviderError::new(ProviderErrorKind::Forbidden, what).with_hint(AUTH_HINT),
+        Meaning::Forbidden => {
+            ProviderError::new(ProviderErrorKind::Forbidden, what).with_hint(AUTH_HINT)
+        }
         Meaning::Protected => {
             ProviderError::new(ProviderErrorKind::Forbidden, what).with_hint(PROTECTED_HINT)
         }
@@ -660,7 +698,9 @@ fn error_of(m: Meaning, what: String, retry_after: Option<Duration>) -> Provider
             ProviderError::new(ProviderErrorKind::ZoneNotFound, what).with_hint(ZONE_HINT)
         }
         // Read again by the caller; if it persists, the request is wrong.
-        Meaning::Exists | Meaning::Rejected => ProviderError::new(ProviderErrorKind::Rejected, what),
+        Meaning::Exists | Meaning::Rejected => {
+            ProviderError::new(ProviderErrorKind::Rejected, what)
+        }
         Meaning::RateLimited => {
             ProviderError::new(ProviderErrorKind::RateLimited { retry_after }, what)
         }
@@ -836,34 +876,71 @@ mod tests {
         use ProviderErrorKind as K;
         let e = err(interpret(
             "ListZones",
-            &resp(401, r#"{"error":{"code":"unauthorized","message":"unable to authenticate","details":{}}}"#, &[]),
+            &resp(
+                401,
+                r#"{"error":{"code":"unauthorized","message":"unable to authenticate","details":{}}}"#,
+                &[],
+            ),
         ));
         assert_eq!(e.kind, K::Auth);
-        assert_eq!(e.message, "ListZones failed: unauthorized: \"unable to authenticate\"");
+        assert_eq!(
+            e.message,
+            "ListZones failed: unauthorized: \"unable to authenticate\""
+        );
         assert_eq!(e.hint().as_deref(), Some(AUTH_HINT));
         let e = err(interpret(
             "CreateRRSet",
-            &resp(400, r#"{"error":{"code":"invalid_input","message":"invalid input in field 'ttl'","details":{"fields":[{"name":"ttl","messages":["must be at least 60"]}]}}}"#, &[]),
+            &resp(
+                400,
+                r#"{"error":{"code":"invalid_input","message":"invalid input in field 'ttl'","details":{"fields":[{"name":"ttl","messages":["must be at least 60"]}]}}}"#,
+                &[],
+            ),
         ));
         assert_eq!(e.kind, K::Rejected);
         assert_eq!(e.message, "CreateRRSet failed: invalid_input: \"invalid input in field 'ttl'\" (ttl: must be at least 60)");
         // A 429: one request's share of the hourly budget, unless Retry-After says.
         let limit = r#"{"error":{"code":"rate_limit_exceeded","message":"limit of 3600 requests per hour reached","details":{}}}"#;
         assert_eq!(
-            err(interpret("X", &resp(429, limit, &[("ratelimit-limit", "3600"), ("ratelimit-remaining", "0")]))).kind,
-            K::RateLimited { retry_after: Some(Duration::from_secs(1)) }
+            err(interpret(
+                "X",
+                &resp(
+                    429,
+                    limit,
+                    &[("ratelimit-limit", "3600"), ("ratelimit-remaining", "0")]
+                )
+            ))
+            .kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(1))
+            }
         );
         assert_eq!(
-            err(interpret("X", &resp(429, limit, &[("ratelimit-limit", "1200")]))).kind,
-            K::RateLimited { retry_after: Some(Duration::from_secs(3)) }
+            err(interpret(
+                "X",
+                &resp(429, limit, &[("ratelimit-limit", "1200")])
+            ))
+            .kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(3))
+            }
         );
         let mut r = resp(429, "", &[("ratelimit-limit", "3600")]);
         r.retry_after = Some(Duration::from_secs(9));
-        assert_eq!(err(interpret("X", &r)).kind, K::RateLimited { retry_after: Some(Duration::from_secs(9)) });
-        assert_eq!(err(interpret("X", &resp(502, "<html>", &[]))).kind, K::Transient);
+        assert_eq!(
+            err(interpret("X", &r)).kind,
+            K::RateLimited {
+                retry_after: Some(Duration::from_secs(9))
+            }
+        );
+        assert_eq!(
+            err(interpret("X", &resp(502, "<html>", &[]))).kind,
+            K::Transient
+        );
         let e = err(interpret("ListRRSets", &resp(200, "{\"rrsets\":[", &[])));
         assert_eq!(e.kind, K::Protocol);
-        assert!(e.message.starts_with("ListRRSets: the reply is not valid json"));
+        assert!(e
+            .message
+            .starts_with("ListRRSets: the reply is not valid json"));
     }
 
     #[test]
@@ -884,15 +961,27 @@ mod tests {
         };
         for live in [
             Live::Absent,
-            Live::Present { ttl: Some(300), values: vec![v("2001:db8::1", ""), v("2001:db8::2", "")] },
-            Live::Present { ttl: None, values: vec![v("192.0.2.1", "")] },
+            Live::Present {
+                ttl: Some(300),
+                values: vec![v("2001:db8::1", ""), v("2001:db8::2", "")],
+            },
+            Live::Present {
+                ttl: None,
+                values: vec![v("192.0.2.1", "")],
+            },
         ] {
             let h = p.hints(&zone, &live);
             assert_eq!(h.0["zone"], "example.com");
             assert_eq!(remembered(&h, &zone), Some(live));
         }
         // A commented value is not trusted from memory: the next write reads.
-        let h = p.hints(&zone, &Live::Present { ttl: Some(300), values: vec![v("2001:db8::1", "router")] });
+        let h = p.hints(
+            &zone,
+            &Live::Present {
+                ttl: Some(300),
+                values: vec![v("2001:db8::1", "router")],
+            },
+        );
         assert_eq!(h.0["rrset"], "present commented");
         assert_eq!(remembered(&h, &zone), None);
         // Another zone's hints are not this zone's.
@@ -917,7 +1006,10 @@ mod tests {
     #[test]
     fn the_example_parses() {
         let s = parse(KIND.example).unwrap();
-        assert_eq!((s.api_token.expose().as_str(), s.endpoint.as_str()), ("tok", DEFAULT_ENDPOINT));
+        assert_eq!(
+            (s.api_token.expose().as_str(), s.endpoint.as_str()),
+            ("tok", DEFAULT_ENDPOINT)
+        );
         let e = parse("[providers.hetzner]\nkind = \"hetzner\"\napi_key = \"x\"").unwrap_err();
         assert!(e.contains("unknown key `api_key`"), "{e}");
     }

@@ -318,7 +318,11 @@ pub fn judge(resp: &HttpResponse, ctx: &Context<'_>) -> Result<(), Failure> {
             retry_in_call: retry,
         })
     };
-    let endpoint_hint = || Some(format!("endpoint must be Namecheap's dynamic DNS host ({DEFAULT_ENDPOINT})"));
+    let endpoint_hint = || {
+        Some(format!(
+            "endpoint must be Namecheap's dynamic DNS host ({DEFAULT_ENDPOINT})"
+        ))
+    };
     match s {
         200 => {}
         429 => {
@@ -332,7 +336,12 @@ pub fn judge(resp: &HttpResponse, ctx: &Context<'_>) -> Result<(), Failure> {
             )
         }
         408 | 500..=599 => {
-            return fail(ProviderErrorKind::Transient, format!("{service} failed (http {s})"), None, true)
+            return fail(
+                ProviderErrorKind::Transient,
+                format!("{service} failed (http {s})"),
+                None,
+                true,
+            )
         }
         _ => {
             return fail(
@@ -436,7 +445,13 @@ pub fn judge(resp: &HttpResponse, ctx: &Context<'_>) -> Result<(), Failure> {
 }
 
 /// `{endpoint}/update?host=H&domain=D&password=P&ip=V4`. Pure.
-pub fn update_url(endpoint: &str, host: &str, domain: &Fqdn, password: &str, addr: IpAddr) -> String {
+pub fn update_url(
+    endpoint: &str,
+    host: &str,
+    domain: &Fqdn,
+    password: &str,
+    addr: IpAddr,
+) -> String {
     format!(
         "{endpoint}/update?host={}&domain={}&password={}&ip={}",
         encode(host),
@@ -622,7 +637,13 @@ mod tests {
             "https://dynamicdns.park-your-domain.com/update?host=@&domain=example.com&password=a1b2%26c&ip=192.0.2.1"
         );
         assert_eq!(
-            update_url("http://127.0.0.1:9", "*", &d, "p", "192.0.2.1".parse().unwrap()),
+            update_url(
+                "http://127.0.0.1:9",
+                "*",
+                &d,
+                "p",
+                "192.0.2.1".parse().unwrap()
+            ),
             "http://127.0.0.1:9/update?host=*&domain=example.com&password=p&ip=192.0.2.1"
         );
     }
@@ -640,14 +661,22 @@ mod tests {
 
     #[test]
     fn the_example_block_builds_and_mistakes_are_placed() {
-        let s = build(&KIND.example.replace("[providers.namecheap]", "[providers.p]")).unwrap();
+        let s = build(
+            &KIND
+                .example
+                .replace("[providers.namecheap]", "[providers.p]"),
+        )
+        .unwrap();
         assert_eq!(s.domain.as_str(), "example.com");
         assert_eq!(s.password.expose(), "pw-from-env");
         assert_eq!(s.endpoint, DEFAULT_ENDPOINT);
         let e = build("[providers.p]\nkind = \"namecheap\"\npassword = \"x\"\n").unwrap_err();
         assert!(e.contains("t.toml:1:1: domain is missing\n  hint: give the domain the records are in, e.g. domain = \"example.com\""), "{e}");
         let e = build("[providers.p]\nkind = \"namecheap\"\ndomain = \"a..b\"\n").unwrap_err();
-        assert!(e.contains("t.toml:3:10: domain: \"a..b\" has an invalid label \"\""), "{e}");
+        assert!(
+            e.contains("t.toml:3:10: domain: \"a..b\" has an invalid label \"\""),
+            "{e}"
+        );
         assert!(e.contains("password is missing"), "{e}");
     }
 

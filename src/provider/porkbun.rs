@@ -188,7 +188,10 @@ fn interpret(action: &str, resp: &HttpResponse, zone: Option<&Fqdn>) -> Result<V
         .and_then(|v| v.get("message"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let said = message.as_ref().map(|m| format!(": {m:?}")).unwrap_or_default();
+    let said = message
+        .as_ref()
+        .map(|m| format!(": {m:?}"))
+        .unwrap_or_default();
     // Porkbun is reported to throttle with 503; with Retry-After it is a rate limit either way.
     if s == 429 || (s == 503 && resp.retry_after.is_some()) {
         return Err(CallError::Provider(ProviderError::new(
@@ -217,7 +220,12 @@ fn interpret(action: &str, resp: &HttpResponse, zone: Option<&Fqdn>) -> Result<V
     match v.get("status").and_then(Value::as_str) {
         Some("SUCCESS") if s == 200 => return Ok(v),
         Some("SUCCESS") | Some("ERROR") => {}
-        _ => return Err(CallError::Provider(api::protocol(action, "no \"status\" in the reply"))),
+        _ => {
+            return Err(CallError::Provider(api::protocol(
+                action,
+                "no \"status\" in the reply",
+            )))
+        }
     }
     let text = format!("{action} failed{said}");
     let domain = zone.map_or_else(|| "the domain".to_owned(), ToString::to_string);
@@ -261,7 +269,10 @@ impl Porkbun {
         let url = format!("{}{path}", self.settings.endpoint);
         let mut body = fields;
         body.insert("apikey".into(), json!(self.settings.api_key.expose()));
-        body.insert("secretapikey".into(), json!(self.settings.secret_api_key.expose()));
+        body.insert(
+            "secretapikey".into(),
+            json!(self.settings.secret_api_key.expose()),
+        );
         let body = Value::Object(body).to_string().into_bytes();
         let write = !matches!(action, "retrieveByNameType" | "retrieve");
         api::with_retries(
@@ -333,7 +344,12 @@ impl Porkbun {
     }
 
     /// The records of (sub, type): `dns/retrieveByNameType`; remembers their `prio`/`notes`.
-    async fn rows(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Vec<Row>, ProviderError> {
+    async fn rows(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<Row>, ProviderError> {
         let action = "retrieveByNameType";
         let path = format!(
             "/dns/retrieveByNameType/{}/{}/{}",
@@ -418,7 +434,10 @@ fn id_of(item: &Value) -> Option<String> {
 
 /// A record: its row, FQDN, type and the fields ddnsd keeps as they are (`prio`, `notes`).
 /// Every value is a JSON string in Porkbun's replies (ids, ttl, prio); numbers are taken too.
-fn row_of(action: &str, item: &Value) -> Result<(Row, String, String, Map<String, Value>), ProviderError> {
+fn row_of(
+    action: &str,
+    item: &Value,
+) -> Result<(Row, String, String, Map<String, Value>), ProviderError> {
     let id = id_of(item).ok_or_else(|| api::protocol(action, "a record without id"))?;
     let text = |f: &str| item.get(f).and_then(Value::as_str).map(str::to_owned);
     let name = text("name").ok_or_else(|| api::protocol(action, "a record without name"))?;
@@ -431,7 +450,10 @@ fn row_of(action: &str, item: &Value) -> Result<(Row, String, String, Map<String
     }
     .ok_or_else(|| api::protocol(action, &format!("record {id} has no valid ttl")))?;
     let value: IpAddr = content.parse().map_err(|_| {
-        api::protocol(action, &format!("record {id} has a non-address content {content:?}"))
+        api::protocol(
+            action,
+            &format!("record {id} has a non-address content {content:?}"),
+        )
     })?;
     let mut extras = Map::new();
     for f in ["prio", "notes"] {
@@ -509,7 +531,10 @@ impl RowApi for Porkbun {
                 .map_err(|e| RowError::Failed(e.into_error()))?;
             match id_of(&v) {
                 Some(id) => Ok(Some(id)),
-                None => Err(RowError::Failed(api::protocol(action, "no id for the new record"))),
+                None => Err(RowError::Failed(api::protocol(
+                    action,
+                    "no id for the new record",
+                ))),
             }
         })
     }
@@ -639,7 +664,11 @@ mod tests {
             (resp(200, r#"{"records":[]}"#, None), (K::Protocol, "retrieveByNameType: unexpected reply: no \"status\" in the reply".to_owned(), None, false)),
         ];
         for (r, want) in cases {
-            assert_eq!(kind_of(interpret("retrieveByNameType", &r, z)), want, "{r:?}");
+            assert_eq!(
+                kind_of(interpret("retrieveByNameType", &r, z)),
+                want,
+                "{r:?}"
+            );
         }
     }
 
@@ -647,12 +676,27 @@ mod tests {
     fn records_are_strings_and_extras_are_kept() {
         let v: Value = serde_json::from_str(r#"{"id":"106926659","name":"home.example.com","type":"AAAA","content":"2001:db8::1","ttl":"600","prio":"0","notes":"router"}"#).unwrap();
         let (row, name, typ, extras) = row_of("x", &v).unwrap();
-        assert_eq!((row.id.as_deref(), row.ttl, name.as_str(), typ.as_str()), (Some("106926659"), 600, "home.example.com", "AAAA"));
-        assert_eq!(Value::Object(extras), json!({"prio": "0", "notes": "router"}));
-        let v: Value = serde_json::from_str(r#"{"id":7,"name":"x","type":"A","content":"192.0.2.1","ttl":600}"#).unwrap();
+        assert_eq!(
+            (row.id.as_deref(), row.ttl, name.as_str(), typ.as_str()),
+            (Some("106926659"), 600, "home.example.com", "AAAA")
+        );
+        assert_eq!(
+            Value::Object(extras),
+            json!({"prio": "0", "notes": "router"})
+        );
+        let v: Value = serde_json::from_str(
+            r#"{"id":7,"name":"x","type":"A","content":"192.0.2.1","ttl":600}"#,
+        )
+        .unwrap();
         assert_eq!(row_of("x", &v).unwrap().0.id.as_deref(), Some("7"));
-        let v: Value = serde_json::from_str(r#"{"id":"7","name":"x","type":"A","content":"pixie.porkbun.com","ttl":"600"}"#).unwrap();
-        assert_eq!(row_of("x", &v).unwrap_err().kind, ProviderErrorKind::Protocol);
+        let v: Value = serde_json::from_str(
+            r#"{"id":"7","name":"x","type":"A","content":"pixie.porkbun.com","ttl":"600"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            row_of("x", &v).unwrap_err().kind,
+            ProviderErrorKind::Protocol
+        );
     }
 
     fn build(text: &str) -> Result<PorkbunSettings, String> {
@@ -673,7 +717,13 @@ mod tests {
     #[test]
     fn the_example_block_builds() {
         let s = build(&KIND.example.replace("[providers.porkbun]", "[providers.p]")).unwrap();
-        assert_eq!((s.api_key.expose().as_str(), s.secret_api_key.expose().as_str()), ("pk1_env", "sk1_env"));
+        assert_eq!(
+            (
+                s.api_key.expose().as_str(),
+                s.secret_api_key.expose().as_str()
+            ),
+            ("pk1_env", "sk1_env")
+        );
         assert_eq!((s.zone, s.endpoint.as_str()), (None, DEFAULT_ENDPOINT));
         let e = build("[providers.p]\nkind = \"porkbun\"\napi_key = \"pk1\"\n").unwrap_err();
         assert!(e.contains("secret_api_key is missing"), "{e}");

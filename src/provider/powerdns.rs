@@ -94,7 +94,9 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
             f.problem(
                 s.span(),
                 format!("server_id {:?} is not a plain identifier", s.get_ref()),
-                Some("PowerDNS Authoritative calls itself \"localhost\"; leave server_id out".into()),
+                Some(
+                    "PowerDNS Authoritative calls itself \"localhost\"; leave server_id out".into(),
+                ),
             );
             None
         }
@@ -171,32 +173,38 @@ impl PowerDns {
             headers.push(("Content-Type", "application/json".to_owned()));
         }
         let write = method != Method::Get;
-        api::with_retries(&self.backoff, &self.name, action, |e| Some(e), || async {
-            let resp = self
-                .http
-                .send(Request {
-                    method,
-                    url,
-                    headers: &headers,
-                    body: body.clone(),
-                    timeout: self.timeout,
+        api::with_retries(
+            &self.backoff,
+            &self.name,
+            action,
+            |e| Some(e),
+            || async {
+                let resp = self
+                    .http
+                    .send(Request {
+                        method,
+                        url,
+                        headers: &headers,
+                        body: body.clone(),
+                        timeout: self.timeout,
+                    })
+                    .await
+                    .map_err(|e| api::http_error(action, &e, write))?;
+                tracing::debug!(provider = %self.name, action, status = resp.status, "reply");
+                if let Some(e) = status_error(action, &resp) {
+                    return Err(e);
+                }
+                if resp.status == 204 {
+                    return Ok(Value::Null);
+                }
+                serde_json::from_slice(&resp.body).map_err(|e| {
+                    ProviderError::new(
+                        ProviderErrorKind::Protocol,
+                        format!("{action}: the reply is not valid json ({e})"),
+                    )
                 })
-                .await
-                .map_err(|e| api::http_error(action, &e, write))?;
-            tracing::debug!(provider = %self.name, action, status = resp.status, "reply");
-            if let Some(e) = status_error(action, &resp) {
-                return Err(e);
-            }
-            if resp.status == 204 {
-                return Ok(Value::Null);
-            }
-            serde_json::from_slice(&resp.body).map_err(|e| {
-                ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{action}: the reply is not valid json ({e})"),
-                )
-            })
-        })
+            },
+        )
         .await
     }
 
@@ -229,7 +237,11 @@ impl PowerDns {
             .await
     }
 
-    async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let zone = self.zone_of(&key.name, hints).await?;
         let action = format!("get zone {zone}");
         // PowerDNS ≥ 4.6 returns only the asked RRset; older servers ignore the filter and
@@ -272,7 +284,10 @@ impl PowerDns {
                     .and_then(Value::as_str)
                     .ok_or_else(|| api::protocol(&action, "a record without content"))?;
                 let addr = content.parse().map_err(|_| {
-                    api::protocol(&action, &format!("a {rtype} record with content {content:?}"))
+                    api::protocol(
+                        &action,
+                        &format!("a {rtype} record with content {content:?}"),
+                    )
                 })?;
                 addrs.insert(addr);
             }
@@ -284,7 +299,11 @@ impl PowerDns {
         })
     }
 
-    async fn replace(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    async fn replace(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let zone = self.zone_of(&desired.name, hints).await?;
         if !desired.name.is_within(&zone) {
             return Err(ProviderError::new(
@@ -390,10 +409,15 @@ pub fn status_error(action: &str, resp: &HttpResponse) -> Option<ProviderError> 
             ProviderErrorKind::ZoneNotFound,
             format!("{action}: no such server or zone (http 404)"),
         )
-        .with_hint("check zone and server_id: the zone must exist on the server (pdnsutil list-all-zones)"),
+        .with_hint(
+            "check zone and server_id: the zone must exist on the server (pdnsutil list-all-zones)",
+        ),
         400 | 422 => ProviderError::new(
             ProviderErrorKind::Rejected,
-            format!("{action}: the server refused the change (http {status}){}", detail()),
+            format!(
+                "{action}: the server refused the change (http {status}){}",
+                detail()
+            ),
         ),
         429 => ProviderError::new(
             ProviderErrorKind::RateLimited {
@@ -495,7 +519,10 @@ mod tests {
             "[providers.pdns]\nkind = \"powerdns\"\nendpoint = \"http://h:1\"\napi_key = \"x\"\nserver_id = \"a/b\"",
         )
         .unwrap_err();
-        assert!(e.contains("server_id \"a/b\" is not a plain identifier"), "{e}");
+        assert!(
+            e.contains("server_id \"a/b\" is not a plain identifier"),
+            "{e}"
+        );
         // The Debug form never shows the key.
         let s = parse("[providers.pdns]\nkind = \"powerdns\"\nendpoint = \"http://h:1\"\napi_key = \"sekrit\"").unwrap();
         assert!(!format!("{s:?}").contains("sekrit"));

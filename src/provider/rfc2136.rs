@@ -21,9 +21,8 @@ use serde::Deserialize;
 use super::kit::dnsmsg::{
     batch_update_messages, check_reply, dns_type, live_addresses, protocol, query_message,
     query_rcode_error, rejected_build, update_message, update_rcode_error, zone_from_soa_reply,
-    CheckedReply, Distrust, Sent, MAX_UPDATE_LEN,
-    Untrusted, UpdateContext, Verdict, RCODE_NOERROR, RCODE_NOTAUTH, RCODE_NXDOMAIN,
-    RCODE_REFUSED,
+    CheckedReply, Distrust, Sent, Untrusted, UpdateContext, Verdict, MAX_UPDATE_LEN, RCODE_NOERROR,
+    RCODE_NOTAUTH, RCODE_NXDOMAIN, RCODE_REFUSED,
 };
 use super::sign::tsig::{self, TsigAlgorithm, TsigKey, DEFAULT_FUDGE};
 use super::{
@@ -109,7 +108,12 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
         )
     });
     let zone = fields::zone(f, &r.zone);
-    let timeout = f.duration(&r.timeout, DEFAULT_TIMEOUT, Duration::from_secs(300), "timeout");
+    let timeout = f.duration(
+        &r.timeout,
+        DEFAULT_TIMEOUT,
+        Duration::from_secs(300),
+        "timeout",
+    );
     let secret = SecretFields {
         name: "tsig_secret",
         inline: &r.tsig_secret,
@@ -177,7 +181,11 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
 
 impl Configured for Rfc2136Settings {
     fn build(&self, name: &str, deps: &ProviderDeps) -> Arc<dyn Provider> {
-        Arc::new(Rfc2136::new(name.to_owned(), self.clone(), deps.clock.clone()))
+        Arc::new(Rfc2136::new(
+            name.to_owned(),
+            self.clone(),
+            deps.clock.clone(),
+        ))
     }
 }
 
@@ -403,14 +411,17 @@ impl Rfc2136 {
             out.push((members[j].0, Err(rejected_build(e))));
         }
         for batch in plan.updates {
-            let carried: Vec<(usize, ZoneSource)> = batch.sets.iter().map(|j| members[*j]).collect();
+            let carried: Vec<(usize, ZoneSource)> =
+                batch.sets.iter().map(|j| members[*j]).collect();
             if let Some(e) = halt.error() {
                 out.extend(carried.iter().map(|(i, _)| (*i, Err(e.clone()))));
                 continue;
             }
             if let [(i, source)] = carried[..] {
                 let w = &writes[i];
-                let r = self.apply_in(zone.clone(), source, &w.desired, &w.hints).await;
+                let r = self
+                    .apply_in(zone.clone(), source, &w.desired, &w.hints)
+                    .await;
                 halt.note_result(&r);
                 out.push((i, r));
                 continue;
@@ -422,7 +433,9 @@ impl Rfc2136 {
                 tracing::debug!(provider = %self.name, zone = %zone, rrsets = carried.len(), "batch update refused; sending each rrset alone");
                 for (i, source) in carried {
                     let w = &writes[i];
-                    let r = self.apply_in(zone.clone(), source, &w.desired, &w.hints).await;
+                    let r = self
+                        .apply_in(zone.clone(), source, &w.desired, &w.hints)
+                        .await;
                     halt.note_result(&r);
                     out.push((i, r));
                 }
@@ -564,16 +577,21 @@ impl Rfc2136 {
     }
 
     /// Signs `msg` with `key` (if any), sends it, and checks the reply's TSIG.
-    async fn exchange(&self, msg: &Message, key: Option<&TsigKey>) -> Result<CheckedReply, Failure> {
+    async fn exchange(
+        &self,
+        msg: &Message,
+        key: Option<&TsigKey>,
+    ) -> Result<CheckedReply, Failure> {
         let unsigned = msg
             .to_vec()
             .map_err(|e| Failure::Reply(protocol(format!("could not encode the request: {e}"))))?;
         let signed_at = self.clock.unix_secs();
         let (wire, mac) = match key {
             Some(key) => {
-                let s = tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
-                    Failure::Reply(protocol(format!("could not sign the request: {e}")))
-                })?;
+                let s =
+                    tsig::sign_request(key, &unsigned, signed_at, DEFAULT_FUDGE).map_err(|e| {
+                        Failure::Reply(protocol(format!("could not sign the request: {e}")))
+                    })?;
                 (s.wire, s.mac)
             }
             None => (unsigned, Vec::new()),
@@ -660,7 +678,10 @@ impl Rfc2136 {
             ),
             ExchangeError::Broken { step, error } => ProviderError::new(
                 ProviderErrorKind::Transient,
-                format!("the exchange with {server} broke off: {step} failed: {}", io_reason(error)),
+                format!(
+                    "the exchange with {server} broke off: {step} failed: {}",
+                    io_reason(error)
+                ),
             ),
             _ => self.common_wire_error(e),
         }

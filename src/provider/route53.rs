@@ -300,12 +300,10 @@ impl Route53 {
 
     /// A reply's root element, or the error it carries.
     fn reply(&self, action: &str, resp: &HttpResponse) -> Result<Element, ProviderError> {
-        let text = std::str::from_utf8(&resp.body).map_err(|_| {
-            api::protocol(action, "the body is not utf-8")
-        });
-        let parsed = text.and_then(|t| {
-            xml::parse(t).map_err(|e| api::protocol(action, &e.to_string()))
-        });
+        let text = std::str::from_utf8(&resp.body)
+            .map_err(|_| api::protocol(action, "the body is not utf-8"));
+        let parsed =
+            text.and_then(|t| xml::parse(t).map_err(|e| api::protocol(action, &e.to_string())));
         if resp.status == 200 {
             return parsed;
         }
@@ -397,9 +395,8 @@ impl Route53 {
             Some(z) => format!("no public hosted zone named {z} in this AWS account"),
             None => format!("no public hosted zone of this AWS account contains {name}"),
         };
-        Err(ProviderError::new(ProviderErrorKind::ZoneNotFound, what).with_hint(
-            "create the hosted zone, or set hosted_zone_id in the provider's settings",
-        ))
+        Err(ProviderError::new(ProviderErrorKind::ZoneNotFound, what)
+            .with_hint("create the hosted zone, or set hosted_zone_id in the provider's settings"))
     }
 
     fn lock_zones(&self) -> std::sync::MutexGuard<'_, Vec<(Fqdn, String)>> {
@@ -654,9 +651,8 @@ pub fn error_for(
                 .with_hint(format!("allow the key's IAM user {PERMISSIONS}"))
         }
         "NoSuchHostedZone" => {
-            return ProviderError::new(ProviderErrorKind::ZoneNotFound, text).with_hint(
-                "check hosted_zone_id: it must be a hosted zone of this AWS account",
-            )
+            return ProviderError::new(ProviderErrorKind::ZoneNotFound, text)
+                .with_hint("check hosted_zone_id: it must be a hosted zone of this AWS account")
         }
         "InvalidChangeBatch" | "InvalidInput" | "InvalidDomainName" => ProviderErrorKind::Rejected,
         "Throttling" | "ThrottlingException" => ProviderErrorKind::RateLimited {
@@ -692,9 +688,12 @@ fn unescape_name(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let digits = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let digits = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
         if let (b'\\', Some(d)) = (b[i], digits) {
-            let v = u32::from(d[0] - b'0') * 64 + u32::from(d[1] - b'0') * 8 + u32::from(d[2] - b'0');
+            let v =
+                u32::from(d[0] - b'0') * 64 + u32::from(d[1] - b'0') * 8 + u32::from(d[2] - b'0');
             if let Ok(c) = u8::try_from(v) {
                 out.push(c);
                 i += 4;
@@ -708,7 +707,10 @@ fn unescape_name(s: &str) -> String {
 }
 
 fn addrs_of(values: &[String]) -> AddrSet {
-    values.iter().filter_map(|v| v.parse::<IpAddr>().ok()).collect()
+    values
+        .iter()
+        .filter_map(|v| v.parse::<IpAddr>().ok())
+        .collect()
 }
 
 impl Provider for Route53 {
@@ -725,7 +727,10 @@ impl Provider for Route53 {
             let zone = self.zone(&key.name, hints).await?;
             let live = self.live_set(&zone, &key.name, key.rtype).await?;
             Ok(LiveRrSet {
-                addrs: live.as_ref().map(|l| addrs_of(&l.values)).unwrap_or_default(),
+                addrs: live
+                    .as_ref()
+                    .map(|l| addrs_of(&l.values))
+                    .unwrap_or_default(),
                 ttl: live.as_ref().map(|l| Ttl(l.ttl)),
                 hints: Self::hints(&zone),
             })
@@ -754,8 +759,9 @@ impl Provider for Route53 {
                 }]);
                 return match self.change(&zone, body).await {
                     // Already gone (a retried DELETE whose first reply was lost).
-                    Err(e) if e.kind == ProviderErrorKind::Rejected
-                        && e.message.contains("but it was not found") =>
+                    Err(e)
+                        if e.kind == ProviderErrorKind::Rejected
+                            && e.message.contains("but it was not found") =>
                     {
                         Ok(Self::hints(&zone))
                     }
@@ -887,7 +893,13 @@ mod tests {
             let e = error_for("ChangeResourceRecordSets", *status, code, "m", facts);
             assert_eq!(&e.kind, kind, "{status} {code}");
         }
-        let e = error_for("ListResourceRecordSets", 403, "SignatureDoesNotMatch", "The request signature we calculated does not match", facts);
+        let e = error_for(
+            "ListResourceRecordSets",
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match",
+            facts,
+        );
         assert_eq!(
             e.to_string(),
             "ListResourceRecordSets failed: SignatureDoesNotMatch: \"The request signature we calculated does not match\""
@@ -905,7 +917,13 @@ mod tests {
             local_now: 1_700_000_000,
             ..ReplyFacts::default()
         };
-        let e = error_for("ChangeResourceRecordSets", 403, "SignatureDoesNotMatch", msg, no_date);
+        let e = error_for(
+            "ChangeResourceRecordSets",
+            403,
+            "SignatureDoesNotMatch",
+            msg,
+            no_date,
+        );
         assert_eq!(e.kind, ProviderErrorKind::ClockSkew { offset_secs: 1200 });
         assert_eq!(
             e.hint().as_deref(),
@@ -915,7 +933,13 @@ mod tests {
             server_offset: Some(1190),
             ..no_date
         };
-        let e = error_for("ChangeResourceRecordSets", 403, "SignatureDoesNotMatch", msg, with_date);
+        let e = error_for(
+            "ChangeResourceRecordSets",
+            403,
+            "SignatureDoesNotMatch",
+            msg,
+            with_date,
+        );
         assert_eq!(e.kind, ProviderErrorKind::ClockSkew { offset_secs: 1190 });
         let e = error_for("X", 400, "RequestExpired", "Request has expired.", no_date);
         assert_eq!(e.kind, ProviderErrorKind::ClockSkew { offset_secs: 0 });

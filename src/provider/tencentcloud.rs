@@ -504,13 +504,12 @@ impl RowApi for TencentCloud {
         name: &'a Fqdn,
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<Fqdn, ProviderError>> {
-        Box::pin(self.zones.zone_of(
-            name,
-            self.settings.zone.as_ref(),
-            hints,
-            "DNSPod",
-            || self.domains(),
-        ))
+        Box::pin(
+            self.zones
+                .zone_of(name, self.settings.zone.as_ref(), hints, "DNSPod", || {
+                    self.domains()
+                }),
+        )
     }
 
     fn list<'a>(
@@ -658,12 +657,7 @@ impl Provider for TencentCloud {
         desired: &'a RrSet,
         hints: &'a ProviderHints,
     ) -> BoxFuture<'a, Result<ProviderHints, ProviderError>> {
-        Box::pin(rows::apply_rows(
-            self,
-            desired,
-            hints,
-            MIN_TTL,
-        ))
+        Box::pin(rows::apply_rows(self, desired, hints, MIN_TTL))
     }
 
     fn effective_ttl(&self, ttl: Ttl) -> Ttl {
@@ -690,7 +684,10 @@ mod tests {
             ("UnauthorizedOperation", Code::Forbidden),
             ("UnauthorizedOperation.RoleUnauthorized", Code::Forbidden),
             ("OperationDenied.DomainOwnerAllowedOnly", Code::Forbidden),
-            ("OperationDenied.NoPermissionToOperateDomain", Code::Forbidden),
+            (
+                "OperationDenied.NoPermissionToOperateDomain",
+                Code::Forbidden,
+            ),
             ("OperationDenied.AccessDenied", Code::Forbidden),
             ("FailedOperation.DomainIsLocked", Code::Forbidden),
             ("FailedOperation.DomainIsSpam", Code::Forbidden),
@@ -698,8 +695,14 @@ mod tests {
             ("FailedOperation.AccountIsLocked", Code::Forbidden),
             ("RequestLimitExceeded", Code::RateLimited),
             ("RequestLimitExceeded.UinLimitExceeded", Code::RateLimited),
-            ("RequestLimitExceeded.GlobalRegionUinLimitExceeded", Code::RateLimited),
-            ("RequestLimitExceeded.RequestLimitExceeded", Code::RateLimited),
+            (
+                "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+                Code::RateLimited,
+            ),
+            (
+                "RequestLimitExceeded.RequestLimitExceeded",
+                Code::RateLimited,
+            ),
             ("FailedOperation.FrequencyLimit", Code::RateLimited),
             ("ResourceNotFound.NoDataOfRecord", Code::Empty),
             ("ResourceNotFound.NoDataOfDomain", Code::Empty),
@@ -725,7 +728,10 @@ mod tests {
             ("InvalidAction", Code::Rejected),
             ("NoSuchVersion", Code::Rejected),
             ("ActionOffline", Code::Rejected),
-            ("InvalidParameter.DomainNotAllowedModifyRecords", Code::Transient),
+            (
+                "InvalidParameter.DomainNotAllowedModifyRecords",
+                Code::Transient,
+            ),
             ("InternalError", Code::Transient),
             ("InternalError.DbError", Code::Transient),
             ("InternalError.UndefinedError", Code::Transient),
@@ -744,4 +750,3 @@ mod tests {
         }
     }
 }
-

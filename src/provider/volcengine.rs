@@ -124,7 +124,9 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
             let v = t.get_ref().trim();
             let ok = !v.is_empty()
                 && v.split('-').all(|p| {
-                    !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    !p.is_empty()
+                        && p.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
                 });
             if ok {
                 Some(v.to_owned())
@@ -132,7 +134,10 @@ fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
                 f.problem(
                     t.span(),
                     format!("region {:?} is not a region name", t.get_ref()),
-                    Some("write a Volcengine region such as \"cn-north-1\" (the DNS API's)".to_owned()),
+                    Some(
+                        "write a Volcengine region such as \"cn-north-1\" (the DNS API's)"
+                            .to_owned(),
+                    ),
                 );
                 None
             }
@@ -316,8 +321,16 @@ impl Volcengine {
             let meta = v.get("ResponseMetadata")?;
             let e = meta.get("Error")?;
             let code = e.get("Code")?.as_str()?.to_owned();
-            let message = e.get("Message").and_then(Value::as_str).unwrap_or("").to_owned();
-            let request_id = meta.get("RequestId").and_then(Value::as_str).unwrap_or("").to_owned();
+            let message = e
+                .get("Message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let request_id = meta
+                .get("RequestId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             Some((code, message, request_id))
         });
         if resp.status == 200 && error.is_none() {
@@ -333,7 +346,14 @@ impl Volcengine {
             return Err(CallError::Provider(api::status_error(action, resp)));
         };
         tracing::debug!(provider = %self.name, action, code, request_id, status = resp.status, "api error");
-        Err(TERMS.code_error(action, &code, &message, meaning(&code), resp, self.clock.now()))
+        Err(TERMS.code_error(
+            action,
+            &code,
+            &message,
+            meaning(&code),
+            resp,
+            self.clock.now(),
+        ))
     }
 
     fn zid_cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
@@ -402,7 +422,12 @@ impl Volcengine {
     }
 
     /// Every record of (host, type) on the default line.
-    async fn rows(&self, zone: &Fqdn, sub: &str, rtype: RecordType) -> Result<Vec<Row>, ProviderError> {
+    async fn rows(
+        &self,
+        zone: &Fqdn,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<Row>, ProviderError> {
         let action = "ListRecords";
         let zid = self.zid(zone).await?;
         let mut out = Vec::new();

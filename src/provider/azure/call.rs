@@ -94,13 +94,19 @@ impl Azure {
             })?;
             return Ok((resp.status, etag, v));
         }
-        let envelope = serde_json::from_slice::<Value>(&resp.body).ok().and_then(|v| {
-            // ARM wraps it in "error"; a few services answer the bare object.
-            let e = v.get("error").unwrap_or(&v);
-            let code = e.get("code")?.as_str()?.to_owned();
-            let message = e.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
-            Some((code, message))
-        });
+        let envelope = serde_json::from_slice::<Value>(&resp.body)
+            .ok()
+            .and_then(|v| {
+                // ARM wraps it in "error"; a few services answer the bare object.
+                let e = v.get("error").unwrap_or(&v);
+                let code = e.get("code")?.as_str()?.to_owned();
+                let message = e
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                Some((code, message))
+            });
         let Some((code, message)) = envelope else {
             return Err(CallError::Provider(api::status_error(op, &resp)));
         };

@@ -40,8 +40,12 @@ pub(super) enum Meaning {
 pub(super) fn meaning(status: u16, code: &str, token_endpoint: bool) -> Meaning {
     if token_endpoint {
         return match code {
-            "invalid_client" | "unauthorized_client" | "invalid_request" | "invalid_scope"
-            | "access_denied" | "invalid_grant" => Meaning::Auth,
+            "invalid_client"
+            | "unauthorized_client"
+            | "invalid_request"
+            | "invalid_scope"
+            | "access_denied"
+            | "invalid_grant" => Meaning::Auth,
             _ if status == 429 => Meaning::RateLimited,
             _ => Meaning::Transient,
         };

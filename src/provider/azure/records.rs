@@ -40,15 +40,16 @@ impl Azure {
         let mut url = format!("{}?api-version={API_VERSION}&$top=100", self.group_url());
         let mut out = Vec::new();
         for _ in 0..1000 {
-            let (_, _, v) = self.call(op, Method::Get, &url, &[], None).await.map_err(
-                |e| match e {
-                    CallError::Gone => ProviderError::new(
-                        ProviderErrorKind::ZoneNotFound,
-                        format!("{op} failed: the resource group does not exist"),
-                    ),
-                    e => e.into(),
-                },
-            )?;
+            let (_, _, v) =
+                self.call(op, Method::Get, &url, &[], None)
+                    .await
+                    .map_err(|e| match e {
+                        CallError::Gone => ProviderError::new(
+                            ProviderErrorKind::ZoneNotFound,
+                            format!("{op} failed: the resource group does not exist"),
+                        ),
+                        e => e.into(),
+                    })?;
             let items = v
                 .get("value")
                 .and_then(Value::as_array)
@@ -136,7 +137,11 @@ impl Azure {
         }
     }
 
-    pub(super) async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    pub(super) async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let zone = self.locate(&key.name, hints).await?;
         let set = self.get_set(&zone, &key.name, key.rtype).await?;
         Ok(LiveRrSet {
@@ -146,7 +151,11 @@ impl Azure {
         })
     }
 
-    pub(super) async fn apply(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    pub(super) async fn apply(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let zone = self.locate(&desired.name, hints).await?;
         let url = self.set_url(&zone, &desired.name, desired.rtype);
         let (list_field, addr_field) = fields_of(desired.rtype);
@@ -188,9 +197,15 @@ impl Azure {
                         None => Vec::new(),
                     };
                     let body = json!({ "properties": properties });
-                    self.call("RecordSets_CreateOrUpdate", Method::Put, &url, &guard, Some(&body))
-                        .await
-                        .map(|_| ())
+                    self.call(
+                        "RecordSets_CreateOrUpdate",
+                        Method::Put,
+                        &url,
+                        &guard,
+                        Some(&body),
+                    )
+                    .await
+                    .map(|_| ())
                 }
             };
             match outcome {
@@ -215,7 +230,12 @@ fn hints_of(zone: &Fqdn) -> ProviderHints {
 }
 
 /// A record set from its JSON.
-pub(super) fn set_of(v: &Value, etag: Option<String>, rtype: RecordType, op: &str) -> Result<RecordSet, ProviderError> {
+pub(super) fn set_of(
+    v: &Value,
+    etag: Option<String>,
+    rtype: RecordType,
+    op: &str,
+) -> Result<RecordSet, ProviderError> {
     let properties = v
         .get("properties")
         .and_then(Value::as_object)

@@ -72,12 +72,17 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
     let mut ok = true;
     for (field, value, what) in [
         ("tenant_id", &r.tenant_id, "the directory (tenant) ID"),
-        ("client_id", &r.client_id, "the app registration's application (client) ID"),
+        (
+            "client_id",
+            &r.client_id,
+            "the app registration's application (client) ID",
+        ),
         ("subscription_id", &r.subscription_id, "the subscription ID"),
     ] {
         let v = value.get_ref().trim();
         // A tenant may also be named by one of its domains (contoso.onmicrosoft.com).
-        let domain_tenant = field == "tenant_id" && Fqdn::parse_relaxed(v).is_ok() && v.contains('.');
+        let domain_tenant =
+            field == "tenant_id" && Fqdn::parse_relaxed(v).is_ok() && v.contains('.');
         if !is_guid(v) && !domain_tenant {
             f.problem(
                 value.span(),

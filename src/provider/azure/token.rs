@@ -16,7 +16,9 @@ impl Azure {
     /// A valid access token: the cached one, else a fresh one.
     pub(super) async fn access_token(&self) -> Result<Secret<String>, ProviderError> {
         self.token
-            .get(&*self.clock, &self.backoff, &self.name, || self.fetch_token())
+            .get(&*self.clock, &self.backoff, &self.name, || {
+                self.fetch_token()
+            })
             .await
     }
 

@@ -65,7 +65,6 @@ const MAX_PAGES: u32 = 50;
 const HINT_ZONE_ID: &str = "zone_id";
 const AUTH_HINT: &str = "check api_token; the token needs the Zone:DNS:Edit permission on the record's zone (and Zone:Zone:Read to find the zone by name, unless zone_id is set)";
 
-
 mod codes;
 mod settings;
 #[cfg(test)]
@@ -74,13 +73,12 @@ mod wire;
 mod write;
 mod zones;
 
-pub use codes::{classify, Failure};
-pub use settings::CloudflareSettings;
 use codes::failure_error;
+pub use codes::{classify, Failure};
 use settings::configure;
+pub use settings::CloudflareSettings;
 use wire::{envelope, query_encode, record_of};
 use write::Op;
-
 
 /// A Cloudflare provider.
 pub struct Cloudflare {
@@ -110,7 +108,6 @@ struct Record {
     proxied: bool,
     comment: Option<String>,
 }
-
 
 impl Cloudflare {
     /// A provider named `name`.
@@ -262,7 +259,6 @@ impl Cloudflare {
         used
     }
 
-
     /// The live records: the ones remembered in `hints` when they can be trusted, else read.
     async fn apply(
         &self,
@@ -368,7 +364,6 @@ impl Cloudflare {
     }
 }
 
-
 impl Provider for Cloudflare {
     fn name(&self) -> &str {
         &self.name
@@ -410,4 +405,3 @@ impl Provider for Cloudflare {
         Box::pin(self.apply(desired, hints))
     }
 }
-

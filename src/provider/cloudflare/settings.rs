@@ -58,8 +58,7 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
         None => Some(None),
         Some(t) => {
             let id = t.get_ref().trim();
-            if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
-            {
+            if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 Some(Some(id.to_owned()))
             } else {
                 f.problem(

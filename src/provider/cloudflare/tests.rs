@@ -8,15 +8,12 @@ use serde_json::json;
 fn error_table() {
     use ProviderErrorKind as K;
     let ra = Some(Duration::from_secs(2));
-    let kind = |status, code: i64| match classify(
-        "ListDnsRecords",
-        status,
-        &[(code, "m".to_owned())],
-        ra,
-    ) {
-        Failure::Provider(e) => Some(e.kind),
-        _ => None,
-    };
+    let kind =
+        |status, code: i64| match classify("ListDnsRecords", status, &[(code, "m".to_owned())], ra)
+        {
+            Failure::Provider(e) => Some(e.kind),
+            _ => None,
+        };
     let cases = [
         (403, 10000, Some(K::Auth)),
         (403, 9109, Some(K::Auth)),
@@ -99,7 +96,8 @@ fn envelopes() {
         Err(Failure::Provider(e)) => {
             assert_eq!(e.kind, ProviderErrorKind::Protocol);
             assert!(
-                e.message.starts_with("ListDnsRecords: the reply is not valid json"),
+                e.message
+                    .starts_with("ListDnsRecords: the reply is not valid json"),
                 "{e}"
             );
         }

@@ -43,13 +43,19 @@ pub(super) fn record_of(
         id: id.to_owned(),
         content,
         ttl,
-        proxied: item.get("proxied").and_then(Value::as_bool).unwrap_or(false),
+        proxied: item
+            .get("proxied")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         comment: text("comment").map(str::to_owned),
     }))
 }
 
 /// The `result` and `result_info` of a v4 envelope, or what its failure means.
-pub(super) fn envelope(action: &str, resp: &HttpResponse) -> Result<(Value, Option<Value>), Failure> {
+pub(super) fn envelope(
+    action: &str,
+    resp: &HttpResponse,
+) -> Result<(Value, Option<Value>), Failure> {
     // Rate limits and server errors are what they are, whatever the body says.
     if resp.status == 429 || resp.status >= 500 {
         let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
@@ -82,7 +88,9 @@ pub(super) fn envelope(action: &str, resp: &HttpResponse) -> Result<(Value, Opti
             .into())
         }
         Err(_) => {
-            return Err(api::protocol(action, &format!("unexpected http status {}", resp.status)).into())
+            return Err(
+                api::protocol(action, &format!("unexpected http status {}", resp.status)).into(),
+            )
         }
     };
     let success = body.get("success").and_then(Value::as_bool);

@@ -107,7 +107,13 @@ impl Cloudflare {
         let action = "BatchDnsRecords";
         let path = format!("/zones/{}/dns_records/batch", zone.id);
         let (result, _) = self
-            .call(action, Method::Post, &path, &[], Some(&Value::Object(batch)))
+            .call(
+                action,
+                Method::Post,
+                &path,
+                &[],
+                Some(&Value::Object(batch)),
+            )
             .await?;
         for op in ops {
             if let Op::Delete { id } = op {
@@ -251,7 +257,6 @@ impl Cloudflare {
         }
         Value::Object(o)
     }
-
 }
 
 /// One write to Cloudflare.

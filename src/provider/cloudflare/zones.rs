@@ -6,15 +6,19 @@ use serde_json::Value;
 use super::codes::failure_error;
 use super::{Cloudflare, Zone, HINT_ZONE_ID};
 use crate::http::Method;
-use crate::provider::kit::{api, rows};
 use crate::provider::kit::zones::longest_match;
+use crate::provider::kit::{api, rows};
 use crate::provider::{ProviderError, ProviderErrorKind, ProviderHints};
 use crate::record::Fqdn;
 
 impl Cloudflare {
     /// The zone of `name`: the configured id, else the remembered one, else found by name
     /// (longest parent first; cached for the process).
-    pub(super) async fn zone(&self, name: &Fqdn, hints: &ProviderHints) -> Result<Zone, ProviderError> {
+    pub(super) async fn zone(
+        &self,
+        name: &Fqdn,
+        hints: &ProviderHints,
+    ) -> Result<Zone, ProviderError> {
         if let Some(id) = &self.settings.zone_id {
             return Ok(Zone {
                 name: self.settings.zone.clone(),
@@ -78,10 +82,7 @@ impl Cloudflare {
     /// The id of the zone named exactly `zone`, if the token sees one.
     async fn find_zone(&self, zone: &Fqdn) -> Result<Option<String>, ProviderError> {
         let action = "ListZones";
-        let query = [
-            ("name", zone.to_string()),
-            ("per_page", "50".to_owned()),
-        ];
+        let query = [("name", zone.to_string()), ("per_page", "50".to_owned())];
         let (result, _) = self
             .call(action, Method::Get, "/zones", &query, None)
             .await
@@ -107,5 +108,4 @@ impl Cloudflare {
         }
         Ok(found)
     }
-
 }

@@ -32,15 +32,16 @@ use crate::http::{Backoff, HttpClient, Method, Request};
 use crate::record::{AddrSet, Family, Fqdn, RecordKey, RrSet, Ttl};
 
 pub use codes::{judge, Ack, Context, Failure};
-pub use settings::{Dialect, Dyndns2Settings, Preset};
-pub use wire::{parse_answer, update_url, Answer, Code};
 use settings::configure;
+pub use settings::{Dialect, Dyndns2Settings, Preset};
 use wire::basic_auth;
+pub use wire::{parse_answer, update_url, Answer, Code};
 
 /// The registry entry.
 pub const KIND: Kind = Kind {
     name: "dyndns2",
-    about: "dyndns2 update URL (No-IP, Dynu, deSEC, nsupdate.info, …): HTTP Basic auth, no read API",
+    about:
+        "dyndns2 update URL (No-IP, Dynu, deSEC, nsupdate.info, …): HTTP Basic auth, no read API",
     example: r#"[providers.noip]
 kind = "dyndns2"
 preset = "noip"                      # noip | dynu | desec | nsupdate.info, or:

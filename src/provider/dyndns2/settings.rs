@@ -157,9 +157,16 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
                 let hint = if t.get_ref().eq_ignore_ascii_case("duckdns") {
                     "DuckDNS does not speak dyndns2; use kind = \"duckdns\" with its account token (see the README, \"DuckDNS\")".to_owned()
                 } else {
-                    format!("known presets: {}; or leave preset out and give server", preset_list())
+                    format!(
+                        "known presets: {}; or leave preset out and give server",
+                        preset_list()
+                    )
                 };
-                f.problem(t.span(), format!("unknown preset {:?}", t.get_ref()), Some(hint));
+                f.problem(
+                    t.span(),
+                    format!("unknown preset {:?}", t.get_ref()),
+                    Some(hint),
+                );
                 None
             }
         },
@@ -289,11 +296,7 @@ fn server_url(f: &mut dyn Fields, t: &Text) -> Option<String> {
                 return None;
             }
             if u.fragment().is_some() {
-                f.problem(
-                    t.span(),
-                    format!("server {s:?} has a #fragment"),
-                    None,
-                );
+                f.problem(t.span(), format!("server {s:?} has a #fragment"), None);
                 return None;
             }
             Some(u.to_string())
@@ -318,8 +321,7 @@ fn param(f: &mut dyn Fields, t: &Option<Text>, name: &str, default: &str) -> Opt
     };
     let v = t.get_ref();
     let ok = !v.is_empty()
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
     if ok {
         Some(v.clone())

@@ -28,20 +28,44 @@ fn urls_put_each_family_where_the_service_wants_it() {
     let one4 = set(&["192.0.2.1"]);
     // AAAA goes in myip: the thing ddclient 3.10 gets wrong.
     assert_eq!(
-        update_url("https://dynupdate.no-ip.com/nic/update", &plain, "home.ddns.net", Family::Ipv6, &one6),
+        update_url(
+            "https://dynupdate.no-ip.com/nic/update",
+            &plain,
+            "home.ddns.net",
+            Family::Ipv6,
+            &one6
+        ),
         "https://dynupdate.no-ip.com/nic/update?hostname=home.ddns.net&myip=2001:db8::1"
     );
     assert_eq!(
-        update_url("https://x.test/nic/update", &plain, "h.x.test", Family::Ipv4, &one4),
+        update_url(
+            "https://x.test/nic/update",
+            &plain,
+            "h.x.test",
+            Family::Ipv4,
+            &one4
+        ),
         "https://x.test/nic/update?hostname=h.x.test&myip=192.0.2.1"
     );
     let dynu = Preset::Dynu.dialect();
     assert_eq!(
-        update_url(Preset::Dynu.server(), &dynu, "h.dynu.net", Family::Ipv6, &one6),
+        update_url(
+            Preset::Dynu.server(),
+            &dynu,
+            "h.dynu.net",
+            Family::Ipv6,
+            &one6
+        ),
         "https://api.dynu.com/nic/update?hostname=h.dynu.net&myipv6=2001:db8::1&myip=no"
     );
     assert_eq!(
-        update_url(Preset::Dynu.server(), &dynu, "h.dynu.net", Family::Ipv4, &one4),
+        update_url(
+            Preset::Dynu.server(),
+            &dynu,
+            "h.dynu.net",
+            Family::Ipv4,
+            &one4
+        ),
         "https://api.dynu.com/nic/update?hostname=h.dynu.net&myip=192.0.2.1&myipv6=no"
     );
     let desec = Preset::Desec.dialect();
@@ -51,7 +75,13 @@ fn urls_put_each_family_where_the_service_wants_it() {
     );
     // An existing query is extended; odd characters in an override are encoded.
     assert_eq!(
-        update_url("http://127.0.0.1:8245/nic/update?system=dyndns", &plain, "grp@1", Family::Ipv4, &one4),
+        update_url(
+            "http://127.0.0.1:8245/nic/update?system=dyndns",
+            &plain,
+            "grp@1",
+            Family::Ipv4,
+            &one4
+        ),
         "http://127.0.0.1:8245/nic/update?system=dyndns&hostname=grp%401&myip=192.0.2.1"
     );
     // Same parameter for both families: a keep value is never sent.
@@ -68,13 +98,19 @@ fn urls_put_each_family_where_the_service_wants_it() {
 #[test]
 fn parses_answers() {
     let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-    assert_eq!(parse_answer("good 192.0.2.1\n"), Answer::Good(vec![ip("192.0.2.1")]));
+    assert_eq!(
+        parse_answer("good 192.0.2.1\n"),
+        Answer::Good(vec![ip("192.0.2.1")])
+    );
     assert_eq!(parse_answer("good"), Answer::Good(vec![]));
     assert_eq!(
         parse_answer("nochg 192.0.2.1,2001:db8::1"),
         Answer::NoChange(vec![ip("192.0.2.1"), ip("2001:db8::1")])
     );
-    assert_eq!(parse_answer("\r\n badauth\r\n"), Answer::Code(Code::BadAuth));
+    assert_eq!(
+        parse_answer("\r\n badauth\r\n"),
+        Answer::Code(Code::BadAuth)
+    );
     assert_eq!(parse_answer("911"), Answer::Code(Code::Outage));
     assert_eq!(parse_answer("!donator"), Answer::Code(Code::NotDonator));
     assert_eq!(parse_answer("<html>"), Answer::Unknown("<html>".into()));
@@ -101,9 +137,15 @@ fn judges_every_answer() {
     let sent = set(&["2001:db8::1"]);
     let c = ctx(&sent, &d, Family::Ipv6);
     let reload = "nothing more is sent to this service until the config is reloaded (`systemctl reload ddnsd`)";
-    assert_eq!(judge(&reply(200, "good 2001:db8::1"), &c).unwrap(), Ack::Updated);
+    assert_eq!(
+        judge(&reply(200, "good 2001:db8::1"), &c).unwrap(),
+        Ack::Updated
+    );
     assert_eq!(judge(&reply(200, "good"), &c).unwrap(), Ack::Updated);
-    assert_eq!(judge(&reply(200, "nochg 2001:db8::1\n"), &c).unwrap(), Ack::Unchanged);
+    assert_eq!(
+        judge(&reply(200, "nochg 2001:db8::1\n"), &c).unwrap(),
+        Ack::Unchanged
+    );
     let half = K::RateLimited {
         retry_after: Some(OUTAGE_PAUSE),
     };
@@ -146,7 +188,10 @@ fn judges_every_answer() {
     // getting 127.0.0.1 means the client is blocked.
     let lo = set(&["127.0.0.1"]);
     let c4 = ctx(&lo, &d, Family::Ipv4);
-    assert_eq!(judge(&reply(200, "good 127.0.0.1"), &c4).unwrap(), Ack::Updated);
+    assert_eq!(
+        judge(&reply(200, "good 127.0.0.1"), &c4).unwrap(),
+        Ack::Updated
+    );
     let v4 = set(&["192.0.2.1"]);
     let c4 = ctx(&v4, &d, Family::Ipv4);
     let f = judge(&reply(200, "good 127.0.0.1"), &c4).unwrap_err();
@@ -207,7 +252,14 @@ fn presets_fill_in_server_and_dialect_and_keys_override_them() {
     assert_eq!(s.hostname.as_deref(), Some("home.ddns.net"));
     assert_eq!(s.zone.unwrap().as_str(), "example.com");
     for p in Preset::ALL {
-        assert!(update_url(p.server(), &p.dialect(), "h", Family::Ipv4, &set(&["192.0.2.1"])).starts_with("https://"));
+        assert!(update_url(
+            p.server(),
+            &p.dialect(),
+            "h",
+            Family::Ipv4,
+            &set(&["192.0.2.1"])
+        )
+        .starts_with("https://"));
     }
 }
 
@@ -225,11 +277,17 @@ fn the_example_block_builds() {
 fn config_mistakes_are_placed_and_hinted() {
     let e = build("[providers.p]\nkind = \"dyndns2\"\npassword = \"x\"\n").unwrap_err();
     assert!(e.contains("server is missing\n  hint: give the service's update URL, e.g. server = \"https://dynupdate.no-ip.com/nic/update\", or a preset (noip, dynu, desec, nsupdate.info)"), "{e}");
-    assert!(e.contains("username is missing\n  hint: give the account name"), "{e}");
+    assert!(
+        e.contains("username is missing\n  hint: give the account name"),
+        "{e}"
+    );
     let e = build("[providers.p]\nkind = \"dyndns2\"\npreset = \"duckdns\"\nusername = \"u\"\npassword = \"x\"\n").unwrap_err();
     assert!(e.contains("t.toml:3:10: unknown preset \"duckdns\"\n  hint: DuckDNS does not speak dyndns2; use kind = \"duckdns\" with its account token (see the README, \"DuckDNS\")"), "{e}");
     let e = build("[providers.p]\nkind = \"dyndns2\"\nserver = \"https://u:pw@x.test/nic/update\"\nusername = \"u\"\npassword = \"x\"\n").unwrap_err();
-    assert!(e.contains("t.toml:3:10: server holds credentials\n  hint: remove them from the URL"), "{e}");
+    assert!(
+        e.contains("t.toml:3:10: server holds credentials\n  hint: remove them from the URL"),
+        "{e}"
+    );
     assert!(!e.contains(":pw@"), "{e}");
     let e = build("[providers.p]\nkind = \"dyndns2\"\nserver = \"ftp://x.test/\"\nusername = \"a:b\"\npassword = \"x\"\nipv6_param = \"my ip\"\nkeep_other = \"no\"\nhostname = \"a,b\"\n").unwrap_err();
     for want in [
@@ -242,7 +300,8 @@ fn config_mistakes_are_placed_and_hinted() {
     }
     let e = build("[providers.p]\nkind = \"dyndns2\"\npreset = \"noip\"\nusername = \"u\"\npassword = \"x\"\nkeep_other = \"no\"\n").unwrap_err();
     assert!(e.contains("t.toml:6:14: keep_other needs ipv4_param and ipv6_param to differ (both are \"myip\")\n  hint: set ipv6_param"), "{e}");
-    let e = build("[providers.p]\nkind = \"dyndns2\"\npreset = \"noip\"\nusername = \"u\"\n").unwrap_err();
+    let e = build("[providers.p]\nkind = \"dyndns2\"\npreset = \"noip\"\nusername = \"u\"\n")
+        .unwrap_err();
     assert!(e.contains("password is missing"), "{e}");
 }
 
@@ -259,7 +318,9 @@ fn acknowledged_hints_round_trip_and_stay_with_their_host() {
     let live = acknowledged(&h, Some("h.example.com"), &rr.key());
     assert_eq!((live.addrs, live.ttl), (rr.addrs.clone(), Some(Ttl(300))));
     // Another host name in the settings: nothing is known.
-    assert!(acknowledged(&h, Some("other.ddns.net"), &rr.key()).addrs.is_empty());
+    assert!(acknowledged(&h, Some("other.ddns.net"), &rr.key())
+        .addrs
+        .is_empty());
     // Hints of the other family (or garbage) are not believed.
     let a = RecordKey {
         name: rr.name.clone(),
@@ -272,5 +333,8 @@ fn acknowledged_hints_round_trip_and_stay_with_their_host() {
 #[test]
 fn basic_auth_is_rfc7617() {
     // RFC 7617 §2's example.
-    assert_eq!(basic_auth("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    assert_eq!(
+        basic_auth("Aladdin", "open sesame"),
+        "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+    );
 }

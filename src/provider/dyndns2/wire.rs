@@ -119,7 +119,11 @@ impl Code {
 
 /// Parses the first non-empty line of a reply body (one line per host; ddnsd sends one).
 pub fn parse_answer(body: &str) -> Answer {
-    let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let addrs = || {
         rest.split([',', ' ', '\t'])

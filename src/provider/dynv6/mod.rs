@@ -34,14 +34,16 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::kit::api;
-use super::{LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints, Kind};
+use super::{
+    Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints,
+};
 use crate::http::{Backoff, HttpClient, Method, Request};
 use crate::record::{Fqdn, RecordKey, RrSet};
 
-pub use settings::{Dynv6Settings, Mode};
-pub use wire::{prefix_of, status_error, Failure};
 use prefix::acknowledged;
 use settings::configure;
+pub use settings::{Dynv6Settings, Mode};
+pub use wire::{prefix_of, status_error, Failure};
 
 /// The registry entry.
 pub const KIND: Kind = Kind {
@@ -88,7 +90,6 @@ struct Zone {
     name: Fqdn,
     id: u64,
 }
-
 
 impl Dynv6 {
     /// A provider named `name`.
@@ -139,7 +140,10 @@ impl Dynv6 {
             },
             || async {
                 let mut headers = vec![
-                    ("Authorization", format!("Bearer {}", self.settings.token.expose())),
+                    (
+                        "Authorization",
+                        format!("Bearer {}", self.settings.token.expose()),
+                    ),
                     ("Accept", "application/json".to_owned()),
                 ];
                 if !body.is_empty() {

@@ -13,9 +13,17 @@ use crate::record::{AddrSet, Family, RecordKey, RecordType, RrSet, Ttl};
 impl Dynv6 {
     /// Prefix mode: sends the zone's prefix (AAAA) or address (A) to the update API when it
     /// changed since the last acknowledgement.
-    pub(super) async fn update(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    pub(super) async fn update(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let key = desired.key();
-        let zone = self.settings.zone.clone().unwrap_or_else(|| desired.name.clone());
+        let zone = self
+            .settings
+            .zone
+            .clone()
+            .unwrap_or_else(|| desired.name.clone());
         if desired.name != zone {
             return Err(ProviderError::new(
                 ProviderErrorKind::Rejected,
@@ -46,7 +54,16 @@ impl Dynv6 {
                     _ => {
                         return Err(ProviderError::new(
                             ProviderErrorKind::Rejected,
-                            format!("{key} has {} addresses ({}) but the update API takes one {}", many.len(), desired.addrs, if desired.rtype == RecordType::A { "address" } else { "prefix" }),
+                            format!(
+                                "{key} has {} addresses ({}) but the update API takes one {}",
+                                many.len(),
+                                desired.addrs,
+                                if desired.rtype == RecordType::A {
+                                    "address"
+                                } else {
+                                    "prefix"
+                                }
+                            ),
                         )
                         .with_hint("narrow the record's sources to one address (one prefix)"))
                     }
@@ -56,7 +73,8 @@ impl Dynv6 {
         let mut ack = ProviderHints::default();
         ack.0.insert(HINT_ZONE.into(), zone.to_string());
         ack.0.insert(HINT_PREFIX.into(), value.clone());
-        ack.0.insert(HINT_PUBLISHED.into(), desired.addrs.to_string());
+        ack.0
+            .insert(HINT_PUBLISHED.into(), desired.addrs.to_string());
         ack.0.insert(HINT_TTL.into(), desired.ttl.0.to_string());
         let same = hints.0.get(HINT_ZONE).map(String::as_str) == Some(zone.as_str())
             && hints.0.get(HINT_PREFIX) == Some(&value);

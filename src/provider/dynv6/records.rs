@@ -22,7 +22,8 @@ impl Dynv6 {
             let id = hints.0.get(HINT_ZONE_ID)?.parse().ok()?;
             Some(Zone { name: z, id })
         });
-        if let Some(z) = hinted.filter(|z| self.settings.zone.as_ref().is_none_or(|c| *c == z.name)) {
+        if let Some(z) = hinted.filter(|z| self.settings.zone.as_ref().is_none_or(|c| *c == z.name))
+        {
             return Ok(z);
         }
         let known: Vec<(Fqdn, u64)> = self.zones.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -89,7 +90,9 @@ impl Dynv6 {
                 ProviderErrorKind::ZoneNotFound,
                 format!("no zone of this dynv6 token contains {name}"),
             )
-            .with_hint("create the zone on dynv6.com (or use a token for its account), or set zone"));
+            .with_hint(
+                "create the zone on dynv6.com (or use a token for its account), or set zone",
+            ));
         };
         if !name.is_within(&best) {
             return Err(ProviderError::new(
@@ -108,7 +111,11 @@ impl Dynv6 {
 
     /// The zone's own A or AAAA (its `ipv4address` / `ipv6prefix` field) and the prefix
     /// length written with the IPv6 one.
-    async fn apex(&self, zone: &Zone, rtype: RecordType) -> Result<(AddrSet, Option<u8>), ProviderError> {
+    async fn apex(
+        &self,
+        zone: &Zone,
+        rtype: RecordType,
+    ) -> Result<(AddrSet, Option<u8>), ProviderError> {
         let action = "get zone";
         let v = self
             .call(action, Method::Get, &format!("/zones/{}", zone.id), None)
@@ -125,14 +132,20 @@ impl Dynv6 {
                 None => Ok((AddrSet::new(), None)),
                 Some(s) => match s.parse::<std::net::Ipv4Addr>() {
                     Ok(a) => Ok(([IpAddr::V4(a)].into_iter().collect(), None)),
-                    Err(_) => Err(api::protocol(action, &format!("ipv4address {s:?} is not an address"))),
+                    Err(_) => Err(api::protocol(
+                        action,
+                        &format!("ipv4address {s:?} is not an address"),
+                    )),
                 },
             },
             RecordType::Aaaa => match field("ipv6prefix") {
                 None => Ok((AddrSet::new(), None)),
                 Some(s) => match split_prefix(s) {
                     Some((a, len)) => Ok(([IpAddr::V6(a)].into_iter().collect(), len)),
-                    None => Err(api::protocol(action, &format!("ipv6prefix {s:?} is not an address"))),
+                    None => Err(api::protocol(
+                        action,
+                        &format!("ipv6prefix {s:?} is not an address"),
+                    )),
                 },
             },
         }
@@ -140,10 +153,20 @@ impl Dynv6 {
 
     /// The records of (`sub`, `rtype`) in `zone`: their ids and addresses (`expandedData`
     /// where dynv6 expanded a partial or MAC address).
-    async fn records(&self, zone: &Zone, sub: &str, rtype: RecordType) -> Result<Vec<Row>, ProviderError> {
+    async fn records(
+        &self,
+        zone: &Zone,
+        sub: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<Row>, ProviderError> {
         let action = "list records";
         let v = match self
-            .call(action, Method::Get, &format!("/zones/{}/records", zone.id), None)
+            .call(
+                action,
+                Method::Get,
+                &format!("/zones/{}/records", zone.id),
+                None,
+            )
             .await
         {
             Ok(v) => v,
@@ -155,7 +178,11 @@ impl Dynv6 {
         let mut out = Vec::new();
         for r in list {
             let text = |f: &str| r.get(f).and_then(Value::as_str);
-            let (Some(id), Some(name), Some(typ)) = (r.get("id").and_then(Value::as_u64), text("name"), text("type")) else {
+            let (Some(id), Some(name), Some(typ)) = (
+                r.get("id").and_then(Value::as_u64),
+                text("name"),
+                text("type"),
+            ) else {
                 return Err(api::protocol(action, "a record without id, name or type"));
             };
             // Only what ddnsd manages is ever taken (the list holds the whole zone).
@@ -182,7 +209,11 @@ impl Dynv6 {
     }
 
     /// Records mode: reads (name, type).
-    pub(super) async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    pub(super) async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let zone = self.zone(&key.name, hints).await?;
         let sub = record_name(&key.name, &zone.name)?;
         let asked = hints.0.get(HINT_TTL).and_then(|t| t.parse::<u32>().ok());
@@ -202,7 +233,11 @@ impl Dynv6 {
     }
 
     /// Records mode: makes (name, type) hold `desired`.
-    pub(super) async fn apply(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    pub(super) async fn apply(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let zone = self.zone(&desired.name, hints).await?;
         let ttl = Some(desired.ttl.0);
         let Some(sub) = record_name(&desired.name, &zone.name)? else {
@@ -217,7 +252,13 @@ impl Dynv6 {
         };
         loop {
             // dynv6 has no TTL: rows are planned by address alone.
-            let rows_now: Vec<Row> = live.iter().map(|r| Row { ttl: 0, ..r.clone() }).collect();
+            let rows_now: Vec<Row> = live
+                .iter()
+                .map(|r| Row {
+                    ttl: 0,
+                    ..r.clone()
+                })
+                .collect();
             let ops = rows::plan_rows(&rows_now, &desired.addrs, 0);
             match self.write_rows(&zone, &sub, desired, &rows_now, &ops).await {
                 Ok(after) => return Ok(hints_of(&zone, &after, ttl)),
@@ -248,7 +289,12 @@ impl Dynv6 {
                 RowOp::Modify { id, value, .. } => {
                     let body = json!({ "data": value.to_string() });
                     let v = self
-                        .call("update record", Method::Patch, &format!("{base}/{id}"), Some(&body))
+                        .call(
+                            "update record",
+                            Method::Patch,
+                            &format!("{base}/{id}"),
+                            Some(&body),
+                        )
                         .await?;
                     check_record("update record", &v, sub, desired.rtype, *value)?;
                     after.retain(|r| r.id.as_deref() != Some(id));
@@ -264,7 +310,9 @@ impl Dynv6 {
                         "name": sub,
                         "data": value.to_string(),
                     });
-                    let v = self.call("add record", Method::Post, &base, Some(&body)).await?;
+                    let v = self
+                        .call("add record", Method::Post, &base, Some(&body))
+                        .await?;
                     let id = check_record("add record", &v, sub, desired.rtype, *value)?;
                     after.push(Row {
                         id: Some(id),
@@ -274,7 +322,12 @@ impl Dynv6 {
                 }
                 RowOp::Delete { id, .. } => {
                     match self
-                        .call("delete record", Method::Delete, &format!("{base}/{id}"), None)
+                        .call(
+                            "delete record",
+                            Method::Delete,
+                            &format!("{base}/{id}"),
+                            None,
+                        )
                         .await
                     {
                         // Already gone: what was wanted.
@@ -318,13 +371,17 @@ impl Dynv6 {
             (IpAddr::V6(a), Some(l)) => json!({ "ipv6prefix": format!("{a}/{l}") }),
             (IpAddr::V6(a), None) => json!({ "ipv6prefix": a.to_string() }),
         };
-        self.call("update zone", Method::Patch, &format!("/zones/{}", zone.id), Some(&body))
-            .await
-            .map_err(Failure::into_error)?;
+        self.call(
+            "update zone",
+            Method::Patch,
+            &format!("/zones/{}", zone.id),
+            Some(&body),
+        )
+        .await
+        .map_err(Failure::into_error)?;
         Ok(())
     }
 }
-
 
 /// The record name of `name` in `zone` (`None` for the zone's own name).
 fn record_name(name: &Fqdn, zone: &Fqdn) -> Result<Option<String>, ProviderError> {

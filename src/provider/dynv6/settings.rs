@@ -89,7 +89,9 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
                 f.problem(
                     t.span(),
                     format!("prefix_length {} is not 1 to 128", t.get_ref()),
-                    Some("use the length of the prefix your ISP delegates, usually 64 or 56".into()),
+                    Some(
+                        "use the length of the prefix your ISP delegates, usually 64 or 56".into(),
+                    ),
                 );
                 None
             }

@@ -40,7 +40,11 @@ impl Failure {
 fn error_text(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let e = v.get("error")?;
-    let mut text = e.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+    let mut text = e
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     if let Some(fields) = e.get("fields").and_then(Value::as_array) {
         for f in fields {
             let name = f.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -112,7 +116,10 @@ pub(super) fn judge_update(action: &str, resp: &HttpResponse) -> Result<(), Prov
     if resp.status == 200 {
         let body = String::from_utf8_lossy(&resp.body);
         if body.trim_start().starts_with('<') {
-            return Err(api::protocol(action, "an HTML page, not the update API's answer"));
+            return Err(api::protocol(
+                action,
+                "an HTML page, not the update API's answer",
+            ));
         }
         return Ok(());
     }
@@ -138,18 +145,32 @@ pub(super) fn transport_error(action: &str, e: &HttpError, endpoint: &str) -> Pr
 }
 
 /// Checks a written record is the one asked for; returns its id.
-pub(super) fn check_record(action: &str, v: &Value, sub: &str, rtype: RecordType, value: IpAddr) -> Result<String, ProviderError> {
+pub(super) fn check_record(
+    action: &str,
+    v: &Value,
+    sub: &str,
+    rtype: RecordType,
+    value: IpAddr,
+) -> Result<String, ProviderError> {
     let id = v
         .get("id")
         .and_then(Value::as_u64)
         .ok_or_else(|| api::protocol(action, "the written record has no id"))?;
     let text = |f: &str| v.get(f).and_then(Value::as_str);
-    if !text("name").is_some_and(|n| n.eq_ignore_ascii_case(sub)) || text("type") != Some(rtype.as_str()) {
-        return Err(api::protocol(action, "the written record has another name or type"));
+    if !text("name").is_some_and(|n| n.eq_ignore_ascii_case(sub))
+        || text("type") != Some(rtype.as_str())
+    {
+        return Err(api::protocol(
+            action,
+            "the written record has another name or type",
+        ));
     }
     let data = text("expandedData").or(text("data")).unwrap_or("");
     if data.parse::<IpAddr>().ok() != Some(value) {
-        return Err(api::protocol(action, &format!("record {id} holds {data:?} after writing {value}")));
+        return Err(api::protocol(
+            action,
+            &format!("record {id} holds {data:?} after writing {value}"),
+        ));
     }
     Ok(id.to_string())
 }

@@ -1,18 +1,15 @@
 //! One Cloud DNS API call: the bearer token, retries of transient failures and rate limits,
 //! one retry with a fresh token, and listing every page.
 
-
 use serde_json::Value;
 
 use crate::http::{Method, Request};
 use crate::provider::kit::api;
 use crate::provider::sign::acs3::percent_encode;
-use crate::provider::{
-    ProviderError, ProviderErrorKind,
-};
+use crate::provider::{ProviderError, ProviderErrorKind};
 
-use super::*;
 use super::codes::{meaning, CallError, Meaning};
+use super::*;
 
 impl Gcloud {
     /// Calls the API, retrying transient failures and rate limits, and once with a fresh token
@@ -101,20 +98,22 @@ impl Gcloud {
                 ))
             });
         }
-        let envelope = serde_json::from_slice::<Value>(&resp.body).ok().and_then(|v| {
-            let e = v.get("error")?;
-            let message = e.get("message")?.as_str()?.to_owned();
-            let reason = e
-                .get("errors")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(|x| x.get("reason"))
-                .and_then(Value::as_str)
-                .or_else(|| e.get("status").and_then(Value::as_str))
-                .unwrap_or("")
-                .to_owned();
-            Some((reason, message))
-        });
+        let envelope = serde_json::from_slice::<Value>(&resp.body)
+            .ok()
+            .and_then(|v| {
+                let e = v.get("error")?;
+                let message = e.get("message")?.as_str()?.to_owned();
+                let reason = e
+                    .get("errors")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.first())
+                    .and_then(|x| x.get("reason"))
+                    .and_then(Value::as_str)
+                    .or_else(|| e.get("status").and_then(Value::as_str))
+                    .unwrap_or("")
+                    .to_owned();
+                Some((reason, message))
+            });
         let Some((reason, message)) = envelope else {
             return Err(CallError::Provider(api::status_error(op, &resp)));
         };
@@ -150,7 +149,10 @@ impl Gcloud {
     }
 
     pub(super) fn project_path(&self) -> String {
-        format!("/dns/v1/projects/{}", percent_encode(&self.settings.project))
+        format!(
+            "/dns/v1/projects/{}",
+            percent_encode(&self.settings.project)
+        )
     }
 
     /// Every item of `field` over all pages of `path` (`pageToken` = the previous

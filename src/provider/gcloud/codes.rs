@@ -1,12 +1,7 @@
 //! The one code table: what Google's errors mean to ddnsd (envelope-less statuses:
 //! `kit::api::status_error`).
 
-
-
-use crate::provider::{
-    ProviderError, ProviderErrorKind,
-};
-
+use crate::provider::{ProviderError, ProviderErrorKind};
 
 /// What a Google error means to ddnsd.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +45,10 @@ pub(super) fn meaning(status: u16, reason: &str, token_description: Option<&str>
         let about_time = description.contains("iat") || description.contains("timeframe");
         return match reason {
             "invalid_grant" if about_time => Meaning::ClockSkew,
-            "invalid_grant" | "invalid_client" | "unauthorized_client" | "invalid_scope"
+            "invalid_grant"
+            | "invalid_client"
+            | "unauthorized_client"
+            | "invalid_scope"
             | "access_denied" => Meaning::Auth,
             _ if status == 429 => Meaning::RateLimited,
             _ => Meaning::Transient,

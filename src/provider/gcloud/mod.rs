@@ -32,10 +32,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::kit::token::TokenCache;
-use super::{
-    Kind, LiveRrSet, Provider, ProviderDeps, ProviderError,
-    ProviderHints,
-};
+use super::{Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderHints};
 use crate::clock::Clock;
 use crate::http::{Backoff, HttpClient};
 use crate::record::{Fqdn, RecordKey, RrSet};

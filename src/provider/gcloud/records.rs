@@ -8,14 +8,11 @@ use serde_json::{json, Value};
 use crate::http::Method;
 use crate::provider::kit::api;
 use crate::provider::sign::acs3::percent_encode;
-use crate::provider::{
-    LiveRrSet, ProviderError, ProviderErrorKind,
-    ProviderHints,
-};
+use crate::provider::{LiveRrSet, ProviderError, ProviderErrorKind, ProviderHints};
 use crate::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
 
-use super::*;
 use super::codes::CallError;
+use super::*;
 
 /// A live RRset as Cloud DNS holds it: its values exactly as listed (a deletion must match
 /// them) and its TTL.
@@ -57,7 +54,11 @@ impl Gcloud {
     }
 
     /// The managed zone of `name`: configured, hinted, or the longest public zone holding it.
-    pub(super) async fn locate(&self, name: &Fqdn, hints: &ProviderHints) -> Result<String, ProviderError> {
+    pub(super) async fn locate(
+        &self,
+        name: &Fqdn,
+        hints: &ProviderHints,
+    ) -> Result<String, ProviderError> {
         if let Some(z) = &self.settings.managed_zone {
             return Ok(z.clone());
         }
@@ -114,10 +115,7 @@ impl Gcloud {
             self.project_path(),
             percent_encode(managed_zone)
         );
-        let query = [
-            ("name", name.dotted()),
-            ("type", rtype.as_str().to_owned()),
-        ];
+        let query = [("name", name.dotted()), ("type", rtype.as_str().to_owned())];
         let items = self.list_all(op, &path, &query, "rrsets").await?;
         for item in &items {
             let name_ok = item
@@ -156,7 +154,11 @@ impl Gcloud {
         Ok(None)
     }
 
-    pub(super) async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    pub(super) async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let mz = self.locate(&key.name, hints).await?;
         let set = self.read_set(&mz, &key.name, key.rtype).await?;
         Ok(LiveRrSet {
@@ -166,7 +168,11 @@ impl Gcloud {
         })
     }
 
-    pub(super) async fn apply(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    pub(super) async fn apply(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let mz = self.locate(&desired.name, hints).await?;
         let wanted: Option<LiveSet> = (!desired.addrs.is_empty()).then(|| LiveSet {
             ttl: desired.ttl.0,
@@ -174,7 +180,10 @@ impl Gcloud {
         });
         let (mut live, mut read) = match hinted_set(hints, &mz) {
             Some(s) => (s, false),
-            None => (self.read_set(&mz, &desired.name, desired.rtype).await?, true),
+            None => (
+                self.read_set(&mz, &desired.name, desired.rtype).await?,
+                true,
+            ),
         };
         loop {
             let same = match (&live, &wanted) {

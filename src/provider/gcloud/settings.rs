@@ -7,9 +7,7 @@ use serde_json::Value;
 
 use crate::fields::{self, Fields, SecretFields, Text};
 use crate::provider::sign::google_jwt::SigningKey;
-use crate::provider::{
-    Configured, Provider, ProviderDeps,
-};
+use crate::provider::{Configured, Provider, ProviderDeps};
 
 use super::*;
 
@@ -51,13 +49,12 @@ impl ServiceAccount {
             Some("service_account") => {}
             Some(other) => {
                 return Err(format!(
-                    "is a {other:?} credential, not a service account's key (type \"service_account\")"
-                ))
+                "is a {other:?} credential, not a service account's key (type \"service_account\")"
+            ))
             }
             None => return Err("has no \"type\": it is not a service account's JSON key".into()),
         }
-        let client_email =
-            field("client_email").ok_or("has no \"client_email\"".to_owned())?;
+        let client_email = field("client_email").ok_or("has no \"client_email\"".to_owned())?;
         let pem = field("private_key").ok_or("has no \"private_key\"".to_owned())?;
         let key = SigningKey::from_pem(&pem).map_err(|e| e.to_string())?;
         Ok(ServiceAccount {

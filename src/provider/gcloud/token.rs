@@ -1,7 +1,6 @@
 //! The OAuth 2.0 access token: a JWT signed with the key, traded at `token_uri`; the token is
 //! cached by `kit::token` until shortly before it expires.
 
-
 use serde_json::Value;
 
 use crate::http::{self, Method, Request};
@@ -9,19 +8,19 @@ use crate::provider::kit::api;
 use crate::provider::kit::token::{self, BearerToken};
 use crate::provider::sign::acs3::percent_encode;
 use crate::provider::sign::google_jwt::{self, Claims};
-use crate::provider::{
-    ProviderError, ProviderErrorKind,
-};
+use crate::provider::{ProviderError, ProviderErrorKind};
 use crate::secret::Secret;
 
-use super::*;
 use super::codes::{meaning, Meaning};
+use super::*;
 
 impl Gcloud {
     /// A valid access token: the cached one, else a fresh one from the token endpoint.
     pub(super) async fn access_token(&self) -> Result<Secret<String>, ProviderError> {
         self.token
-            .get(&*self.clock, &self.backoff, &self.name, || self.fetch_token())
+            .get(&*self.clock, &self.backoff, &self.name, || {
+                self.fetch_token()
+            })
             .await
     }
 

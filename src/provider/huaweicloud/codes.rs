@@ -125,7 +125,11 @@ impl From<ProviderError> for SetError {
 
 impl HuaweiCloud {
     /// The reply of `op`: its JSON on 2xx, else the error its body (or status) names.
-    pub(super) fn interpret(&self, op: &str, resp: &http::HttpResponse) -> Result<Value, CallError> {
+    pub(super) fn interpret(
+        &self,
+        op: &str,
+        resp: &http::HttpResponse,
+    ) -> Result<Value, CallError> {
         if (200..300).contains(&resp.status) {
             if resp.body.is_empty() {
                 return Ok(Value::Null);
@@ -139,18 +143,20 @@ impl HuaweiCloud {
         }
         // Two envelopes: the gateway's `error_code`/`error_msg` and the service's
         // `code`/`message` (the SDK reads both).
-        let envelope = serde_json::from_slice::<Value>(&resp.body).ok().and_then(|v| {
-            let text = |a: &str, b: &str| {
-                v.get(a)
-                    .or_else(|| v.get(b))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            Some((
-                text("error_code", "code")?,
-                text("error_msg", "message").unwrap_or_default(),
-            ))
-        });
+        let envelope = serde_json::from_slice::<Value>(&resp.body)
+            .ok()
+            .and_then(|v| {
+                let text = |a: &str, b: &str| {
+                    v.get(a)
+                        .or_else(|| v.get(b))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                };
+                Some((
+                    text("error_code", "code")?,
+                    text("error_msg", "message").unwrap_or_default(),
+                ))
+            });
         let Some((code, message)) = envelope else {
             let e = match resp.status {
                 429 => ProviderError::new(
@@ -200,7 +206,8 @@ impl HuaweiCloud {
                 },
                 text,
             ),
-            meaning @ (Meaning::Gone | Meaning::Exists | Meaning::Rejected | Meaning::Transient) => {
+            meaning
+            @ (Meaning::Gone | Meaning::Exists | Meaning::Rejected | Meaning::Transient) => {
                 if meaning == Meaning::Transient && resp.status != 404 {
                     ProviderError::new(ProviderErrorKind::Transient, text)
                 } else {

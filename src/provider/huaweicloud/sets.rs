@@ -185,7 +185,11 @@ impl HuaweiCloud {
         }
     }
 
-    pub(super) async fn read(&self, key: &RecordKey, hints: &ProviderHints) -> Result<LiveRrSet, ProviderError> {
+    pub(super) async fn read(
+        &self,
+        key: &RecordKey,
+        hints: &ProviderHints,
+    ) -> Result<LiveRrSet, ProviderError> {
         let (zone, zone_id, from_hint) = self.locate(&key.name, hints).await?;
         let found = match self.find_set(&zone_id, &key.name, key.rtype).await {
             Err(e) if from_hint && zone_gone(&e) => {
@@ -198,7 +202,11 @@ impl HuaweiCloud {
         Ok(live(&zone, &zone_id, found))
     }
 
-    pub(super) async fn apply(&self, desired: &RrSet, hints: &ProviderHints) -> Result<ProviderHints, ProviderError> {
+    pub(super) async fn apply(
+        &self,
+        desired: &RrSet,
+        hints: &ProviderHints,
+    ) -> Result<ProviderHints, ProviderError> {
         let (zone, zone_id, from_hint) = self.locate(&desired.name, hints).await?;
         match self
             .apply_in(&zone_id, desired, hinted_set(hints, &zone_id))
@@ -304,7 +312,10 @@ fn set_of(item: &Value, op: &str) -> Result<RecordSet, ProviderError> {
     for r in records {
         let text = r.as_str().unwrap_or_default();
         let a: IpAddr = text.parse().map_err(|_| {
-            api::protocol(op, &format!("record set {id} has a non-address value {text:?}"))
+            api::protocol(
+                op,
+                &format!("record set {id} has a non-address value {text:?}"),
+            )
         })?;
         addrs.insert(a);
     }

@@ -25,8 +25,7 @@ use futures::future::BoxFuture;
 
 use super::kit::api;
 use super::{
-    Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind,
-    ProviderHints,
+    Kind, LiveRrSet, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints,
 };
 use crate::http::{Backoff, HttpClient, HttpError, Request};
 use crate::record::{AddrSet, Family, RecordKey, RrSet, Ttl};
@@ -104,9 +103,14 @@ impl Webhook {
             _ => {
                 return Err(ProviderError::new(
                     ProviderErrorKind::Rejected,
-                    format!("the url of [providers.{}] gives no valid URL for {key}", self.name),
+                    format!(
+                        "the url of [providers.{}] gives no valid URL for {key}",
+                        self.name
+                    ),
                 )
-                .with_hint("check the url's placeholders (the URL is not shown: it may hold a secret)"))
+                .with_hint(
+                    "check the url's placeholders (the URL is not shown: it may hold a secret)",
+                ))
             }
         };
         let service = match (url.host_str(), url.port()) {

@@ -96,7 +96,9 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
             f.problem(
                 url_span.clone(),
                 "url is not an http(s) URL (not shown: it may hold a secret)".into(),
-                Some("write the endpoint's full URL, e.g. \"https://hooks.example.net/ddns\"".into()),
+                Some(
+                    "write the endpoint's full URL, e.g. \"https://hooks.example.net/ddns\"".into(),
+                ),
             );
         }
     }
@@ -116,7 +118,10 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
             if found.is_none() {
                 f.problem(
                     t.span(),
-                    format!("method {:?} is not one of GET, POST, PUT, PATCH, DELETE", t.get_ref()),
+                    format!(
+                        "method {:?} is not one of GET, POST, PUT, PATCH, DELETE",
+                        t.get_ref()
+                    ),
                     None,
                 );
             }
@@ -163,7 +168,14 @@ pub(super) fn configure(f: &mut dyn Fields) -> Option<Arc<dyn Configured>> {
     }
     let expect_body = match &r.expect_body {
         Some(t) if t.get_ref().is_empty() => {
-            f.problem(t.span(), "expect_body is empty".into(), Some("remove it, or write the text a successful reply starts with, e.g. \"OK\"".into()));
+            f.problem(
+                t.span(),
+                "expect_body is empty".into(),
+                Some(
+                    "remove it, or write the text a successful reply starts with, e.g. \"OK\""
+                        .into(),
+                ),
+            );
             None
         }
         Some(t) => Some(Some(t.get_ref().clone())),
@@ -255,7 +267,10 @@ fn headers(
         } else {
             (key.as_str(), 0)
         };
-        let slot = match groups.iter().position(|(n, _)| n.eq_ignore_ascii_case(base)) {
+        let slot = match groups
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(base))
+        {
             Some(i) => i,
             None => {
                 groups.push((base.to_owned(), [None, None, None]));
@@ -278,7 +293,11 @@ fn headers(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !token {
-            f.problem(span, format!("header name {name:?} is not an HTTP field name"), None);
+            f.problem(
+                span,
+                format!("header name {name:?} is not an HTTP field name"),
+                None,
+            );
             ok = false;
             continue;
         }

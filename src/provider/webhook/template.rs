@@ -162,11 +162,17 @@ impl Template {
                     let raw = match f {
                         Field::Name => v.name.as_str().to_owned(),
                         Field::Type => v.rtype.to_owned(),
-                        Field::Address => v.addrs.iter().next().map(ToString::to_string).unwrap_or_default(),
+                        Field::Address => v
+                            .addrs
+                            .iter()
+                            .next()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
                         Field::Addresses if v.addrs.is_empty() => String::new(),
                         Field::Addresses => v.addrs.to_string(),
                         Field::AddressesJson => {
-                            let list: Vec<String> = v.addrs.iter().map(ToString::to_string).collect();
+                            let list: Vec<String> =
+                                v.addrs.iter().map(ToString::to_string).collect();
                             serde_json::Value::from(list).to_string()
                         }
                         Field::Ttl => v.ttl.to_string(),
@@ -174,7 +180,9 @@ impl Template {
                     };
                     match (escape, f) {
                         // Already JSON: inserted as is into JSON or free text.
-                        (Escape::Json | Escape::Verbatim, Field::AddressesJson) => out.push_str(&raw),
+                        (Escape::Json | Escape::Verbatim, Field::AddressesJson) => {
+                            out.push_str(&raw)
+                        }
                         (Escape::Json, _) => out.push_str(&json_escape(&raw)),
                         (Escape::Url | Escape::Form, _) => out.push_str(&percent_encode(&raw)),
                         (Escape::Verbatim, _) => out.push_str(&raw),

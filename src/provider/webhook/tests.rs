@@ -33,31 +33,56 @@ fn render(t: &str, escape: Escape, addrs: &[&str]) -> String {
 fn templates_fill_in_and_escape_by_context() {
     let two = ["2001:db8::2", "2001:db8::1"];
     assert_eq!(
-        render(r#"{"name":"{name}","type":"{type}","a":{addresses_json},"first":"{address}","all":"{addresses}","ttl":{ttl},"zone":"{zone}"}"#, Escape::Json, &two),
+        render(
+            r#"{"name":"{name}","type":"{type}","a":{addresses_json},"first":"{address}","all":"{addresses}","ttl":{ttl},"zone":"{zone}"}"#,
+            Escape::Json,
+            &two
+        ),
         r#"{"name":"h.example.com","type":"AAAA","a":["2001:db8::1","2001:db8::2"],"first":"2001:db8::1","all":"2001:db8::1,2001:db8::2","ttl":300,"zone":"example.com"}"#
     );
     assert_eq!(
         render("https://x.test/u?h={name}&ip={addresses}&j={addresses_json}", Escape::Url, &two),
         "https://x.test/u?h=h.example.com&ip=2001:db8::1,2001:db8::2&j=%5B%222001:db8::1%22,%222001:db8::2%22%5D"
     );
-    assert_eq!(render("ip={address}&t={type}", Escape::Form, &["192.0.2.1"]), "ip=192.0.2.1&t=AAAA");
-    assert_eq!(render("{name} -> {addresses}", Escape::Verbatim, &[]), "h.example.com -> ");
+    assert_eq!(
+        render("ip={address}&t={type}", Escape::Form, &["192.0.2.1"]),
+        "ip=192.0.2.1&t=AAAA"
+    );
+    assert_eq!(
+        render("{name} -> {addresses}", Escape::Verbatim, &[]),
+        "h.example.com -> "
+    );
     assert_eq!(render("[{addresses_json}]", Escape::Verbatim, &[]), "[[]]");
     // Literal braces: JSON needs no escaping; {{word}} is the literal {word}.
-    assert_eq!(render(r#"{"x":{"y":{ttl}}} {{name}} {}"#, Escape::Json, &two), r#"{"x":{"y":300}} {name} {}"#);
+    assert_eq!(
+        render(r#"{"x":{"y":{ttl}}} {{name}} {}"#, Escape::Json, &two),
+        r#"{"x":{"y":300}} {name} {}"#
+    );
     assert_eq!(Template::parse("a {nmae} b"), Err("nmae".to_owned()));
     assert!(Template::parse("{zone}").unwrap().uses(Field::Zone));
     assert!(!Template::parse("{name}").unwrap().uses(Field::Zone));
-    assert_eq!(format!("{:?}", Template::parse("token-123").unwrap()), "Template(***)");
+    assert_eq!(
+        format!("{:?}", Template::parse("token-123").unwrap()),
+        "Template(***)"
+    );
 }
 
 #[test]
 fn json_escaping_keeps_the_body_valid() {
     assert_eq!(json_escape("a\"b\\c\nd\u{1}"), "a\\\"b\\\\c\\nd\\u0001");
     assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-    assert_eq!(Escape::for_content_type("application/json; charset=utf-8"), Escape::Json);
-    assert_eq!(Escape::for_content_type("application/vnd.api+json"), Escape::Json);
-    assert_eq!(Escape::for_content_type("application/x-www-form-urlencoded"), Escape::Form);
+    assert_eq!(
+        Escape::for_content_type("application/json; charset=utf-8"),
+        Escape::Json
+    );
+    assert_eq!(
+        Escape::for_content_type("application/vnd.api+json"),
+        Escape::Json
+    );
+    assert_eq!(
+        Escape::for_content_type("application/x-www-form-urlencoded"),
+        Escape::Form
+    );
     assert_eq!(Escape::for_content_type("text/plain"), Escape::Verbatim);
 }
 
@@ -86,20 +111,89 @@ fn judges_every_status() {
     let auth = Some("check the url and headers (e.g. Authorization) of [providers.hook]; ddnsd retries after the config is reloaded".to_owned());
     let rejected = Some("check url, method, headers and body of [providers.hook]".to_owned());
     let cases = [
-        (401, K::Auth, "hooks.test refused the credentials (http 401)", auth.clone(), false),
-        (403, K::Auth, "hooks.test refused the credentials (http 403)", auth, false),
-        (400, K::Rejected, "hooks.test rejected the POST request (http 400)", rejected.clone(), false),
-        (404, K::Rejected, "hooks.test rejected the POST request (http 404)", rejected.clone(), false),
-        (422, K::Rejected, "hooks.test rejected the POST request (http 422)", rejected, false),
-        (429, K::RateLimited { retry_after: None }, "hooks.test is rate limiting requests (http 429)", None, true),
-        (408, K::Transient, "hooks.test failed (http 408)", None, true),
-        (500, K::Transient, "hooks.test failed (http 500)", None, true),
-        (503, K::Transient, "hooks.test failed (http 503)", None, true),
-        (302, K::Protocol, "hooks.test answered with http status 302", Some("check url and method of [providers.hook]".to_owned()), false),
+        (
+            401,
+            K::Auth,
+            "hooks.test refused the credentials (http 401)",
+            auth.clone(),
+            false,
+        ),
+        (
+            403,
+            K::Auth,
+            "hooks.test refused the credentials (http 403)",
+            auth,
+            false,
+        ),
+        (
+            400,
+            K::Rejected,
+            "hooks.test rejected the POST request (http 400)",
+            rejected.clone(),
+            false,
+        ),
+        (
+            404,
+            K::Rejected,
+            "hooks.test rejected the POST request (http 404)",
+            rejected.clone(),
+            false,
+        ),
+        (
+            422,
+            K::Rejected,
+            "hooks.test rejected the POST request (http 422)",
+            rejected,
+            false,
+        ),
+        (
+            429,
+            K::RateLimited { retry_after: None },
+            "hooks.test is rate limiting requests (http 429)",
+            None,
+            true,
+        ),
+        (
+            408,
+            K::Transient,
+            "hooks.test failed (http 408)",
+            None,
+            true,
+        ),
+        (
+            500,
+            K::Transient,
+            "hooks.test failed (http 500)",
+            None,
+            true,
+        ),
+        (
+            503,
+            K::Transient,
+            "hooks.test failed (http 503)",
+            None,
+            true,
+        ),
+        (
+            302,
+            K::Protocol,
+            "hooks.test answered with http status 302",
+            Some("check url and method of [providers.hook]".to_owned()),
+            false,
+        ),
     ];
     for (status, kind, message, hint, retry) in cases {
         let f = judge(&reply(status, "secret-echo"), &ctx).unwrap_err();
-        assert_eq!((f.error.kind, f.error.message.as_str(), f.error.hint, f.retry_in_call), (kind, message, hint, retry), "{status}");
+        assert_eq!(
+            (
+                f.error.kind,
+                f.error.message.as_str(),
+                f.error.hint,
+                f.retry_in_call
+            ),
+            (kind, message, hint, retry),
+            "{status}"
+        );
     }
     let mut r = reply(429, "");
     r.retry_after = Some(Duration::from_secs(3));
@@ -116,7 +210,10 @@ fn judges_every_status() {
     judge(&reply(200, "  OK\n127.0.0.1"), &ctx).unwrap();
     let f = judge(&reply(200, "KO"), &ctx).unwrap_err();
     assert_eq!(f.error.kind, K::Rejected);
-    assert_eq!(f.error.message, "hooks.test answered http 200 without the expected reply");
+    assert_eq!(
+        f.error.message,
+        "hooks.test answered http 200 without the expected reply"
+    );
     assert!(!f.error.hint.unwrap().contains("KO"));
 }
 
@@ -159,7 +256,10 @@ fn settings_from_every_form() {
     assert_eq!(s.default_content_type, None);
     assert_eq!(s.headers.len(), 2);
     let s = build("[providers.p]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\nbody = \"{name} is at {address}\"\n").unwrap();
-    assert_eq!((s.body_escape, s.default_content_type), (Escape::Verbatim, Some("text/plain; charset=utf-8")));
+    assert_eq!(
+        (s.body_escape, s.default_content_type),
+        (Escape::Verbatim, Some("text/plain; charset=utf-8"))
+    );
 }
 
 #[test]
@@ -201,7 +301,10 @@ fn acknowledged_hints_round_trip() {
     h.0.insert(HINT_PUBLISHED.into(), "2001:db8::1".into());
     h.0.insert(HINT_TTL.into(), "60".into());
     let live = acknowledged(&h, &key);
-    assert_eq!((live.addrs, live.ttl), (set(&["2001:db8::1"]), Some(Ttl(60))));
+    assert_eq!(
+        (live.addrs, live.ttl),
+        (set(&["2001:db8::1"]), Some(Ttl(60)))
+    );
     h.0.insert(HINT_PUBLISHED.into(), "192.0.2.1".into());
     assert!(acknowledged(&h, &key).addrs.is_empty());
 }
