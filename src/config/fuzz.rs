@@ -294,6 +294,8 @@ sources = ["s"]
 }
 
 /// The seed config builds, so edits start from a config the builder goes all the way through.
+// The seed names kinds of the `http` feature.
+#[cfg(feature = "http")]
 #[test]
 fn the_seed_builds() {
     assert_eq!(check(&seed_config()).unwrap(), 0);

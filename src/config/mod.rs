@@ -9,7 +9,9 @@ pub mod duration;
 mod fuzz;
 pub mod raw;
 pub mod secret;
-#[cfg(test)]
+// Heartbeats, webhooks, ntfy and Telegram are the `http` feature's, e-mail the `email`
+// feature's, the status server the `status` feature's.
+#[cfg(all(test, feature = "http", feature = "email", feature = "status"))]
 mod status_tests;
 #[cfg(test)]
 mod tests;

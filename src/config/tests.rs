@@ -75,6 +75,9 @@ fn state_directory_from_systemd_is_the_default() {
     );
 }
 
+// Its configs name kinds of the `http` feature (the router build's own table is
+// `left_out_features_are_named`).
+#[cfg(feature = "http")]
 #[test]
 fn diagnostics_table() {
     let cases: &[(&str, &str)] = &[
@@ -299,6 +302,9 @@ fn every_kinds_init_block_uncommented_is_a_valid_provider() {
     }
 }
 
+// Its configs name kinds of the `http` feature (the router build's own table is
+// `left_out_features_are_named`).
+#[cfg(feature = "http")]
 #[test]
 fn init_provider_names_a_kind_or_suggests_one() {
     for (kind, hint) in [
@@ -373,6 +379,7 @@ fn locate_order() {
     assert_eq!(line_col("ab\ncd", 4), (2, 2));
 }
 
+#[cfg(feature = "http")]
 const SOURCE_KINDS_GOOD: &str = r#"
 [sources.wan]
 kind = "interface"
@@ -416,6 +423,8 @@ subnet_id = 0x3
 suffix = "::1234:5678:9abc:def0"
 "#;
 
+// The config names `http` sources.
+#[cfg(feature = "http")]
 #[test]
 fn source_kinds_build_with_defaults() {
     use crate::addr::dns::{QueryClass, QueryType};
@@ -464,6 +473,9 @@ fn source_kinds_build_with_defaults() {
     assert_eq!((p.prefix_length, p.subnet_id), (60, 3));
 }
 
+// Its configs name kinds of the `http` feature (the router build's own table is
+// `left_out_features_are_named`).
+#[cfg(feature = "http")]
 #[test]
 fn source_kinds_diagnostics() {
     let cases: &[(&str, &str)] = &[
@@ -621,4 +633,32 @@ fn lan_sources_and_record_lifetimes() {
             "config:\n{text}"
         );
     }
+}
+
+/// The router build (`--no-default-features`) refuses what it left out by name, with the way
+/// out, and keeps checking the rest of the config (issue 13).
+#[cfg(not(any(feature = "http", feature = "status")))]
+#[test]
+fn left_out_features_are_named() {
+    let text = "[status]\nlisten = \"127.0.0.1:9753\"\n[heartbeat]\nurl = \"https://hc-ping.com/x\"\n[sources.s]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n[sources.e]\nkind = \"http\"\n[providers.cf]\nkind = \"cloudflare\"\nzone = \"example.com\"\ntoken = \"x\"\n[providers.p]\nkind = \"dry-run\"\n[[records]]\nname = \"h.example.com\"\nprovider = \"p\"\nsources = [\"s\"]\n[[records]]\nname = \"h.example.com\"\nprovider = \"p\"\nsources = [\"s\"]\n";
+    assert_eq!(
+        problems(text),
+        concat!(
+            "t.toml:1:1: [status] is not available: ddnsd was built without the status feature\n",
+            "  hint: use a build with the default features (cargo feature `status`), or remove [status]\n",
+            "t.toml:3:1: [heartbeat] is not available: ddnsd was built without the http feature\n",
+            "  hint: use a build with the default features (cargo feature `http`), or remove [heartbeat]\n",
+            "t.toml:9:8: kind \"http\" in [sources.e] is not available: ddnsd was built without the http feature\n",
+            "  hint: use a build with the default features (cargo feature `http`), or a kind this build has\n",
+            "t.toml:11:8: kind \"cloudflare\" in [providers.cf] is not available: ddnsd was built without the http feature\n",
+            "  hint: use a build with the default features (cargo feature `http`), or a kind this build has\n",
+            "t.toml:21:8: h.example.com AAAA is also managed by [[records]] #1\n",
+            "  hint: list every source of one name in a single [[records]] entry",
+        )
+    );
+    let e = default::provider_example("cloudflare").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "provider kind \"cloudflare\" is not available: ddnsd was built without the http feature"
+    );
 }

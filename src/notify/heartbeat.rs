@@ -149,7 +149,8 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-#[cfg(test)]
+// The request builder is the `http` feature's.
+#[cfg(all(test, feature = "http"))]
 mod tests {
     use super::*;
 

@@ -295,6 +295,7 @@ mod tests {
 
     /// See: issue 10 (Namecheap). A record feeding a provider a family it cannot publish is
     /// refused by `check`, placed at the source, with the way out.
+    #[cfg(feature = "http")]
     #[test]
     fn a_family_the_provider_cannot_publish_is_a_placed_problem() {
         let text = "[sources.wan6]\nkind = \"static\"\naddresses = [\"2001:db8::1\"]\n[sources.wan4]\nkind = \"static\"\naddresses = [\"192.0.2.1\"]\n[providers.nc]\nkind = \"namecheap\"\ndomain = \"example.com\"\npassword = \"x\"\n[[records]]\nname = \"home.example.com\"\nprovider = \"nc\"\nsources = [\"wan4\", \"wan6\"]\n";
