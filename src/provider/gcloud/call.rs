@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::http::{Method, Request};
-use crate::provider::kit::api;
+use crate::provider::kit::{api, token};
 use crate::provider::sign::acs3::percent_encode;
 use crate::provider::{ProviderError, ProviderErrorKind};
 
@@ -22,35 +22,20 @@ impl Gcloud {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, CallError> {
-        let payload = match body {
-            Some(b) => serde_json::to_vec(b).map_err(|e| {
-                CallError::Provider(ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{op}: could not encode the request: {e}"),
-                ))
-            })?,
-            None => Vec::new(),
-        };
-        let once = || {
-            api::with_retries(
-                &self.backoff,
-                &self.name,
-                op,
-                |e| match e {
-                    CallError::Provider(p) => Some(p),
-                    _ => None,
-                },
-                || self.attempt(op, method, path, query, &payload),
-            )
-        };
-        match once().await {
-            Err(CallError::Unauthorized(_)) => {
-                tracing::debug!(provider = %self.name, op, "the access token was refused; fetching a new one");
-                self.token.forget().await;
-                once().await
-            }
-            other => other,
-        }
+        let payload = token::json_body(op, body).map_err(CallError::Provider)?;
+        token::with_fresh_token(
+            &self.token,
+            &self.backoff,
+            &self.name,
+            op,
+            |e| match e {
+                CallError::Provider(p) => Some(p),
+                _ => None,
+            },
+            |e| matches!(e, CallError::Unauthorized(_)),
+            || self.attempt(op, method, path, query, &payload),
+        )
+        .await
     }
 
     pub(super) async fn attempt(

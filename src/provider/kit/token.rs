@@ -1,7 +1,7 @@
 //! The OAuth 2.0 access token of the providers that trade credentials for a bearer token
 //! (gcloud, azure): the token cached until shortly before it expires, fetched again when
-//! stale or refused ([`TokenCache`]), and the token endpoint's error envelope (RFC 6749
-//! §5.2, [`oauth_error`]). Each provider keeps its own exchange and its own code table.
+//! stale or refused ([`TokenCache`], [`with_fresh_token`]), and the token endpoint's error
+//! envelope (RFC 6749 §5.2, [`oauth_error`]). Each provider keeps its own exchange and its own code table.
 
 use std::future::Future;
 
@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use crate::clock::Clock;
 use crate::http::Backoff;
 use crate::provider::kit::api;
-use crate::provider::ProviderError;
+use crate::provider::{ProviderError, ProviderErrorKind};
 use crate::secret::Secret;
 
 /// An access token and when it expires (Unix seconds).
@@ -76,6 +76,48 @@ impl TokenCache {
     /// new one.
     pub async fn forget(&self) {
         *self.slot.lock().await = None;
+    }
+}
+
+/// A JSON request body for `action`; a body that cannot be encoded is a protocol error.
+pub fn json_body(action: &str, body: Option<&Value>) -> Result<Vec<u8>, ProviderError> {
+    match body {
+        Some(b) => serde_json::to_vec(b).map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::Protocol,
+                format!("{action}: could not encode the request: {e}"),
+            )
+        }),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// One call of a bearer-token API: `attempt` under [`api::with_retries`] (transient failures
+/// and rate limits), then once more with a fresh token when the cached one was refused
+/// (`refused`), since a token can be revoked or rotated before it expires.
+pub async fn with_fresh_token<T, E, Fut>(
+    cache: &TokenCache,
+    backoff: &Backoff,
+    provider: &str,
+    action: &str,
+    as_provider: fn(&E) -> Option<&ProviderError>,
+    refused: fn(&E) -> bool,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    match api::with_retries(backoff, provider, action, as_provider, &mut attempt).await {
+        Err(e) if refused(&e) => {
+            tracing::debug!(
+                provider,
+                op = action,
+                "the access token was refused; fetching a new one"
+            );
+            cache.forget().await;
+            api::with_retries(backoff, provider, action, as_provider, attempt).await
+        }
+        other => other,
     }
 }
 
@@ -151,6 +193,81 @@ mod tests {
             })
             .await;
         assert_eq!(ok.unwrap().expose(), "t");
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Fail {
+        Refused,
+        Other(ProviderError),
+    }
+
+    /// A refused token is forgotten and the call made once more with a new one; any other
+    /// failure is not (and a second refusal is returned, not retried again).
+    #[tokio::test]
+    async fn a_refused_token_is_fetched_again_once() {
+        let clock = FakeClock::at_unix(1_000);
+        let backoff = Backoff::default();
+        for (replies, want, calls, fetches) in [
+            (vec![Err(Fail::Refused), Ok(7)], Ok(7), 2, 2),
+            (
+                vec![Err(Fail::Refused), Err(Fail::Refused)],
+                Err(Fail::Refused),
+                2,
+                2,
+            ),
+            (
+                vec![Err(Fail::Other(ProviderError::new(
+                    ProviderErrorKind::Auth,
+                    "no",
+                )))],
+                Err(Fail::Other(ProviderError::new(
+                    ProviderErrorKind::Auth,
+                    "no",
+                ))),
+                1,
+                1,
+            ),
+        ] {
+            let cache = TokenCache::new(60);
+            let fetched = AtomicU64::new(0);
+            let made = AtomicU64::new(0);
+            let replies = std::sync::Mutex::new(replies.into_iter());
+            let got = with_fresh_token(
+                &cache,
+                &backoff,
+                "p",
+                "op",
+                |e| match e {
+                    Fail::Other(p) => Some(p),
+                    Fail::Refused => None,
+                },
+                |e| *e == Fail::Refused,
+                || async {
+                    made.fetch_add(1, Ordering::SeqCst);
+                    // Each attempt asks the cache, as a provider's does.
+                    cache
+                        .get(&clock, &backoff, "p", || async {
+                            fetched.fetch_add(1, Ordering::SeqCst);
+                            Ok(BearerToken {
+                                value: Secret::new("t".to_owned()),
+                                expires_at: 5_000,
+                            })
+                        })
+                        .await
+                        .map_err(Fail::Other)?;
+                    replies.lock().unwrap().next().unwrap()
+                },
+            )
+            .await;
+            assert_eq!(got, want);
+            assert_eq!(made.load(Ordering::SeqCst), calls);
+            assert_eq!(fetched.load(Ordering::SeqCst), fetches);
+        }
+        assert_eq!(
+            json_body("op", Some(&json!({"a": 1}))).unwrap(),
+            br#"{"a":1}"#.to_vec()
+        );
+        assert!(json_body("op", None).unwrap().is_empty());
     }
 
     #[test]
