@@ -16,9 +16,13 @@ NS=ddnsd-bench-$$
 DIR=$(mktemp -d)
 PORT=5353
 SECRET=c2VjcmV0LWtleS1mb3ItZGRuc2QtdGVzdHMtMzJieXRlcyE=
+# $PID and $NPID are the subshells of `nx CMD &`; the programs are their children, so the
+# children are signalled first (killing only the subshell left the daemon running).
 cleanup() {
-  [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null
-  [ -n "${NPID:-}" ] && kill "$NPID" 2>/dev/null
+  # shellcheck disable=SC2046
+  [ -n "${PID:-}" ] && kill $(pgrep -P "$PID") "$PID" 2>/dev/null
+  # shellcheck disable=SC2046
+  [ -n "${NPID:-}" ] && kill $(pgrep -P "$NPID") "$NPID" 2>/dev/null
   sleep 0.2; ip netns del "$NS" 2>/dev/null; rm -rf "$DIR"
 }
 trap cleanup EXIT
