@@ -4,7 +4,6 @@
 //! See: issue 9 (item 2).
 
 use std::io::Write as _;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -14,13 +13,12 @@ use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::alidns::AlidnsSettings;
 use ddnsd::provider::sign::acs3::{self, Acs3Credentials, Acs3Request};
-use ddnsd::provider::{
-    Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints, Scope, Write,
-};
-use ddnsd::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope, Write};
+use ddnsd::record::{AddrSet, Fqdn, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::alidns_emu::{AlidnsEmu, Fault};
+use crate::harness::records::{ip, key, none, rrset};
 
 const ZONE: &str = "example.com";
 const KEY_ID: &str = "LTAI5tTestKeyId0000000000";
@@ -70,30 +68,6 @@ fn settings(emu: &AlidnsEmu, secret: &str, zone: Option<&str>) -> AlidnsSettings
 
 fn provider(emu: &AlidnsEmu, secret: &str) -> Arc<dyn Provider> {
     settings(emu, secret, None).build("aliyun", &deps())
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

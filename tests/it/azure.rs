@@ -18,6 +18,7 @@ use ddnsd::secret::Secret;
 use serde_json::json;
 
 use crate::harness::azure_emu::AzureEmu;
+use crate::harness::records::none;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -81,10 +82,6 @@ fn rrset(name: &str, ttl: u32, addrs: &[&str]) -> RrSet {
         ttl: Ttl(ttl),
         addrs: addrs.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 /// A create is a PUT guarded by `If-None-Match: *`; an update reads the set and PUTs it back

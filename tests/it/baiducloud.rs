@@ -18,6 +18,7 @@ use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::baidu_emu::BaiduEmu;
+use crate::harness::records::none;
 
 const ZONE: &str = "example.com";
 const AK: &str = "ALTAKTESTACCESSKEY00000000";
@@ -79,10 +80,6 @@ fn key(name: &str) -> RecordKey {
         name: name.parse().unwrap(),
         rtype: RecordType::Aaaa,
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 /// Creates carry a `clientToken` and the fields of the documented body; an update re-points

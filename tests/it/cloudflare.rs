@@ -3,7 +3,6 @@
 //!
 //! See: issue 9 (item 3).
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -12,11 +11,12 @@ use std::time::Duration;
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::cloudflare::CloudflareSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{AddrSet, RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::record::{AddrSet, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::cloudflare_emu::{CloudflareEmu, Fault};
+use crate::harness::records::{ip, key, none, rrset};
 
 const TOKEN: &str = "cf-test-token-0123456789abcdefghijklmnop";
 const A1: &str = "2001:db8::1";
@@ -69,30 +69,6 @@ fn settings(emu: &CloudflareEmu, token: &str) -> CloudflareSettings {
 
 fn provider(emu: &CloudflareEmu) -> Arc<dyn Provider> {
     settings(emu, TOKEN).build("cf", &deps())
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 /// Records of other names, types and zones that no test may touch.

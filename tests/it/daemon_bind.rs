@@ -9,6 +9,7 @@ use hickory_proto::rr::RecordType;
 
 use crate::harness::dns::{BindServer, DnsServer, TestKey, TestZone, KEY_SECRET_B64};
 use crate::harness::netns::Netns;
+use crate::harness::records::ip;
 use crate::harness::{ddnsd, write};
 
 const NAME: &str = "host.example.test";
@@ -24,10 +25,6 @@ impl Drop for Running {
 
 fn served(bind: &DnsServer) -> Vec<IpAddr> {
     bind.addresses(NAME, RecordType::AAAA)
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
 }
 
 /// Polls every 10 ms until BIND serves exactly `want`; returns how long it took.

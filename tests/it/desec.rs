@@ -4,7 +4,6 @@
 //!
 //! See: issue 10 (deSEC).
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,12 +11,13 @@ use std::time::{Duration, Instant};
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::desec::DesecSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::record::{RecordType, Ttl};
 use ddnsd::secret::Secret;
 use serde_json::json;
 
 use crate::harness::desec_emu::DesecEmu;
+use crate::harness::records::{none, rrset};
 
 const TOKEN: &str = "4pnk7u-NHvrEkFzrhFDRTjGFyX_S";
 const ZONE: &str = "example.dedyn.io";
@@ -58,19 +58,6 @@ fn provider(emu: &DesecEmu, min_ttl: u32, zone: Option<&str>) -> Arc<dyn Provide
         endpoint: emu.endpoint(),
     }
     .build("desec", &deps())
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

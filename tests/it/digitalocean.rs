@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::digitalocean::DigitalOceanSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::record::{RecordType, Ttl};
 use ddnsd::secret::Secret;
 use serde_json::json;
 
 use crate::harness::digitalocean_emu::{DigitalOceanEmu, Fault};
 use crate::harness::emu_http::Target;
+use crate::harness::records::{key, none, rrset};
 
 const TOKEN: &str = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const HOME: &str = "home.example.com";
@@ -65,26 +66,6 @@ fn settings(emu: &DigitalOceanEmu, token: &str) -> DigitalOceanSettings {
 
 fn provider(emu: &DigitalOceanEmu) -> Arc<dyn Provider> {
     settings(emu, TOKEN).build("do", &deps())
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

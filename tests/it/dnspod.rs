@@ -4,7 +4,6 @@
 //! See: issue 4.
 
 use std::io::Write as _;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -18,10 +17,11 @@ use ddnsd::provider::tencentcloud::TencentCloudSettings;
 use ddnsd::provider::{
     Configured, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints,
 };
-use ddnsd::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::record::{AddrSet, Fqdn, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::dnspod_emu::{DnspodEmu, Fault};
+use crate::harness::records::{ip, key, rrset};
 
 const ZONE: &str = "example.com";
 const SECRET_ID: &str = "AKIDtestid0000000000000000000000000";
@@ -126,26 +126,6 @@ fn settings(api: Api, emu: &DnspodEmu, secret: &str, zone: Option<&str>) -> Arc<
 
 fn provider(api: Api, emu: &DnspodEmu, secret: &str) -> Arc<dyn Provider> {
     settings(api, emu, secret, None).build("dnspod", &deps())
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
 }
 
 fn values(emu: &DnspodEmu, name: &str, rtype: &str) -> Vec<String> {

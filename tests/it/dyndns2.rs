@@ -18,6 +18,7 @@ use ddnsd::secret::Secret;
 
 use crate::harness::dyndns2_server::{Dialect, Dyndns2Server};
 use crate::harness::emu_http::Outcome;
+use crate::harness::records::{ip, none};
 
 const USER: &str = "user@example.com";
 const PASSWORD: &str = "s3cret-pass";
@@ -76,10 +77,6 @@ fn provider(srv: &Dyndns2Server, wire: Wire) -> Arc<dyn Provider> {
     settings(srv, wire, PASSWORD).build("dyn", &deps())
 }
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
 fn ips(v: &[&str]) -> Vec<IpAddr> {
     v.iter().map(|a| ip(a)).collect()
 }
@@ -91,10 +88,6 @@ fn rrset(rtype: RecordType, addrs: &[&str]) -> RrSet {
         ttl: Ttl(300),
         addrs: addrs.iter().map(|a| ip(a)).collect(),
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

@@ -14,11 +14,12 @@ use std::time::Duration;
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::dynv6::{Dynv6Settings, Mode};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::dynv6_emu::Dynv6Emu;
+use crate::harness::records::none;
 
 const TOKEN: &str = "ayd4PxZ3Vn6sGx8mQmCzNG5kNc7Wr3";
 const ZONE: &str = "home.dynv6.net";
@@ -73,10 +74,6 @@ fn rrset(name: &str, rtype: RecordType, addrs: &[&str]) -> RrSet {
         ttl: Ttl(300),
         addrs: addrs.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

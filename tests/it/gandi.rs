@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::gandi::{GandiCredential, GandiSettings};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::record::{RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::emu_http::Target;
 use crate::harness::gandi_emu::{Fault, GandiEmu, RRset};
+use crate::harness::records::{key, none, rrset};
 
 const TOKEN: &str = "pat_0b1f8c2e-5d6a-4e7b-9c3d-ddnsdtest";
 const API_KEY: &str = "gandi-legacy-key-24ch";
@@ -70,26 +71,6 @@ fn token(t: &str) -> GandiCredential {
 
 fn provider(emu: &GandiEmu) -> Arc<dyn Provider> {
     settings(emu, token(TOKEN)).build("gandi", &deps())
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

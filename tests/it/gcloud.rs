@@ -20,6 +20,7 @@ use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Pro
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 
 use crate::harness::gcloud_emu::GcloudEmu;
+use crate::harness::records::none;
 
 const ZONE: &str = "example.com";
 const PROJECT: &str = "my-project";
@@ -100,10 +101,6 @@ fn rrset(name: &str, ttl: u32, addrs: &[&str]) -> RrSet {
         ttl: Ttl(ttl),
         addrs: addrs.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 /// One token, one zone list, one read, then one change per write; a remembered RRset makes

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::godaddy::GodaddySettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::record::{RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::emu_http::Target;
 use crate::harness::godaddy_emu::{Fault, GodaddyEmu, Rec};
+use crate::harness::records::{key, none, rrset};
 
 const KEY: &str = "gd-key-e4hN3Y4pDXEA";
 const SECRET: &str = "gd-secret-Xx1N6bSqjTHs";
@@ -67,26 +68,6 @@ fn settings(emu: &GodaddyEmu, secret: &str) -> GodaddySettings {
 
 fn provider(emu: &GodaddyEmu) -> Arc<dyn Provider> {
     settings(emu, SECRET).build("gd", &deps())
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::hetzner::HetznerSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::record::RecordType;
 use ddnsd::secret::Secret;
 use serde_json::json;
 
 use crate::harness::emu_http::Target;
 use crate::harness::hetzner_emu::{Fault, HetznerEmu, Record};
+use crate::harness::records::{key, none, rrset};
 
 const TOKEN: &str = "hcloud-rw-token-0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghij";
 const HOME: &str = "home.example.com";
@@ -72,26 +73,6 @@ fn settings(emu: &HetznerEmu, token: &str) -> HetznerSettings {
 
 fn provider(emu: &HetznerEmu) -> Arc<dyn Provider> {
     settings(emu, TOKEN).build("hz", &deps())
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

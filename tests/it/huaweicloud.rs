@@ -5,7 +5,6 @@
 //! See: issue 9 (item 4).
 
 use std::io::Write as _;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -15,13 +14,12 @@ use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::huaweicloud::HuaweiCloudSettings;
 use ddnsd::provider::sign::huawei::{self, HuaweiCredentials, HuaweiRequest};
-use ddnsd::provider::{
-    Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints, Scope, Write,
-};
-use ddnsd::record::{AddrSet, Fqdn, RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope, Write};
+use ddnsd::record::{AddrSet, Fqdn, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::huawei_emu::{Fault, HuaweiEmu};
+use crate::harness::records::{ip, key, none, rrset};
 
 const ZONE: &str = "example.com";
 const AK: &str = "HPUATESTACCESSKEY000";
@@ -73,30 +71,6 @@ fn settings(emu: &HuaweiEmu, secret: &str, zone: Option<&str>) -> HuaweiCloudSet
 
 fn provider(emu: &HuaweiEmu, secret: &str) -> Arc<dyn Provider> {
     settings(emu, secret, None).build("huawei", &deps())
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use ddnsd::record::{RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::porkbun_emu::PorkbunEmu;
+use crate::harness::records::none;
 
 const KEY: &str = "pk1_0123456789abcdef";
 const SECRET: &str = "sk1_fedcba9876543210";
@@ -67,10 +68,6 @@ fn rrset(name: &str, rtype: RecordType, addrs: &[&str]) -> RrSet {
         ttl: Ttl(600),
         addrs: addrs.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

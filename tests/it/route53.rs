@@ -6,7 +6,6 @@
 //! See: issue 9 (item 6).
 
 use std::io::Write as _;
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -17,9 +16,10 @@ use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::route53::Route53Settings;
 use ddnsd::provider::sign::sigv4::{self, SigV4Credentials, SigV4Request, SigV4Scope};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
-use ddnsd::record::{AddrSet, RecordKey, RecordType, RrSet, Ttl};
+use ddnsd::record::{AddrSet, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
+use crate::harness::records::{ip, key, none, rrset};
 use crate::harness::route53_moto::{moto_venv, Fault, Route53Lab, Set};
 
 const A1: &str = "2001:db8::1";
@@ -74,30 +74,6 @@ fn settings(lab: &Route53Lab, key: &(String, String)) -> Route53Settings {
 
 fn provider(lab: &Route53Lab) -> Arc<dyn Provider> {
     settings(lab, &lab.writer).build("aws", &deps())
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn rrset(name: &str, rtype: RecordType, ttl: u32, addrs: &[&str]) -> RrSet {
-    RrSet {
-        name: name.parse().unwrap(),
-        rtype,
-        ttl: Ttl(ttl),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-    }
-}
-
-fn key(name: &str, rtype: RecordType) -> RecordKey {
-    RecordKey {
-        name: name.parse().unwrap(),
-        rtype,
-    }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 fn set(name: &str, rtype: &str, ttl: u32, values: &[&str]) -> Set {

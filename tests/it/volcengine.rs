@@ -17,6 +17,7 @@ use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Pro
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
+use crate::harness::records::none;
 use crate::harness::volc_emu::VolcEmu;
 
 const ZONE: &str = "example.com";
@@ -80,10 +81,6 @@ fn key(name: &str) -> RecordKey {
         name: name.parse().unwrap(),
         rtype: RecordType::Aaaa,
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 /// A create then an update of the same RecordID (one call with the remembered ids); a TTL

@@ -5,18 +5,18 @@
 //!
 //! See: issue 9, item 8.
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ddnsd::clock::SystemClock;
 use ddnsd::http::{Backoff, HttpClient, HttpSettings};
-use ddnsd::provider::{Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use serde_json::json;
 
 use crate::harness::emu_http::Outcome;
+use crate::harness::records::{ip, none};
 use crate::harness::webhook_server::WebhookServer;
 
 const HOST: &str = "home.example.com";
@@ -63,10 +63,6 @@ fn write_secret(dir: &Path, name: &str, text: &str) -> String {
     path
 }
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
 fn rrset(rtype: RecordType, addrs: &[&str]) -> RrSet {
     RrSet {
         name: HOST.parse().unwrap(),
@@ -74,10 +70,6 @@ fn rrset(rtype: RecordType, addrs: &[&str]) -> RrSet {
         ttl: Ttl(300),
         addrs: addrs.iter().map(|a| ip(a)).collect(),
     }
-}
-
-fn none() -> ProviderHints {
-    ProviderHints::default()
 }
 
 #[tokio::test]

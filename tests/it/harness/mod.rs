@@ -28,6 +28,7 @@ pub mod netns;
 pub mod overlay;
 pub mod pdns;
 pub mod porkbun_emu;
+pub mod records;
 pub mod route53_moto;
 pub mod sdk;
 pub mod servers;
