@@ -9,16 +9,14 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::alidns::AlidnsSettings;
 use ddnsd::provider::sign::acs3::{self, Acs3Credentials, Acs3Request};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope, Write};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, Scope, Write};
 use ddnsd::record::{AddrSet, Fqdn, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::alidns_emu::{AlidnsEmu, Fault};
-use crate::harness::records::{ip, key, none, rrset};
+use crate::harness::records::{deps, ip, key, none, rrset};
 
 const ZONE: &str = "example.com";
 const KEY_ID: &str = "LTAI5tTestKeyId0000000000";
@@ -37,24 +35,6 @@ fn emulator(secret: &str) -> AlidnsEmu {
         st.add_domain(ZONE);
     }
     emu
-}
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
 }
 
 fn settings(emu: &AlidnsEmu, secret: &str, zone: Option<&str>) -> AlidnsSettings {

@@ -9,15 +9,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::azure::AzureSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 use serde_json::json;
 
 use crate::harness::azure_emu::AzureEmu;
+use crate::harness::records::deps;
 use crate::harness::records::none;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -38,24 +37,6 @@ fn emulator(secret: &str) -> AzureEmu {
         st.add_zone(ZONE);
     }
     emu
-}
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
 }
 
 fn settings(emu: &AzureEmu, secret: &str, tenant: &str) -> AzureSettings {

@@ -7,17 +7,15 @@
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::baiducloud::BaiduCloudSettings;
 use ddnsd::provider::sign::bce::{self, BceCredentials, BceRequest};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::baidu_emu::BaiduEmu;
+use crate::harness::records::deps;
 use crate::harness::records::none;
 
 const ZONE: &str = "example.com";
@@ -36,24 +34,6 @@ fn emulator(secret: &str) -> BaiduEmu {
         st.add_zone(ZONE);
     }
     emu
-}
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
 }
 
 fn provider(emu: &BaiduEmu, secret: &str) -> Arc<dyn Provider> {

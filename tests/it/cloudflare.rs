@@ -8,15 +8,13 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::cloudflare::CloudflareSettings;
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{AddrSet, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::cloudflare_emu::{CloudflareEmu, Fault};
-use crate::harness::records::{ip, key, none, rrset};
+use crate::harness::records::{deps_with, ip, key, none, rrset};
 
 const TOKEN: &str = "cf-test-token-0123456789abcdefghijklmnop";
 const A1: &str = "2001:db8::1";
@@ -39,21 +37,11 @@ fn emulator() -> CloudflareEmu {
 }
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(2),
-        },
-        timeout: Duration::from_secs(1),
-    }
+    deps_with(
+        Duration::from_secs(2),
+        Duration::from_secs(2),
+        Duration::from_secs(1),
+    )
 }
 
 fn settings(emu: &CloudflareEmu, token: &str) -> CloudflareSettings {

@@ -8,8 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::desec::DesecSettings;
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordType, Ttl};
@@ -17,27 +15,17 @@ use ddnsd::secret::Secret;
 use serde_json::json;
 
 use crate::harness::desec_emu::DesecEmu;
-use crate::harness::records::{none, rrset};
+use crate::harness::records::{deps_with, none, rrset};
 
 const TOKEN: &str = "4pnk7u-NHvrEkFzrhFDRTjGFyX_S";
 const ZONE: &str = "example.dedyn.io";
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(5),
-        },
-        timeout: Duration::from_secs(2),
-    }
+    deps_with(
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+        Duration::from_secs(2),
+    )
 }
 
 fn emulator(minimum_ttl: u64) -> DesecEmu {

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::digitalocean::DigitalOceanSettings;
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordType, Ttl};
@@ -17,7 +15,7 @@ use serde_json::json;
 
 use crate::harness::digitalocean_emu::{DigitalOceanEmu, Fault};
 use crate::harness::emu_http::Target;
-use crate::harness::records::{key, none, rrset};
+use crate::harness::records::{deps_with, key, none, rrset};
 
 const TOKEN: &str = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const HOME: &str = "home.example.com";
@@ -39,21 +37,11 @@ fn emulator() -> DigitalOceanEmu {
 }
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(3),
-        },
-        timeout: Duration::from_secs(1),
-    }
+    deps_with(
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+        Duration::from_secs(1),
+    )
 }
 
 fn settings(emu: &DigitalOceanEmu, token: &str) -> DigitalOceanSettings {

@@ -7,21 +7,16 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::dnspod::DnspodLegacySettings;
 use ddnsd::provider::sign::tc3::{self, Tc3Credentials, Tc3Request};
 use ddnsd::provider::tencentcloud::TencentCloudSettings;
-use ddnsd::provider::{
-    Configured, Provider, ProviderDeps, ProviderError, ProviderErrorKind, ProviderHints,
-};
+use ddnsd::provider::{Configured, Provider, ProviderError, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{AddrSet, Fqdn, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::dnspod_emu::{DnspodEmu, Fault};
-use crate::harness::records::{ip, key, rrset};
+use crate::harness::records::{deps, ip, key, rrset};
 
 const ZONE: &str = "example.com";
 const SECRET_ID: &str = "AKIDtestid0000000000000000000000000";
@@ -81,24 +76,6 @@ fn emulator(secret: &str) -> DnspodEmu {
         st.add_domain(ZONE);
     }
     emu
-}
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
 }
 
 fn v3_settings(emu: &DnspodEmu, secret: &str, zone: Option<&str>) -> TencentCloudSettings {

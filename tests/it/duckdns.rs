@@ -7,38 +7,16 @@
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::duckdns::DuckdnsSettings;
-use ddnsd::provider::{
-    Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints, Write,
-};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, ProviderHints, Write};
 use ddnsd::record::{RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::duckdns_emu::{DuckdnsEmu, Fault};
+use crate::harness::records::deps;
 
 const TOKEN: &str = "a7c4d0ad-114e-40ef-ba1d-d217904a50f2";
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
-}
 
 fn emulator() -> DuckdnsEmu {
     let emu = DuckdnsEmu::start(TOKEN);

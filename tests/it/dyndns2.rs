@@ -9,8 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::dyndns2::{Dialect as Wire, Dyndns2Settings, Preset};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
@@ -18,7 +16,7 @@ use ddnsd::secret::Secret;
 
 use crate::harness::dyndns2_server::{Dialect, Dyndns2Server};
 use crate::harness::emu_http::Outcome;
-use crate::harness::records::{ip, none};
+use crate::harness::records::{deps_with, ip, none};
 
 const USER: &str = "user@example.com";
 const PASSWORD: &str = "s3cret-pass";
@@ -44,21 +42,11 @@ fn server(dialect: Dialect) -> Dyndns2Server {
 }
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(1),
-        total_timeout: Duration::from_secs(1),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(2),
-        },
-        timeout: Duration::from_secs(1),
-    }
+    deps_with(
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+        Duration::from_secs(1),
+    )
 }
 
 fn settings(srv: &Dyndns2Server, wire: Wire, password: &str) -> Dyndns2Settings {

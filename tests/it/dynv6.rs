@@ -9,38 +9,18 @@
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::dynv6::{Dynv6Settings, Mode};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind};
 use ddnsd::record::{RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::dynv6_emu::Dynv6Emu;
+use crate::harness::records::deps;
 use crate::harness::records::none;
 
 const TOKEN: &str = "ayd4PxZ3Vn6sGx8mQmCzNG5kNc7Wr3";
 const ZONE: &str = "home.dynv6.net";
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
-}
 
 fn emulator() -> Dynv6Emu {
     let emu = Dynv6Emu::start();

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::gandi::{GandiCredential, GandiSettings};
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordType, Ttl};
@@ -16,7 +14,7 @@ use ddnsd::secret::Secret;
 
 use crate::harness::emu_http::Target;
 use crate::harness::gandi_emu::{Fault, GandiEmu, RRset};
-use crate::harness::records::{key, none, rrset};
+use crate::harness::records::{deps_with, key, none, rrset};
 
 const TOKEN: &str = "pat_0b1f8c2e-5d6a-4e7b-9c3d-ddnsdtest";
 const API_KEY: &str = "gandi-legacy-key-24ch";
@@ -40,21 +38,11 @@ fn emulator() -> GandiEmu {
 }
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(3),
-        },
-        timeout: Duration::from_secs(1),
-    }
+    deps_with(
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+        Duration::from_secs(1),
+    )
 }
 
 fn settings(emu: &GandiEmu, credential: GandiCredential) -> GandiSettings {

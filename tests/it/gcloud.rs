@@ -8,18 +8,16 @@
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::gcloud::{GcloudSettings, ServiceAccount};
 use ddnsd::provider::sign::google_jwt::{self, Claims, SigningKey};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 
 use crate::harness::gcloud_emu::GcloudEmu;
+use crate::harness::records::deps;
 use crate::harness::records::none;
 
 const ZONE: &str = "example.com";
@@ -59,24 +57,6 @@ fn emulator() -> GcloudEmu {
         st.add_zone(ZONE);
     }
     emu
-}
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
 }
 
 fn settings(emu: &GcloudEmu, pem: &str) -> GcloudSettings {

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::godaddy::GodaddySettings;
 use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordType, Ttl};
@@ -16,7 +14,7 @@ use ddnsd::secret::Secret;
 
 use crate::harness::emu_http::Target;
 use crate::harness::godaddy_emu::{Fault, GodaddyEmu, Rec};
-use crate::harness::records::{key, none, rrset};
+use crate::harness::records::{deps_with, key, none, rrset};
 
 const KEY: &str = "gd-key-e4hN3Y4pDXEA";
 const SECRET: &str = "gd-secret-Xx1N6bSqjTHs";
@@ -40,21 +38,11 @@ fn emulator() -> GodaddyEmu {
 }
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(3),
-        },
-        timeout: Duration::from_secs(1),
-    }
+    deps_with(
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+        Duration::from_secs(1),
+    )
 }
 
 fn settings(emu: &GodaddyEmu, secret: &str) -> GodaddySettings {

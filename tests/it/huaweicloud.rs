@@ -10,16 +10,14 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::huaweicloud::HuaweiCloudSettings;
 use ddnsd::provider::sign::huawei::{self, HuaweiCredentials, HuaweiRequest};
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, Scope, Write};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, Scope, Write};
 use ddnsd::record::{AddrSet, Fqdn, RecordType, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::huawei_emu::{Fault, HuaweiEmu};
-use crate::harness::records::{ip, key, none, rrset};
+use crate::harness::records::{deps, ip, key, none, rrset};
 
 const ZONE: &str = "example.com";
 const AK: &str = "HPUATESTACCESSKEY000";
@@ -39,24 +37,6 @@ fn emulator(secret: &str) -> HuaweiEmu {
         st.add_zone(ZONE);
     }
     emu
-}
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
 }
 
 fn settings(emu: &HuaweiEmu, secret: &str, zone: Option<&str>) -> HuaweiCloudSettings {

@@ -7,39 +7,19 @@
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::porkbun::PorkbunSettings;
-use ddnsd::provider::{Configured, Provider, ProviderDeps, ProviderErrorKind, ProviderHints};
+use ddnsd::provider::{Configured, Provider, ProviderErrorKind, ProviderHints};
 use ddnsd::record::{RecordType, RrSet, Ttl};
 use ddnsd::secret::Secret;
 
 use crate::harness::porkbun_emu::PorkbunEmu;
+use crate::harness::records::deps;
 use crate::harness::records::none;
 
 const KEY: &str = "pk1_0123456789abcdef";
 const SECRET: &str = "sk1_fedcba9876543210";
 const ZONE: &str = "example.com";
-
-fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(1),
-        },
-        timeout: Duration::from_secs(2),
-    }
-}
 
 fn emulator() -> PorkbunEmu {
     let emu = PorkbunEmu::start();

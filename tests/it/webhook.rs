@@ -9,14 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ddnsd::clock::SystemClock;
-use ddnsd::http::{Backoff, HttpClient, HttpSettings};
 use ddnsd::provider::{Provider, ProviderDeps, ProviderErrorKind};
 use ddnsd::record::{RecordKey, RecordType, RrSet, Ttl};
 use serde_json::json;
 
 use crate::harness::emu_http::Outcome;
-use crate::harness::records::{ip, none};
+use crate::harness::records::{deps_with, ip, none};
 use crate::harness::webhook_server::WebhookServer;
 
 const HOST: &str = "home.example.com";
@@ -24,21 +22,11 @@ const TOKEN: &str = "tok-9f8e7d";
 const BEARER: &str = "Bearer hook-secret-1";
 
 fn deps() -> ProviderDeps {
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(1),
-        total_timeout: Duration::from_secs(1),
-        ..HttpSettings::default()
-    };
-    ProviderDeps {
-        clock: Arc::new(SystemClock),
-        http: HttpClient::new(&settings),
-        backoff: Backoff {
-            attempts: 3,
-            base: Duration::from_millis(20),
-            max: Duration::from_secs(2),
-        },
-        timeout: Duration::from_secs(1),
-    }
+    deps_with(
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+        Duration::from_secs(1),
+    )
 }
 
 /// Builds `[providers.hook]` from `table` through the config reader (env: `HOOK_AUTH`).
