@@ -1,12 +1,8 @@
 //! The client-credentials token exchange with Microsoft Entra ID (the v2.0 token endpoint);
 //! the token is cached by `kit::token` until shortly before it expires.
 
-use serde_json::Value;
-
 use super::codes::{meaning, Meaning};
 use super::{Azure, AUTH_HINT};
-use crate::http::{Method, Request};
-use crate::provider::kit::api;
 use crate::provider::kit::token::{self, BearerToken};
 use crate::provider::sign::acs3::percent_encode;
 use crate::provider::{ProviderError, ProviderErrorKind};
@@ -37,50 +33,24 @@ impl Azure {
             percent_encode(s.client_secret.expose()),
             percent_encode(&scope)
         );
-        let now = self.clock.unix_secs();
-        let resp = self
-            .http
-            .send(Request {
-                method: Method::Post,
-                url: &url,
-                headers: &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded".to_owned(),
-                )],
-                body: body.into_bytes(),
-                timeout: self.timeout,
-            })
-            .await
-            .map_err(|e| api::http_error(op, &e, false))?;
-        tracing::debug!(provider = %self.name, op, status = resp.status, "reply");
-        let parsed = serde_json::from_slice::<Value>(&resp.body);
-        if resp.status == 200 {
-            let v = parsed.map_err(|e| {
-                ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{op}: the reply is not valid json ({e})"),
-                )
-            })?;
-            let token = v
-                .get("access_token")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| api::protocol(op, "no access_token"))?;
-            // `expires_in` is a number (v2.0) or a string (v1.0).
-            let expires_in = match v.get("expires_in") {
-                Some(Value::Number(n)) => n.as_u64(),
-                Some(Value::String(s)) => s.parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| api::protocol(op, "no expires_in"))?;
-            return Ok(BearerToken {
-                value: Secret::new(token.to_owned()),
-                expires_at: now + expires_in,
-            });
-        }
-        let envelope = parsed.ok().as_ref().and_then(token::oauth_error);
-        let Some((error, description)) = envelope else {
-            return Err(api::status_error(op, &resp));
+        let grant = token::exchange(
+            &self.http,
+            &self.name,
+            op,
+            &url,
+            body,
+            self.timeout,
+            self.clock.unix_secs(),
+            token::Expiry::NumberOrText,
+        )
+        .await?;
+        let (error, description, resp) = match grant {
+            token::Grant::Token(t) => return Ok(t),
+            token::Grant::Refused {
+                error,
+                description,
+                resp,
+            } => (error, description, resp),
         };
         // The description's first line holds the AADSTS code and what it means; the rest is
         // trace and correlation ids.

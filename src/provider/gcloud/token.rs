@@ -1,10 +1,7 @@
 //! The OAuth 2.0 access token: a JWT signed with the key, traded at `token_uri`; the token is
 //! cached by `kit::token` until shortly before it expires.
 
-use serde_json::Value;
-
-use crate::http::{self, Method, Request};
-use crate::provider::kit::api;
+use crate::http;
 use crate::provider::kit::token::{self, BearerToken};
 use crate::provider::sign::acs3::percent_encode;
 use crate::provider::sign::google_jwt::{self, Claims};
@@ -45,46 +42,24 @@ impl Gcloud {
             percent_encode("urn:ietf:params:oauth:grant-type:jwt-bearer"),
             percent_encode(&jwt)
         );
-        let resp = self
-            .http
-            .send(Request {
-                method: Method::Post,
-                url: &self.settings.token_uri,
-                headers: &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded".to_owned(),
-                )],
-                body: body.into_bytes(),
-                timeout: self.timeout,
-            })
-            .await
-            .map_err(|e| api::http_error(op, &e, false))?;
-        tracing::debug!(provider = %self.name, op, status = resp.status, "reply");
-        let parsed = serde_json::from_slice::<Value>(&resp.body);
-        if resp.status == 200 {
-            let v = parsed.map_err(|e| {
-                ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("{op}: the reply is not valid json ({e})"),
-                )
-            })?;
-            let token = v
-                .get("access_token")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| api::protocol(op, "no access_token"))?;
-            let expires_in = v
-                .get("expires_in")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| api::protocol(op, "no expires_in"))?;
-            return Ok(BearerToken {
-                value: Secret::new(token.to_owned()),
-                expires_at: now + expires_in,
-            });
-        }
-        let envelope = parsed.ok().as_ref().and_then(token::oauth_error);
-        let Some((error, description)) = envelope else {
-            return Err(api::status_error(op, &resp));
+        let grant = token::exchange(
+            &self.http,
+            &self.name,
+            op,
+            &self.settings.token_uri,
+            body,
+            self.timeout,
+            now,
+            token::Expiry::Number,
+        )
+        .await?;
+        let (error, description, resp) = match grant {
+            token::Grant::Token(t) => return Ok(t),
+            token::Grant::Refused {
+                error,
+                description,
+                resp,
+            } => (error, description, resp),
         };
         let text = format!("{op} failed: {error}: {description:?}");
         Err(match meaning(resp.status, &error, Some(&description)) {

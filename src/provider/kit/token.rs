@@ -4,12 +4,13 @@
 //! envelope (RFC 6749 §5.2, [`oauth_error`]). Each provider keeps its own exchange and its own code table.
 
 use std::future::Future;
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::clock::Clock;
-use crate::http::Backoff;
+use crate::http::{Backoff, HttpClient, HttpResponse, Method, Request};
 use crate::provider::kit::api;
 use crate::provider::{ProviderError, ProviderErrorKind};
 use crate::secret::Secret;
@@ -118,6 +119,95 @@ where
             api::with_retries(backoff, provider, action, as_provider, attempt).await
         }
         other => other,
+    }
+}
+
+/// How a token endpoint gives `expires_in`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// A JSON number only (RFC 6749; Google).
+    Number,
+    /// A number or a decimal string (Microsoft's v1.0 endpoint sends a string).
+    NumberOrText,
+}
+
+/// What a token endpoint answered (no `Debug`: it may hold the token).
+pub enum Grant {
+    /// A token (200 with `access_token` and `expires_in`).
+    Token(BearerToken),
+    /// An RFC 6749 §5.2 refusal: (`error`, `error_description` or ""), with the reply for its
+    /// status, `Date` and `Retry-After`.
+    Refused {
+        /// `error`.
+        error: String,
+        /// `error_description`, or "".
+        description: String,
+        /// The reply.
+        resp: HttpResponse,
+    },
+}
+
+/// POSTs the form `body` to the token endpoint `url` as `action` (the same request for every
+/// client-credentials or JWT-bearer exchange) and reads the answer; `now` (Unix seconds)
+/// dates the token's expiry. A reply that is neither a token nor an RFC 6749 refusal is
+/// judged by its status ([`api::status_error`]); a 200 without a usable token is a protocol
+/// error.
+#[allow(clippy::too_many_arguments)]
+pub async fn exchange(
+    http: &HttpClient,
+    provider: &str,
+    action: &'static str,
+    url: &str,
+    body: String,
+    timeout: Duration,
+    now: u64,
+    expiry: Expiry,
+) -> Result<Grant, ProviderError> {
+    let resp = http
+        .send(Request {
+            method: Method::Post,
+            url,
+            headers: &[(
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            )],
+            body: body.into_bytes(),
+            timeout,
+        })
+        .await
+        .map_err(|e| api::http_error(action, &e, false))?;
+    tracing::debug!(provider, op = action, status = resp.status, "reply");
+    let parsed = serde_json::from_slice::<Value>(&resp.body);
+    if resp.status == 200 {
+        let v = parsed.map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::Protocol,
+                format!("{action}: the reply is not valid json ({e})"),
+            )
+        })?;
+        let token = v
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| api::protocol(action, "no access_token"))?;
+        let expires_in = match (v.get("expires_in"), expiry) {
+            (Some(Value::Number(n)), _) => n.as_u64(),
+            (Some(Value::String(s)), Expiry::NumberOrText) => s.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| api::protocol(action, "no expires_in"))?;
+        return Ok(Grant::Token(BearerToken {
+            value: Secret::new(token.to_owned()),
+            expires_at: now + expires_in,
+        }));
+    }
+    match parsed.ok().as_ref().and_then(oauth_error) {
+        Some((error, description)) => Ok(Grant::Refused {
+            error,
+            description,
+            resp,
+        }),
+        None => Err(api::status_error(action, &resp)),
     }
 }
 
